@@ -1,0 +1,92 @@
+import { awscdk, javascript } from 'projen';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-elasticache-backup',
+  packageName: 'cdk-elasticache-backup',
+  description:
+    'AWS CDK constructs that make ElastiCache Redis deployments recoverable: declared backup plans, manual and final snapshots, export to cross-region S3, and standby restore.',
+  keywords: ['aws-cdk', 'cdk', 'elasticache', 'redis', 'backup', 'snapshot', 'disaster-recovery'],
+  author: 'cdk-elasticache-backup contributors',
+  authorAddress: 'maintainers@example.com',
+  repositoryUrl: 'https://github.com/example/cdk-elasticache-backup.git',
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+
+  // The machines this project is built and tested on run Node 20.
+  minNodeVersion: '20.0.0',
+
+  // cdk-nag 3 needs aws-cdk-lib >= 2.258.0 (its packs fail on 2.257.0 with "NagPack requires a
+  // construct tree on the validation context"), and @aws-cdk/integ-runner 2.197.x only reads cloud
+  // assemblies from aws-cdk-lib <= 2.257.x. We keep cdk-nag 3 and take 2.258.0, the oldest release it
+  // works with, as the floor users need; integration snapshots are then made with the aws-cdk CLI's
+  // own synth (projen's IntegrationTest tasks) instead of integ-runner.
+  cdkVersion: '2.258.0',
+  constructsVersion: '10.5.1',
+  // jsii 5.9 compiles with TypeScript 5.9, which ts-jest and typescript-eslint support today; jsii 6
+  // moves to TypeScript 6.
+  jsiiVersion: '~5.9.0',
+  typescriptVersion: '~5.9.0',
+
+  devDeps: [
+    // Rule packs the constructs are checked against in tests (AwsSolutions, HIPAA Security,
+    // NIST 800-53 rev 5). Version 3 uses aws-cdk-lib's Validations API (see cdkVersion above).
+    'cdk-nag@^3.0.2',
+    // The ElastiCache client the Lambda handlers use. Handlers are bundled with esbuild into
+    // assets, so the SDK is never a runtime dependency of the library.
+    '@aws-sdk/client-elasticache@^3',
+  ],
+
+  // There is no GitHub here: CI is `.ci/run`, and releases are not made from this repository yet.
+  // Generated workflows that nothing runs would only be untested files.
+  github: false,
+  release: false,
+  sampleCode: false,
+
+  jestOptions: {
+    // A snapshot that changed must fail the run, not be silently rewritten. `npx projen test:update`
+    // rewrites them on purpose.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    // An empty run is a broken run.
+    passWithNoTests: false,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+    },
+  },
+
+  tsconfigDev: {
+    // tsconfigDev lives in test/, so these are relative to it.
+    include: ['../lambda/**/*.ts', '../local/**/*.ts', '../integ/**/*.ts'],
+  },
+
+  gitignore: ['cdk.out/', '/integ/**/cdk.out/', '.cdk.staging/', '/.tmp/'],
+});
+
+// The layout (DESIGN.md): handlers in lambda/, the local provider in local/, integration apps in
+// integ/. They are type-checked with test/tsconfig.json and linted like src/.
+project.eslint?.addLintPattern('lambda');
+project.eslint?.addLintPattern('local');
+project.eslint?.addLintPattern('integ');
+
+// Integration apps (`integ/integ.<case>.ts`). Their synthesized templates are kept as snapshots and
+// compared on every test run; `npx projen integ:<case>:snapshot` rewrites one on purpose, and
+// `npx projen integ:<case>:deploy` deploys it to a real account.
+for (const name of ['backup-plan']) {
+  new awscdk.IntegrationTest(project, {
+    name,
+    entrypoint: `integ/integ.${name}.ts`,
+    tsconfigPath: project.tsconfigDev.fileName,
+    cdkDeps: project.cdkDeps,
+  });
+}
+
+// The main job. Until the local provider can deploy and run the workflows (DESIGN.md part 5), the
+// drill stops after its first stage: synthesize the example app and report what it declares.
+project.addTask('drill', {
+  description: 'Local DR drill: synthesize integ/integ.backup-plan.ts and summarize what it declares',
+  exec: `ts-node -P ${project.tsconfigDev.fileName} local/drill.ts`,
+  receiveArgs: true,
+});
+
+project.synth();
