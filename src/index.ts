@@ -1,5 +1,5 @@
-export class Hello {
-  public sayHello() {
-    return 'hello, world!';
-  }
-}
+export * from './auth';
+export * from './backup';
+export * from './replication-group';
+export * from './restore';
+export * from './windows';

@@ -1,0 +1,82 @@
+import { Duration } from 'aws-cdk-lib';
+import { SnapshotWindow } from './windows';
+
+/**
+ * The kind of node a `BackupSource` names.
+ */
+export enum BackupSourceKind {
+  /** The first replica of the group (member `-002`). */
+  REPLICA = 'replica',
+  /** The node created as the primary (member `-001`). */
+  PRIMARY = 'primary',
+  /** A member named by its cache cluster id. */
+  MEMBER = 'member',
+}
+
+/**
+ * The node ElastiCache takes automatic snapshots from (`SnapshottingClusterId`).
+ *
+ * Snapshots taken from a replica leave the primary free to serve writes while Redis forks to save
+ * its data, which is what AWS recommends for groups with replicas. A source can only be chosen for
+ * groups with cluster mode disabled: with cluster mode enabled, ElastiCache snapshots every shard
+ * and picks the nodes itself.
+ */
+export class BackupSource {
+  /**
+   * The group's first replica, member `<replication group id>-002`.
+   */
+  public static replica(): BackupSource {
+    return new BackupSource(BackupSourceKind.REPLICA);
+  }
+
+  /**
+   * The node created as the group's primary, member `<replication group id>-001`. After a failover
+   * that node may be a replica; ElastiCache keeps taking snapshots from it.
+   */
+  public static primary(): BackupSource {
+    return new BackupSource(BackupSourceKind.PRIMARY);
+  }
+
+  /**
+   * A member named by its cache cluster id, `<replication group id>-00N`, where N counts from 1
+   * (the node created as primary) to 1 + the number of replicas.
+   */
+  public static member(cacheClusterId: string): BackupSource {
+    return new BackupSource(BackupSourceKind.MEMBER, cacheClusterId);
+  }
+
+  private constructor(
+    /** The kind of node. */
+    public readonly kind: BackupSourceKind,
+    /** The member's cache cluster id, for `BackupSourceKind.MEMBER`. */
+    public readonly cacheClusterId?: string,
+  ) {}
+}
+
+/**
+ * The backup plan of a replication group: how long automatic snapshots are kept, when they are
+ * taken, and from which node.
+ */
+export interface RedisBackupProps {
+  /**
+   * How long ElastiCache keeps each automatic snapshot (`SnapshotRetentionLimit`), in whole days
+   * from 0 to 35. `Duration.days(0)` turns automatic backups off.
+   */
+  readonly retention: Duration;
+
+  /**
+   * The daily window in which ElastiCache takes the automatic snapshot. It must not overlap the
+   * maintenance window.
+   *
+   * @default - a 60-minute window chosen by ElastiCache
+   */
+  readonly window?: SnapshotWindow;
+
+  /**
+   * The node snapshots are taken from. Only for cluster mode disabled.
+   *
+   * @default - `BackupSource.replica()` when the group has replicas, otherwise the primary; for
+   * cluster mode enabled, ElastiCache chooses
+   */
+  readonly source?: BackupSource;
+}
