@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, javascript, JsonFile } from 'projen';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-elasticache-backup',
@@ -67,10 +67,23 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '1');
 
 // The layout (DESIGN.md): handlers in lambda/, the local provider in local/, integration apps in
-// integ/. They are type-checked with test/tsconfig.json and linted like src/.
-project.eslint?.addLintPattern('lambda');
-project.eslint?.addLintPattern('local');
-project.eslint?.addLintPattern('integ');
+// integ/. They are type-checked and linted like src/.
+// Each of these folders has a tsconfig.json of its own (as test/ has), so that typescript-eslint's
+// project service finds the files and ts-node runs them with the project's compiler options.
+// Integration apps and the drill are development tools: they may import dev dependencies (cdk-nag).
+project.eslint?.allowDevDeps('integ/**');
+project.eslint?.allowDevDeps('local/drill.ts');
+for (const dir of ['local', 'integ']) {
+  project.eslint?.addLintPattern(dir);
+  new JsonFile(project, `${dir}/tsconfig.json`, {
+    obj: {
+      extends: '../tsconfig.json',
+      compilerOptions: { noEmit: true, rootDir: '..' },
+      include: ['**/*.ts', '../src/**/*.ts', ...(dir === 'local' ? ['../integ/**/*.ts'] : [])],
+      exclude: ['node_modules'],
+    },
+  });
+}
 
 // Integration apps (`integ/integ.<case>.ts`). Their synthesized templates are kept as snapshots and
 // compared on every test run; `npx projen integ:<case>:snapshot` rewrites one on purpose, and
@@ -100,7 +113,7 @@ for (const name of ['backup-plan']) {
 // drill stops after its first stage: synthesize the example app and report what it declares.
 project.addTask('drill', {
   description: 'Local DR drill: synthesize integ/integ.backup-plan.ts and summarize what it declares',
-  exec: `ts-node -P ${project.tsconfigDev.fileName} local/drill.ts`,
+  exec: 'ts-node -P local/tsconfig.json local/drill.ts',
   receiveArgs: true,
 });
 

@@ -383,7 +383,9 @@ describe('attributes, connections, grants and metrics', () => {
     const client = new ec2.SecurityGroup(stack, 'Client', { vpc });
     group.connections.allowDefaultPortFrom(client);
     Template.fromStack(stack).hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-      IpProtocol: 'tcp', FromPort: 6380, ToPort: 6380,
+      IpProtocol: 'tcp',
+      FromPort: 6380,
+      ToPort: 6380,
       SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Client'), 'GroupId'] },
     });
   });

@@ -122,7 +122,7 @@ describe('every invalid case throws an error naming the prop, the value and the 
     ['t1.micro cannot snapshot', { nodeType: 'cache.t1.micro', replicasPerShard: 0 },
       "backup.retention is 15 days but nodeType 'cache.t1.micro' with cluster mode disabled cannot take snapshots (SnapshotFeatureNotSupportedFault); use a current node type or set backup.retention to Duration.days(0)"],
     ['source with cluster mode enabled', { clusterMode: ClusterMode.ENABLED, backup: { retention: day, source: BackupSource.replica() } },
-      "backup.source is BackupSource.replica() but clusterMode is ClusterMode.ENABLED; ElastiCache cannot set a snapshotting cluster for a cluster mode enabled group (it snapshots every shard itself)"],
+      'backup.source is BackupSource.replica() but clusterMode is ClusterMode.ENABLED; ElastiCache cannot set a snapshotting cluster for a cluster mode enabled group (it snapshots every shard itself)'],
     ['member with cluster mode enabled', { replicationGroupId: 'sessions', clusterMode: ClusterMode.ENABLED, backup: { retention: day, source: BackupSource.member('sessions-0001-002') } },
       "backup.source is BackupSource.member('sessions-0001-002') but clusterMode is ClusterMode.ENABLED; ElastiCache cannot set a snapshotting cluster for a cluster mode enabled group (it snapshots every shard itself)"],
     ['member that does not exist', { replicationGroupId: 'sessions', replicasPerShard: 2, backup: { retention: day, source: BackupSource.member('sessions-004') } },
