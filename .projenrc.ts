@@ -45,6 +45,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   sampleCode: false,
 
   jestOptions: {
+    // Not 30: see eslint-import-resolver-typescript below.
+    jestVersion: '^29',
     // A snapshot that changed must fail the run, not be silently rewritten. `npx projen test:update`
     // rewrites them on purpose.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
@@ -62,6 +64,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   gitignore: ['cdk.out/', '/integ/**/cdk.out/', '.cdk.staging/', '/.tmp/'],
 });
+
+// eslint-import-resolver-typescript 4.x (projen's default) and jest 30 depend on unrs-resolver's
+// native bindings. The registry these machines reach serves only the linux ones, so
+// package-lock.json lacks the others and `npm ci` refuses it ("Missing: ... from lock file").
+// The resolver 3.6 and jest 29 (jestVersion above) resolve in plain JavaScript.
+project.deps.removeDependency('eslint-import-resolver-typescript');
+project.addDevDeps('eslint-import-resolver-typescript@~3.6.3');
 
 // These machines run Node 20 (see the env notes); jsii's end-of-life banner would bury real output.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '1');
