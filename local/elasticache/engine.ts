@@ -1,0 +1,796 @@
+/**
+ * The emulated ElastiCache control plane of one region: replication groups whose nodes are real
+ * `redis-server` processes, and snapshots that are real RDB files. It keeps ElastiCache's statuses,
+ * error codes and rules; durations are simulated with the provider's clock.
+ *
+ * Supported so far: cluster mode disabled groups. Cluster mode enabled, S3 seeding and export, and
+ * failover are refused with `NotImplemented` rather than faked.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Clock } from '../clock';
+import { ServiceError } from './query';
+import { RedisServer } from '../redis/server';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** How long operations take, in simulated milliseconds. */
+export interface Timings {
+  readonly createGroup: number;
+  readonly snapshot: number;
+  readonly copySnapshot: number;
+  readonly deleteGroup: number;
+}
+
+export const DEFAULT_TIMINGS: Timings = {
+  createGroup: 10 * MINUTE,
+  snapshot: 5 * MINUTE,
+  copySnapshot: 2 * MINUTE,
+  deleteGroup: 5 * MINUTE,
+};
+
+/** The most manual snapshots ElastiCache lets one node take in 24 hours. */
+export const MANUAL_SNAPSHOT_QUOTA = 20;
+
+export type GroupStatus = 'creating' | 'available' | 'modifying' | 'deleting' | 'snapshotting' | 'create-failed' | 'restore-failed';
+export type SnapshotStatus = 'creating' | 'available' | 'restoring' | 'copying' | 'deleting' | 'failed';
+
+interface Member {
+  readonly id: string;
+  role: 'primary' | 'replica';
+  server?: RedisServer;
+  readonly createdAt: number;
+}
+
+interface Group {
+  readonly id: string;
+  readonly description: string;
+  status: GroupStatus;
+  readonly nodeType: string;
+  readonly engineVersion: string;
+  readonly createdAt: number;
+  readonly members: Member[];
+  retentionDays: number;
+  snapshotWindow: string;
+  snapshottingClusterId?: string;
+  maintenanceWindow: string;
+  automaticFailover: boolean;
+  multiAz: boolean;
+  readonly transitEncryption: boolean;
+  readonly atRestEncryption: boolean;
+  readonly authTokenEnabled: boolean;
+  readonly tags: Map<string, string>;
+  /** Real work under way (starting nodes, saving) that a status change waits for. */
+  busy?: Promise<void>;
+  /** Simulated time before which the current operation cannot be finished. */
+  doneAt?: number;
+}
+
+interface NodeSnapshot {
+  readonly cacheClusterId: string;
+  readonly nodeGroupId: string;
+  readonly file: string;
+  readonly createdAt: number;
+  size?: number;
+}
+
+interface Snapshot {
+  readonly name: string;
+  status: SnapshotStatus;
+  readonly source: 'manual' | 'automatic';
+  readonly groupId: string;
+  readonly groupDescription: string;
+  readonly nodeType: string;
+  readonly engineVersion: string;
+  readonly retentionDays: number;
+  readonly snapshotWindow: string;
+  readonly numMembers: number;
+  readonly automaticFailover: boolean;
+  readonly nodeSnapshots: NodeSnapshot[];
+  readonly tags: Map<string, string>;
+  readonly createdAt: number;
+  busy?: Promise<void>;
+  doneAt?: number;
+  failed?: boolean;
+}
+
+/** Faults a test can inject. */
+export interface Faults {
+  /** The next N snapshots (manual, automatic or final) end `failed`. */
+  failSnapshots: number;
+}
+
+export interface EngineOptions {
+  readonly region: string;
+  readonly account: string;
+  readonly dataDir: string;
+  readonly clock: Clock;
+  readonly timings?: Partial<Timings>;
+}
+
+const NAME = /^[a-z](?!.*--)[a-z0-9-]{0,39}(?<!-)$/;
+
+function checkName(kind: string, value: string, max = 40): void {
+  const lower = value.toLowerCase();
+  if (lower.length > max || !NAME.test(lower)) {
+    throw new ServiceError('InvalidParameterValue',
+      `${kind} must contain from 1 to ${max} alphanumeric characters or hyphens; must begin with a letter; can't end with a hyphen or contain two consecutive hyphens.`);
+  }
+}
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+/** ElastiCache's name for an automatic snapshot taken at `time`. */
+export function automaticSnapshotName(groupId: string, time: number): string {
+  const d = new Date(time);
+  return `automatic.${groupId}-${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}-${pad(d.getUTCHours())}-${pad(d.getUTCMinutes())}`;
+}
+
+export class ElastiCacheEngine {
+  public readonly faults: Faults = { failSnapshots: 0 };
+  private readonly groups = new Map<string, Group>();
+  private readonly snapshots = new Map<string, Snapshot>();
+  private readonly timings: Timings;
+  private readonly clock: Clock;
+
+  constructor(private readonly options: EngineOptions) {
+    this.clock = options.clock;
+    this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
+    fs.mkdirSync(this.nodesDir, { recursive: true });
+    fs.mkdirSync(this.snapshotsDir, { recursive: true });
+    this.clock.onAdvance((from, to) => this.runAutomaticSnapshots(from, to));
+  }
+
+  private get nodesDir(): string {
+    return path.join(this.options.dataDir, 'nodes');
+  }
+
+  private get snapshotsDir(): string {
+    return path.join(this.options.dataDir, 'snapshots');
+  }
+
+  private arn(kind: string, name: string): string {
+    return `arn:aws:elasticache:${this.options.region}:${this.options.account}:${kind}:${name}`;
+  }
+
+  // ---- status bookkeeping ------------------------------------------------------------------
+
+  /** Brings statuses up to date: finished work whose simulated duration has passed completes. */
+  public async settle(): Promise<void> {
+    const now = this.clock.now();
+    for (const group of this.groups.values()) {
+      if (group.busy) {
+        await group.busy.catch(() => undefined);
+      }
+      if (group.status !== 'deleting' && group.doneAt !== undefined && now >= group.doneAt && !group.busy) {
+        group.doneAt = undefined;
+        if (group.status === 'creating' || group.status === 'snapshotting' || group.status === 'modifying') {
+          group.status = 'available';
+        }
+      }
+    }
+    for (const snapshot of this.snapshots.values()) {
+      if (snapshot.busy) {
+        await snapshot.busy.catch(() => undefined);
+      }
+      if (snapshot.doneAt !== undefined && now >= snapshot.doneAt && !snapshot.busy) {
+        snapshot.doneAt = undefined;
+        if (snapshot.status === 'creating' || snapshot.status === 'copying') {
+          snapshot.status = snapshot.failed ? 'failed' : 'available';
+        }
+      }
+    }
+    // A group snapshotting for a snapshot that is now done is available again.
+    for (const group of this.groups.values()) {
+      if (group.status === 'snapshotting' && group.doneAt === undefined) {
+        group.status = 'available';
+      }
+    }
+    // Groups being deleted are gone once their (final snapshot) work is done.
+    for (const group of [...this.groups.values()]) {
+      if (group.status === 'deleting' && group.doneAt !== undefined && now >= group.doneAt && !group.busy) {
+        this.groups.delete(group.id);
+      }
+    }
+  }
+
+  private group(id: string | undefined): Group {
+    const group = id ? this.groups.get(id.toLowerCase()) : undefined;
+    if (!group) {
+      throw new ServiceError('ReplicationGroupNotFoundFault', `ReplicationGroup ${id} not found.`, 404);
+    }
+    return group;
+  }
+
+  private requireAvailable(group: Group): void {
+    if (group.status !== 'available') {
+      throw new ServiceError('InvalidReplicationGroupState', `Replication group ${group.id} is not in available state (it is ${group.status}).`);
+    }
+  }
+
+  // ---- replication groups ------------------------------------------------------------------
+
+  public async createReplicationGroup(req: {
+    id: string;
+    description: string;
+    nodeType?: string;
+    engine?: string;
+    engineVersion?: string;
+    numCacheClusters?: number;
+    replicasPerNodeGroup?: number;
+    numNodeGroups?: number;
+    clusterMode?: string;
+    automaticFailover?: boolean;
+    multiAz?: boolean;
+    snapshotName?: string;
+    snapshotArns: string[];
+    retentionDays?: number;
+    snapshotWindow?: string;
+    maintenanceWindow?: string;
+    transitEncryption?: boolean;
+    atRestEncryption?: boolean;
+    authToken?: string;
+    tags: Array<[string, string]>;
+  }): Promise<Group> {
+    checkName('Replication group id', req.id);
+    const id = req.id.toLowerCase();
+    if (this.groups.has(id)) {
+      throw new ServiceError('ReplicationGroupAlreadyExists', `Replication group ${id} already exists.`);
+    }
+    if (!req.nodeType) {
+      throw new ServiceError('InvalidParameterValue', 'The parameter CacheNodeType must be provided and must not be blank.');
+    }
+    if (req.engine && !['redis', 'valkey'].includes(req.engine.toLowerCase())) {
+      throw new ServiceError('InvalidParameterValue', `Engine ${req.engine} does not support replication groups.`);
+    }
+    if (req.clusterMode === 'enabled' || (req.numNodeGroups ?? 1) > 1) {
+      throw new ServiceError('NotImplemented', 'The local provider does not run cluster mode enabled groups yet.', 501);
+    }
+    if (req.snapshotArns.length > 0) {
+      throw new ServiceError('NotImplemented', 'The local provider does not seed from S3 yet.', 501);
+    }
+    const nodes = req.numCacheClusters ?? (req.replicasPerNodeGroup !== undefined ? 1 + req.replicasPerNodeGroup : 1);
+    if (nodes < 1 || nodes > 6) {
+      throw new ServiceError('InvalidParameterValue', `NumCacheClusters must be between 1 and 6, got ${nodes}.`);
+    }
+    const automaticFailover = req.automaticFailover ?? false;
+    if (automaticFailover && nodes < 2) {
+      throw new ServiceError('InvalidParameterCombination', 'Automatic failover requires at least one read replica.');
+    }
+    if (req.multiAz && !automaticFailover) {
+      throw new ServiceError('InvalidParameterCombination', 'Multi-AZ requires automatic failover to be enabled.');
+    }
+    if (req.authToken && !req.transitEncryption) {
+      throw new ServiceError('InvalidParameterCombination', 'AuthToken can only be set when TransitEncryptionEnabled is true.');
+    }
+    const retentionDays = req.retentionDays ?? 0;
+    if (retentionDays < 0 || retentionDays > 35) {
+      throw new ServiceError('InvalidParameterValue', `SnapshotRetentionLimit must be between 0 and 35, got ${retentionDays}.`);
+    }
+    if (retentionDays > 0 && req.nodeType === 'cache.t1.micro') {
+      throw new ServiceError('InvalidParameterCombination', 'Snapshots are not supported for cache.t1.micro nodes.');
+    }
+    const memberIds = Array.from({ length: nodes }, (_, i) => `${id}-${pad(i + 1, 3)}`);
+    let seed: Snapshot | undefined;
+    if (req.snapshotName) {
+      seed = this.snapshots.get(req.snapshotName.toLowerCase());
+      if (!seed) {
+        throw new ServiceError('SnapshotNotFoundFault', `Snapshot ${req.snapshotName} not found.`, 404);
+      }
+      if (seed.status !== 'available') {
+        throw new ServiceError('InvalidSnapshotState', `Snapshot ${seed.name} is not in available state (it is ${seed.status}).`);
+      }
+    }
+    const now = this.clock.now();
+    const group: Group = {
+      id,
+      description: req.description,
+      status: 'creating',
+      nodeType: req.nodeType,
+      engineVersion: req.engineVersion ?? '7.1',
+      createdAt: now,
+      members: memberIds.map((m, i) => ({ id: m, role: i === 0 ? 'primary' : 'replica', createdAt: now })),
+      retentionDays,
+      snapshotWindow: req.snapshotWindow ?? '05:00-06:00',
+      // CreateReplicationGroup takes no SnapshottingClusterId (CloudFormation sets it with a
+      // ModifyReplicationGroup after creating the group); ElastiCache picks a node itself
+      // (unverified which): the primary is used here.
+      snapshottingClusterId: retentionDays > 0 ? memberIds[0] : undefined,
+      maintenanceWindow: req.maintenanceWindow ?? 'sun:23:00-mon:00:00',
+      automaticFailover,
+      multiAz: req.multiAz ?? false,
+      transitEncryption: req.transitEncryption ?? false,
+      atRestEncryption: req.atRestEncryption ?? false,
+      authTokenEnabled: !!req.authToken,
+      tags: new Map(req.tags),
+      doneAt: now + this.timings.createGroup,
+    };
+    this.groups.set(id, group);
+    group.busy = this.startNodes(group, seed?.nodeSnapshots[0]?.file).then(
+      () => { group.busy = undefined; },
+      () => { group.busy = undefined; group.status = seed ? 'restore-failed' : 'create-failed'; group.doneAt = undefined; },
+    );
+    return group;
+  }
+
+  /** Starts the group's nodes: the primary (loading `seedRdb` when given), then replicas following it. */
+  private async startNodes(group: Group, seedRdb?: string): Promise<void> {
+    const [primary, ...replicas] = group.members;
+    const primaryDir = path.join(this.nodesDir, primary.id);
+    fs.rmSync(primaryDir, { recursive: true, force: true });
+    fs.mkdirSync(primaryDir, { recursive: true });
+    if (seedRdb) {
+      fs.copyFileSync(seedRdb, path.join(primaryDir, 'dump.rdb'));
+    }
+    primary.server = await RedisServer.start({ dir: primaryDir });
+    await Promise.all(replicas.map(async (member) => {
+      const dir = path.join(this.nodesDir, member.id);
+      fs.rmSync(dir, { recursive: true, force: true });
+      member.server = await RedisServer.start({ dir });
+      await this.follow(member.server, primary.server!);
+    }));
+  }
+
+  /** Makes `replica` replicate `primary` and waits until its first sync is done. */
+  private async follow(replica: RedisServer, primary: RedisServer): Promise<void> {
+    const client = replica.client();
+    try {
+      await client.call('REPLICAOF', primary.host, String(primary.port));
+      for (;;) {
+        const info = await client.info('replication');
+        if (/master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info)) {
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    } finally {
+      replica.release(client);
+    }
+  }
+
+  public async describeReplicationGroups(id?: string): Promise<Group[]> {
+    await this.settle();
+    if (id) {
+      return [this.group(id)];
+    }
+    return [...this.groups.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  public async modifyReplicationGroup(req: {
+    id: string; retentionDays?: number; snapshotWindow?: string; snapshottingClusterId?: string; maintenanceWindow?: string;
+  }): Promise<Group> {
+    await this.settle();
+    const group = this.group(req.id);
+    this.requireAvailable(group);
+    if (req.retentionDays !== undefined && (req.retentionDays < 0 || req.retentionDays > 35)) {
+      throw new ServiceError('InvalidParameterValue', `SnapshotRetentionLimit must be between 0 and 35, got ${req.retentionDays}.`);
+    }
+    if (req.snapshottingClusterId !== undefined && !group.members.some((m) => m.id === req.snapshottingClusterId!.toLowerCase())) {
+      throw new ServiceError('InvalidParameterValue', `Specified snapshotting cluster ${req.snapshottingClusterId} does not exist.`);
+    }
+    const turningOn = req.retentionDays !== undefined && req.retentionDays > 0 && group.retentionDays === 0;
+    if (turningOn && group.members.length > 1 && !req.snapshottingClusterId && !group.snapshottingClusterId) {
+      throw new ServiceError('InvalidParameterCombination', 'Must specify both SnapshotRetentionLimit and SnapshottingClusterId to turn on snapshots.');
+    }
+    if (req.retentionDays !== undefined) group.retentionDays = req.retentionDays;
+    if (req.snapshotWindow !== undefined) group.snapshotWindow = req.snapshotWindow;
+    if (req.snapshottingClusterId !== undefined) group.snapshottingClusterId = req.snapshottingClusterId.toLowerCase();
+    if (req.maintenanceWindow !== undefined) group.maintenanceWindow = req.maintenanceWindow;
+    return group;
+  }
+
+  public async deleteReplicationGroup(req: { id: string; finalSnapshotName?: string; retainPrimaryCluster?: boolean }): Promise<Group> {
+    await this.settle();
+    const group = this.group(req.id);
+    if (req.retainPrimaryCluster) {
+      throw new ServiceError('NotImplemented', 'The local provider does not keep the primary as a standalone cluster yet.', 501);
+    }
+    if (!['available', 'create-failed', 'restore-failed'].includes(group.status)) {
+      throw new ServiceError('InvalidReplicationGroupState', `Replication group ${group.id} is not in available state (it is ${group.status}).`);
+    }
+    let final: Snapshot | undefined;
+    if (req.finalSnapshotName) {
+      if (group.status !== 'available') {
+        throw new ServiceError('InvalidReplicationGroupState', `Replication group ${group.id} must be available to take a final snapshot (it is ${group.status}).`);
+      }
+      checkName('Snapshot name', req.finalSnapshotName);
+      if (this.snapshots.has(req.finalSnapshotName.toLowerCase())) {
+        throw new ServiceError('SnapshotAlreadyExistsFault', `Snapshot ${req.finalSnapshotName} already exists.`);
+      }
+      // A final snapshot is always taken from the primary.
+      const primary = group.members.find((m) => m.role === 'primary')!;
+      final = this.startSnapshot(group, primary, req.finalSnapshotName.toLowerCase(), 'manual');
+    }
+    group.status = 'deleting';
+    group.doneAt = this.clock.now() + this.timings.deleteGroup;
+    const work = (final?.busy ?? Promise.resolve()).catch(() => undefined).then(async () => {
+      if (final?.failed) {
+        // Nothing is lost: without its final snapshot the group is not deleted. (How ElastiCache
+        // reports this is not documented; the group going back to available is this emulator's choice.)
+        group.status = 'available';
+        group.doneAt = undefined;
+        return;
+      }
+      await Promise.all(group.members.map((m) => m.server?.stop()));
+      for (const m of group.members) {
+        fs.rmSync(path.join(this.nodesDir, m.id), { recursive: true, force: true });
+      }
+      // Automatic snapshots go with their group; manual ones stay.
+      for (const s of [...this.snapshots.values()]) {
+        if (s.source === 'automatic' && s.groupId === group.id) {
+          this.removeSnapshot(s);
+        }
+      }
+    });
+    group.busy = work.then(() => { group.busy = undefined; });
+    return group;
+  }
+
+  // ---- cache clusters (members) ------------------------------------------------------------
+
+  public async describeCacheClusters(clusterId?: string): Promise<Array<{ group: Group; member: Member }>> {
+    await this.settle();
+    const all = [...this.groups.values()].flatMap((group) => group.members.map((member) => ({ group, member })));
+    if (clusterId) {
+      const found = all.filter(({ member }) => member.id === clusterId.toLowerCase());
+      if (found.length === 0) {
+        throw new ServiceError('CacheClusterNotFound', `CacheCluster ${clusterId} not found.`, 404);
+      }
+      return found;
+    }
+    return all;
+  }
+
+  // ---- snapshots ---------------------------------------------------------------------------
+
+  public async createSnapshot(req: { name: string; groupId?: string; clusterId?: string; tags: Array<[string, string]> }): Promise<Snapshot> {
+    await this.settle();
+    checkName('Snapshot name', req.name);
+    const name = req.name.toLowerCase();
+    if (!req.groupId === !req.clusterId) {
+      throw new ServiceError('InvalidParameterCombination', 'Exactly one of ReplicationGroupId and CacheClusterId must be provided.');
+    }
+    let group: Group;
+    let member: Member;
+    if (req.clusterId) {
+      const found = [...this.groups.values()].flatMap((g) => g.members.map((m) => ({ g, m }))).find(({ m }) => m.id === req.clusterId!.toLowerCase());
+      if (!found) {
+        throw new ServiceError('CacheClusterNotFound', `CacheCluster ${req.clusterId} not found.`, 404);
+      }
+      ({ g: group, m: member } = found);
+      if (group.status !== 'available') {
+        throw new ServiceError('InvalidCacheClusterState', `Cache cluster ${member.id} is not in available state (its group is ${group.status}).`);
+      }
+    } else {
+      group = this.group(req.groupId);
+      this.requireAvailable(group);
+      // With replicas, the snapshot is taken from a replica, leaving the primary to serve writes.
+      member = group.members.find((m) => m.role === 'replica') ?? group.members[0];
+    }
+    if (group.nodeType === 'cache.t1.micro') {
+      throw new ServiceError('SnapshotFeatureNotSupportedFault', `Snapshots are not supported for cache node type ${group.nodeType}.`);
+    }
+    if (this.snapshots.has(name)) {
+      throw new ServiceError('SnapshotAlreadyExistsFault', `Snapshot ${name} already exists.`);
+    }
+    const since = this.clock.now() - DAY;
+    const recent = [...this.snapshots.values()].filter((s) => s.source === 'manual' && s.createdAt > since
+      && s.nodeSnapshots.some((n) => n.cacheClusterId === member.id)).length;
+    if (recent >= MANUAL_SNAPSHOT_QUOTA) {
+      throw new ServiceError('SnapshotQuotaExceededFault',
+        `The request cannot be processed because it would exceed the maximum number of manual snapshots (${MANUAL_SNAPSHOT_QUOTA}) allowed for node ${member.id} in a 24-hour period.`);
+    }
+    const snapshot = this.startSnapshot(group, member, name, 'manual');
+    for (const [k, v] of req.tags) snapshot.tags.set(k, v);
+    return snapshot;
+  }
+
+  /** Starts a snapshot of `member`: the group turns `snapshotting`, the node saves its RDB. */
+  private startSnapshot(group: Group, member: Member, name: string, source: 'manual' | 'automatic'): Snapshot {
+    const now = this.clock.now();
+    const dir = path.join(this.snapshotsDir, name);
+    const file = path.join(dir, '0001.rdb');
+    const fail = this.faults.failSnapshots > 0;
+    if (fail) this.faults.failSnapshots--;
+    const snapshot: Snapshot = {
+      name,
+      status: 'creating',
+      source,
+      groupId: group.id,
+      groupDescription: group.description,
+      nodeType: group.nodeType,
+      engineVersion: group.engineVersion,
+      retentionDays: group.retentionDays,
+      snapshotWindow: group.snapshotWindow,
+      numMembers: group.members.length,
+      automaticFailover: group.automaticFailover,
+      nodeSnapshots: [{ cacheClusterId: member.id, nodeGroupId: '0001', file, createdAt: now }],
+      tags: new Map(),
+      createdAt: now,
+      doneAt: now + this.timings.snapshot,
+      failed: fail,
+    };
+    this.snapshots.set(name, snapshot);
+    if (group.status === 'available') {
+      group.status = 'snapshotting';
+      group.doneAt = snapshot.doneAt;
+    }
+    snapshot.busy = (async () => {
+      if (fail) return;
+      const saved = await member.server!.bgsave();
+      fs.mkdirSync(dir, { recursive: true });
+      fs.copyFileSync(saved, file);
+      snapshot.nodeSnapshots[0].size = fs.statSync(file).size;
+    })().then(
+      () => { snapshot.busy = undefined; },
+      () => { snapshot.busy = undefined; snapshot.failed = true; },
+    );
+    return snapshot;
+  }
+
+  public async describeSnapshots(filter: {
+    groupId?: string; clusterId?: string; name?: string; source?: string;
+  }): Promise<Snapshot[]> {
+    await this.settle();
+    if (filter.name && !this.snapshots.has(filter.name.toLowerCase())) {
+      throw new ServiceError('SnapshotNotFoundFault', `Snapshot ${filter.name} not found.`, 404);
+    }
+    if (filter.source && !['system', 'user'].includes(filter.source)) {
+      throw new ServiceError('InvalidParameterValue', `Invalid value for SnapshotSource: ${filter.source}. Valid values are system and user.`);
+    }
+    return [...this.snapshots.values()]
+      .filter((s) => !filter.name || s.name === filter.name.toLowerCase())
+      .filter((s) => !filter.groupId || s.groupId === filter.groupId.toLowerCase())
+      .filter((s) => !filter.clusterId || s.nodeSnapshots.some((n) => n.cacheClusterId === filter.clusterId!.toLowerCase()))
+      .filter((s) => !filter.source || (filter.source === 'system') === (s.source === 'automatic'))
+      .sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
+  }
+
+  public async deleteSnapshot(name: string): Promise<Snapshot> {
+    await this.settle();
+    const snapshot = this.snapshots.get(name.toLowerCase());
+    if (!snapshot) {
+      throw new ServiceError('SnapshotNotFoundFault', `Snapshot ${name} not found.`, 404);
+    }
+    if (snapshot.status !== 'available' && snapshot.status !== 'failed') {
+      throw new ServiceError('InvalidSnapshotState', `Snapshot ${snapshot.name} is not in available state (it is ${snapshot.status}).`);
+    }
+    if (snapshot.source === 'automatic') {
+      throw new ServiceError('InvalidSnapshotState', `Automatic snapshot ${snapshot.name} cannot be deleted; it expires with the retention period.`);
+    }
+    this.removeSnapshot(snapshot);
+    return { ...snapshot, status: 'deleting' };
+  }
+
+  private removeSnapshot(snapshot: Snapshot): void {
+    this.snapshots.delete(snapshot.name);
+    fs.rmSync(path.join(this.snapshotsDir, snapshot.name), { recursive: true, force: true });
+  }
+
+  public async copySnapshot(req: { source: string; target: string; targetBucket?: string; tags: Array<[string, string]> }): Promise<Snapshot> {
+    await this.settle();
+    if (req.targetBucket) {
+      throw new ServiceError('NotImplemented', 'The local provider does not export to S3 yet.', 501);
+    }
+    const source = this.snapshots.get(req.source.toLowerCase());
+    if (!source) {
+      throw new ServiceError('SnapshotNotFoundFault', `Snapshot ${req.source} not found.`, 404);
+    }
+    if (source.status !== 'available') {
+      throw new ServiceError('InvalidSnapshotState', `Snapshot ${source.name} is not in available state (it is ${source.status}).`);
+    }
+    checkName('Snapshot name', req.target);
+    const name = req.target.toLowerCase();
+    if (this.snapshots.has(name)) {
+      throw new ServiceError('SnapshotAlreadyExistsFault', `Snapshot ${name} already exists.`);
+    }
+    const now = this.clock.now();
+    const dir = path.join(this.snapshotsDir, name);
+    fs.mkdirSync(dir, { recursive: true });
+    const copy: Snapshot = {
+      ...source,
+      name,
+      status: 'creating',
+      source: 'manual',
+      nodeSnapshots: source.nodeSnapshots.map((n) => {
+        const file = path.join(dir, path.basename(n.file));
+        fs.copyFileSync(n.file, file);
+        return { ...n, file };
+      }),
+      tags: new Map(req.tags),
+      createdAt: now,
+      doneAt: now + this.timings.copySnapshot,
+      busy: undefined,
+      failed: false,
+    };
+    this.snapshots.set(name, copy);
+    return copy;
+  }
+
+  // ---- automatic snapshots -----------------------------------------------------------------
+
+  /**
+   * Takes the daily automatic snapshots whose window start fell in (from, to], and expires those
+   * older than their group's retention.
+   */
+  private async runAutomaticSnapshots(from: number, to: number): Promise<void> {
+    await this.settle();
+    for (const group of this.groups.values()) {
+      if (group.retentionDays === 0) continue;
+      const [hh, mm] = group.snapshotWindow.split('-')[0].split(':').map(Number);
+      const offset = (hh * 60 + mm) * MINUTE;
+      for (let day = Math.floor(from / DAY) * DAY; day <= to; day += DAY) {
+        const at = day + offset;
+        if (at <= from || at > to || at < group.createdAt) continue;
+        if (group.status !== 'available') continue;
+        const member = group.members.find((m) => m.id === group.snapshottingClusterId) ?? group.members[0];
+        const snapshot = this.startSnapshot(group, member, automaticSnapshotName(group.id, at), 'automatic');
+        // The snapshot is dated at its window, and had all the time it needed before `to`.
+        (snapshot as { createdAt: number }).createdAt = at;
+        snapshot.doneAt = to;
+        group.doneAt = to;
+        await snapshot.busy;
+        await this.settle();
+      }
+      for (const s of [...this.snapshots.values()]) {
+        if (s.source === 'automatic' && s.groupId === group.id && s.createdAt <= to - group.retentionDays * DAY) {
+          this.removeSnapshot(s);
+        }
+      }
+    }
+  }
+
+  // ---- tags --------------------------------------------------------------------------------
+
+  private tagged(arn: string): Map<string, string> {
+    const m = /^arn:aws:elasticache:([^:]+):([^:]+):(replicationgroup|snapshot|cluster):(.+)$/.exec(arn);
+    if (!m || m[1] !== this.options.region) {
+      throw new ServiceError('InvalidARN', `${arn} is not a valid ARN in ${this.options.region}.`);
+    }
+    if (m[3] === 'replicationgroup') return this.group(m[4]).tags;
+    if (m[3] === 'snapshot') {
+      const s = this.snapshots.get(m[4]);
+      if (!s) throw new ServiceError('SnapshotNotFoundFault', `Snapshot ${m[4]} not found.`, 404);
+      return s.tags;
+    }
+    throw new ServiceError('InvalidARN', `Tags on ${m[3]} resources are not kept by the local provider.`);
+  }
+
+  public async addTags(arn: string, tags: Array<[string, string]>): Promise<Map<string, string>> {
+    await this.settle();
+    const target = this.tagged(arn);
+    for (const [k, v] of tags) target.set(k, v);
+    return target;
+  }
+
+  public async removeTags(arn: string, keys: string[]): Promise<Map<string, string>> {
+    await this.settle();
+    const target = this.tagged(arn);
+    for (const k of keys) {
+      if (!target.has(k)) throw new ServiceError('TagNotFound', `Tag ${k} not found on ${arn}.`, 404);
+      target.delete(k);
+    }
+    return target;
+  }
+
+  public async listTags(arn: string): Promise<Map<string, string>> {
+    await this.settle();
+    return this.tagged(arn);
+  }
+
+  // ---- wire shapes -------------------------------------------------------------------------
+
+  public groupShape(group: Group): Record<string, unknown> {
+    const primary = group.members.find((m) => m.role === 'primary');
+    const endpoint = (m?: Member) => (m?.server ? { Address: m.server.host, Port: m.server.port } : undefined);
+    const reader = group.members.find((m) => m.role === 'replica') ?? primary;
+    return {
+      ReplicationGroupId: group.id,
+      Description: group.description,
+      Status: group.status,
+      MemberClusters: group.members.map((m) => m.id),
+      NodeGroups: [{
+        NodeGroupId: '0001',
+        Status: group.status === 'available' || group.status === 'snapshotting' ? 'available' : group.status,
+        PrimaryEndpoint: endpoint(primary),
+        ReaderEndpoint: endpoint(reader),
+        NodeGroupMembers: group.members.map((m) => ({
+          CacheClusterId: m.id,
+          CacheNodeId: '0001',
+          ReadEndpoint: endpoint(m),
+          PreferredAvailabilityZone: `${this.options.region}a`,
+          CurrentRole: m.role,
+        })),
+      }],
+      SnapshottingClusterId: group.snapshottingClusterId,
+      AutomaticFailover: group.automaticFailover ? 'enabled' : 'disabled',
+      MultiAZ: group.multiAz ? 'enabled' : 'disabled',
+      SnapshotRetentionLimit: group.retentionDays,
+      SnapshotWindow: group.snapshotWindow,
+      ClusterEnabled: false,
+      CacheNodeType: group.nodeType,
+      AuthTokenEnabled: group.authTokenEnabled,
+      TransitEncryptionEnabled: group.transitEncryption,
+      AtRestEncryptionEnabled: group.atRestEncryption,
+      ARN: this.arn('replicationgroup', group.id),
+      ReplicationGroupCreateTime: new Date(group.createdAt),
+      DataTiering: /^cache\.r6gd\./.test(group.nodeType) ? 'enabled' : 'disabled',
+      Engine: 'redis',
+      ClusterMode: 'disabled',
+    };
+  }
+
+  public memberShape(group: Group, member: Member, showNodes: boolean): Record<string, unknown> {
+    return {
+      CacheClusterId: member.id,
+      CacheNodeType: group.nodeType,
+      Engine: 'redis',
+      EngineVersion: group.engineVersion,
+      CacheClusterStatus: group.status === 'snapshotting' ? 'snapshotting' : group.status,
+      NumCacheNodes: 1,
+      PreferredAvailabilityZone: `${this.options.region}a`,
+      CacheClusterCreateTime: new Date(member.createdAt),
+      PreferredMaintenanceWindow: group.maintenanceWindow,
+      CacheNodes: showNodes ? [{
+        CacheNodeId: '0001',
+        CacheNodeStatus: group.status === 'creating' ? 'creating' : 'available',
+        CacheNodeCreateTime: new Date(member.createdAt),
+        Endpoint: member.server ? { Address: member.server.host, Port: member.server.port } : undefined,
+      }] : undefined,
+      ReplicationGroupId: group.id,
+      SnapshotRetentionLimit: group.snapshottingClusterId === member.id ? group.retentionDays : 0,
+      SnapshotWindow: group.snapshotWindow,
+      TransitEncryptionEnabled: group.transitEncryption,
+      AtRestEncryptionEnabled: group.atRestEncryption,
+      ARN: this.arn('cluster', member.id),
+    };
+  }
+
+  public snapshotShape(s: Snapshot, showNodeGroupConfig: boolean): Record<string, unknown> {
+    return {
+      SnapshotName: s.name,
+      ReplicationGroupId: s.groupId,
+      ReplicationGroupDescription: s.groupDescription,
+      SnapshotStatus: s.status,
+      SnapshotSource: s.source,
+      CacheNodeType: s.nodeType,
+      Engine: 'redis',
+      EngineVersion: s.engineVersion,
+      NumCacheNodes: undefined,
+      SnapshotRetentionLimit: s.retentionDays,
+      SnapshotWindow: s.snapshotWindow,
+      NumNodeGroups: 1,
+      AutomaticFailover: s.automaticFailover ? 'enabled' : 'disabled',
+      NodeSnapshots: s.nodeSnapshots.map((n) => ({
+        CacheClusterId: n.cacheClusterId,
+        NodeGroupId: n.nodeGroupId,
+        CacheNodeId: '0001',
+        NodeGroupConfiguration: showNodeGroupConfig ? { NodeGroupId: n.nodeGroupId, Slots: '0-16383', ReplicaCount: s.numMembers - 1 } : undefined,
+        CacheSize: n.size !== undefined ? `${(n.size / 1024 / 1024).toFixed(3)} MB` : undefined,
+        CacheNodeCreateTime: new Date(s.createdAt),
+        SnapshotCreateTime: new Date(n.createdAt),
+      })),
+      ARN: this.arn('snapshot', s.name),
+      DataTiering: /^cache\.r6gd\./.test(s.nodeType) ? 'enabled' : 'disabled',
+    };
+  }
+
+  /** The RDB files of a snapshot, one per shard (for exports and for tests). */
+  public snapshotFiles(name: string): string[] {
+    const s = this.snapshots.get(name.toLowerCase());
+    if (!s) throw new ServiceError('SnapshotNotFoundFault', `Snapshot ${name} not found.`, 404);
+    return s.nodeSnapshots.map((n) => n.file);
+  }
+
+  /** Stops every node of every group and removes their files. */
+  public async stop(): Promise<void> {
+    await Promise.all([...this.groups.values()].map((g) => g.busy?.catch(() => undefined)));
+    await Promise.all([...this.groups.values()].flatMap((g) => g.members.map((m) => m.server?.stop())));
+    this.groups.clear();
+    this.snapshots.clear();
+  }
+}

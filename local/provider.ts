@@ -1,0 +1,129 @@
+/**
+ * The local provider: one HTTP endpoint on 127.0.0.1 that answers the AWS SDK as ElastiCache
+ * would, for any number of regions, backed by real redis-server processes.
+ *
+ * The service and region of a request are read from its SigV4 credential scope
+ * (`Credential=AKID/20261121/eu-west-1/elasticache/aws4_request`), as AWS itself routes them.
+ */
+import * as fs from 'fs';
+import * as http from 'http';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { Clock } from './clock';
+import { handleElastiCache } from './elasticache/api';
+import { ElastiCacheEngine, Timings } from './elasticache/engine';
+import { errorXml, ServiceError } from './elasticache/query';
+
+export interface LocalProviderOptions {
+  /** Where node data and snapshots live; removed on stop. @default a new temporary folder */
+  readonly dataDir?: string;
+  /** Simulated milliseconds per real millisecond. @default 600 (one real second is ten simulated minutes) */
+  readonly speed?: number;
+  /** Simulated time at start (ms since the epoch). @default now */
+  readonly startTime?: number;
+  /** Simulated durations of operations. */
+  readonly timings?: Partial<Timings>;
+  /** The account id in ARNs. @default '000000000000' */
+  readonly account?: string;
+}
+
+const SCOPE = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/;
+
+export class LocalProvider {
+  /** Starts the provider on a port the OS gives. */
+  public static async start(options: LocalProviderOptions = {}): Promise<LocalProvider> {
+    const provider = new LocalProvider(options);
+    await provider.listen();
+    return provider;
+  }
+
+  public readonly clock: Clock;
+  public readonly dataDir: string;
+  private readonly engines = new Map<string, ElastiCacheEngine>();
+  private readonly server: http.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly ownsDataDir: boolean;
+  private port = 0;
+
+  private constructor(private readonly options: LocalProviderOptions) {
+    this.clock = new Clock(options.startTime ?? Date.now(), options.speed ?? 600);
+    this.ownsDataDir = options.dataDir === undefined;
+    this.dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'elasticache-local-'));
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  /** The provider's endpoint, e.g. `http://127.0.0.1:40123`. */
+  public get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /**
+   * The environment that points unchanged SDK clients and the AWS CLI at this provider.
+   */
+  public env(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL_ELASTICACHE: this.endpoint,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_REGION: 'us-east-1',
+    };
+  }
+
+  /** The ElastiCache engine of a region (created on first use). */
+  public elasticache(region: string): ElastiCacheEngine {
+    let engine = this.engines.get(region);
+    if (!engine) {
+      engine = new ElastiCacheEngine({
+        region,
+        account: this.options.account ?? '000000000000',
+        dataDir: path.join(this.dataDir, region, 'elasticache'),
+        clock: this.clock,
+        timings: this.options.timings,
+      });
+      this.engines.set(region, engine);
+    }
+    return engine;
+  }
+
+  private async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.port = (this.server.address() as net.AddressInfo).port;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf-8');
+    const scope = SCOPE.exec(req.headers.authorization ?? '');
+    const region = scope?.[1] ?? 'us-east-1';
+    const service = scope?.[2] ?? 'elasticache';
+    try {
+      if (service !== 'elasticache') {
+        throw new ServiceError('NotImplemented', `The local provider does not emulate ${service} yet.`, 501);
+      }
+      const xml = await handleElastiCache(this.elasticache(region), body);
+      res.writeHead(200, { 'content-type': 'text/xml' }).end(xml);
+    } catch (e) {
+      const error = e instanceof ServiceError ? e : new ServiceError('InternalFailure', (e as Error).message, 500);
+      res.writeHead(error.status, { 'content-type': 'text/xml' }).end(errorXml(error));
+    }
+  }
+
+  /** Stops every node, closes the endpoint and removes the data folder (when it made it). */
+  public async stop(): Promise<void> {
+    await Promise.all([...this.engines.values()].map((e) => e.stop()));
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.ownsDataDir) {
+      fs.rmSync(this.dataDir, { recursive: true, force: true });
+    }
+  }
+}

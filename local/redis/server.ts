@@ -1,0 +1,204 @@
+/**
+ * A real `redis-server` process on 127.0.0.1, started and stopped by its own PID. Every node of an
+ * emulated replication group is one of these.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+import Redis from 'ioredis';
+
+export interface RedisServerOptions {
+  /** Folder for the server's RDB file and log; created if missing. */
+  readonly dir: string;
+  /** The RDB file the server loads at start (if present) and saves to. @default 'dump.rdb' */
+  readonly dbfilename?: string;
+  /** Start as a Redis Cluster node (`cluster-enabled yes`). @default false */
+  readonly cluster?: boolean;
+  /** The `redis-server` binary. @default 'redis-server' from PATH */
+  readonly binary?: string;
+}
+
+/** A free TCP port on 127.0.0.1, as the OS hands it out. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const port = (probe.address() as net.AddressInfo).port;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class RedisServer {
+  /** Starts a server and waits until it accepts commands and has loaded its data. */
+  public static async start(options: RedisServerOptions): Promise<RedisServer> {
+    fs.mkdirSync(options.dir, { recursive: true });
+    let lastError: Error | undefined;
+    // The port is free when asked for but may be taken before redis binds it: try a few.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const port = await freePort();
+      const server = new RedisServer(options, port);
+      try {
+        await server.launch();
+        return server;
+      } catch (e) {
+        lastError = e as Error;
+        await server.stop();
+      }
+    }
+    throw new Error(`redis-server did not start in ${options.dir}: ${lastError?.message}`);
+  }
+
+  public readonly host = '127.0.0.1';
+  public readonly dbfilename: string;
+  private process?: ChildProcess;
+  private exited?: Promise<void>;
+  private readonly clients: Redis[] = [];
+  private stderr = '';
+
+  private constructor(private readonly options: RedisServerOptions, public readonly port: number) {
+    this.dbfilename = options.dbfilename ?? 'dump.rdb';
+  }
+
+  /** The folder holding the RDB file. */
+  public get dir(): string {
+    return this.options.dir;
+  }
+
+  /** The path of the server's RDB file. */
+  public get rdbPath(): string {
+    return path.join(this.options.dir, this.dbfilename);
+  }
+
+  public get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  /** Whether the process is still running. */
+  public get running(): boolean {
+    return this.process !== undefined && this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** A client connected to this server (closed when the server stops). */
+  public client(): Redis {
+    const client = new Redis({ host: this.host, port: this.port, lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    client.on('error', () => undefined);
+    this.clients.push(client);
+    return client;
+  }
+
+  private async launch(): Promise<void> {
+    const args = [
+      '--bind', this.host,
+      '--port', String(this.port),
+      '--dir', this.options.dir,
+      '--dbfilename', this.dbfilename,
+      '--save', '',
+      '--appendonly', 'no',
+      // A replica's full sync should not wait for more replicas to arrive.
+      '--repl-diskless-sync-delay', '0',
+      '--protected-mode', 'yes',
+      '--daemonize', 'no',
+      '--loglevel', 'warning',
+    ];
+    if (this.options.cluster) {
+      args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${this.port}.conf`, '--cluster-node-timeout', '5000');
+    }
+    const child = spawn(this.options.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.process = child;
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    child.stderr?.on('data', (chunk) => { this.stderr = (this.stderr + chunk.toString()).slice(-4000); });
+    const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+    await Promise.race([this.waitReady(), spawnError]);
+  }
+
+  /** Waits until the server answers PING and is not loading a dataset. */
+  private async waitReady(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.running) {
+        throw new Error(`redis-server exited (code ${this.process?.exitCode}): ${this.stderr.trim()}`);
+      }
+      const probe = new Redis({ host: this.host, port: this.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        const info = await probe.info('persistence');
+        if (/loading:0/.test(info)) {
+          return;
+        }
+      } catch {
+        // not up yet
+      } finally {
+        probe.disconnect();
+      }
+      await sleep(20);
+    }
+    throw new Error(`redis-server on port ${this.port} was not ready after ${timeoutMs} ms`);
+  }
+
+  /**
+   * Saves the dataset with BGSAVE and waits until the save is done. Returns the RDB file's path.
+   * Throws when Redis reports the save failed.
+   */
+  public async bgsave(): Promise<string> {
+    const client = this.client();
+    const saves = (info: string) => Number(/rdb_saves:(\d+)/.exec(info)?.[1] ?? NaN);
+    try {
+      const before = saves(await client.info('persistence'));
+      if (Number.isNaN(before)) {
+        throw new Error('redis-server reports no rdb_saves in INFO persistence; Redis 7.0 or later is needed');
+      }
+      await client.bgsave();
+      for (;;) {
+        const info = await client.info('persistence');
+        if (!/rdb_bgsave_in_progress:1/.test(info) && saves(info) > before) {
+          if (!/rdb_last_bgsave_status:ok/.test(info)) {
+            throw new Error(`BGSAVE failed on port ${this.port}`);
+          }
+          return this.rdbPath;
+        }
+        if (!/rdb_bgsave_in_progress:1/.test(info) && !/rdb_last_bgsave_status:ok/.test(info)) {
+          throw new Error(`BGSAVE failed on port ${this.port}`);
+        }
+        await sleep(10);
+      }
+    } finally {
+      this.release(client);
+    }
+  }
+
+  /** Closes a client made by `client()`. */
+  public release(client: Redis): void {
+    client.disconnect();
+    const i = this.clients.indexOf(client);
+    if (i >= 0) this.clients.splice(i, 1);
+  }
+
+  /** Stops the server (SIGTERM, then SIGKILL) and waits for it to exit. Safe to call twice. */
+  public async stop(): Promise<void> {
+    for (const client of this.clients.splice(0)) {
+      client.disconnect();
+    }
+    const child = this.process;
+    if (!child || !this.running) {
+      return;
+    }
+    child.kill('SIGTERM');
+    const killed = await Promise.race([this.exited!.then(() => true), sleep(5_000).then(() => false)]);
+    if (!killed) {
+      child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+
+  /** Kills the process without letting it save or clean up, as a crashed node. */
+  public kill(): void {
+    this.process?.kill('SIGKILL');
+  }
+}
