@@ -41,6 +41,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Redis Cluster support, which cluster-mode-enabled groups need. A dev dependency while the
     // provider runs from source; it becomes a bundled one when the `serve` bin ships.
     'ioredis@^5.9.0',
+    // The S3 client: tests drive the local provider's S3 with it, and the export workflow's handlers
+    // (issue 4) verify exported objects with it. Bundled into handlers like the ElastiCache client.
+    '@aws-sdk/client-s3@^3',
+    // Parses the XML bodies S3 requests carry (ACLs, replication rules, multipart completion) in the
+    // local provider; no native code, the usual choice for XML in Node.
+    'fast-xml-parser@^5',
   ],
 
   // There is no GitHub here: CI is `.ci/run`, and releases are not made from this repository yet.

@@ -14,6 +14,8 @@ import { Clock } from './clock';
 import { handleElastiCache } from './elasticache/api';
 import { ElastiCacheEngine, Timings } from './elasticache/engine';
 import { errorXml, ServiceError } from './elasticache/query';
+import { handleS3, s3ErrorResponse } from './s3/api';
+import { S3Error, S3Store } from './s3/store';
 
 export interface LocalProviderOptions {
   /** Where node data and snapshots live; removed on stop. @default a new temporary folder */
@@ -26,6 +28,8 @@ export interface LocalProviderOptions {
   readonly timings?: Partial<Timings>;
   /** The account id in ARNs. @default '000000000000' */
   readonly account?: string;
+  /** Simulated time S3 takes to replicate an object to another bucket. @default 5 minutes */
+  readonly replicationDelay?: number;
 }
 
 const SCOPE = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/;
@@ -40,6 +44,8 @@ export class LocalProvider {
 
   public readonly clock: Clock;
   public readonly dataDir: string;
+  /** S3: one bucket namespace, each bucket in a region. */
+  public readonly s3: S3Store;
   private readonly engines = new Map<string, ElastiCacheEngine>();
   private readonly server: http.Server;
   private readonly sockets = new Set<net.Socket>();
@@ -50,6 +56,7 @@ export class LocalProvider {
     this.clock = new Clock(options.startTime ?? Date.now(), options.speed ?? 600);
     this.ownsDataDir = options.dataDir === undefined;
     this.dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'elasticache-local-'));
+    this.s3 = new S3Store(path.join(this.dataDir, 's3'), this.clock, options.replicationDelay ?? 5 * 60_000);
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -68,6 +75,7 @@ export class LocalProvider {
   public env(): Record<string, string> {
     return {
       AWS_ENDPOINT_URL_ELASTICACHE: this.endpoint,
+      AWS_ENDPOINT_URL_S3: this.endpoint,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_REGION: 'us-east-1',
@@ -84,6 +92,7 @@ export class LocalProvider {
         dataDir: path.join(this.dataDir, region, 'elasticache'),
         clock: this.clock,
         timings: this.options.timings,
+        s3: this.s3,
       });
       this.engines.set(region, engine);
     }
@@ -101,15 +110,27 @@ export class LocalProvider {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf-8');
+    const raw = Buffer.concat(chunks);
     const scope = SCOPE.exec(req.headers.authorization ?? '');
     const region = scope?.[1] ?? 'us-east-1';
     const service = scope?.[2] ?? 'elasticache';
+    if (service === 's3') {
+      let answer;
+      try {
+        await this.s3.pump();
+        answer = handleS3(this.s3, region, req, raw);
+      } catch (e) {
+        const error = e instanceof S3Error ? e : new S3Error('InternalError', (e as Error).message, 500);
+        answer = s3ErrorResponse(error, req.method ?? 'GET');
+      }
+      res.writeHead(answer.status, answer.headers).end(answer.body);
+      return;
+    }
     try {
       if (service !== 'elasticache') {
         throw new ServiceError('NotImplemented', `The local provider does not emulate ${service} yet.`, 501);
       }
-      const xml = await handleElastiCache(this.elasticache(region), body);
+      const xml = await handleElastiCache(this.elasticache(region), raw.toString('utf-8'));
       res.writeHead(200, { 'content-type': 'text/xml' }).end(xml);
     } catch (e) {
       const error = e instanceof ServiceError ? e : new ServiceError('InternalFailure', (e as Error).message, 500);
@@ -120,6 +141,7 @@ export class LocalProvider {
   /** Stops every node, closes the endpoint and removes the data folder (when it made it). */
   public async stop(): Promise<void> {
     await Promise.all([...this.engines.values()].map((e) => e.stop()));
+    this.s3.stop();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     if (this.ownsDataDir) {

@@ -3,14 +3,15 @@
  * `redis-server` processes, and snapshots that are real RDB files. It keeps ElastiCache's statuses,
  * error codes and rules; durations are simulated with the provider's clock.
  *
- * Supported so far: cluster mode disabled groups. Cluster mode enabled, S3 seeding and export, and
- * failover are refused with `NotImplemented` rather than faked.
+ * Supported so far: cluster mode disabled groups, with seeding from and export to the provider's
+ * S3. Cluster mode enabled and failover are refused with `NotImplemented` rather than faked.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { Clock } from '../clock';
 import { ServiceError } from './query';
 import { RedisServer } from '../redis/server';
+import { Bucket, Grant, S3Store } from '../s3/store';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -21,6 +22,7 @@ export interface Timings {
   readonly createGroup: number;
   readonly snapshot: number;
   readonly copySnapshot: number;
+  readonly exportSnapshot: number;
   readonly deleteGroup: number;
 }
 
@@ -28,8 +30,21 @@ export const DEFAULT_TIMINGS: Timings = {
   createGroup: 10 * MINUTE,
   snapshot: 5 * MINUTE,
   copySnapshot: 2 * MINUTE,
+  exportSnapshot: 5 * MINUTE,
   deleteGroup: 5 * MINUTE,
 };
+
+/** The canonical user ElastiCache writes exports as, in regions launched before 2019-03-20. */
+export const ELASTICACHE_CANONICAL_ID = '540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353';
+
+/**
+ * Opt-in regions (launched after 2019-03-20): ElastiCache writes there as the regional service
+ * principal `<region>.elasticache-snapshot.amazonaws.com`, granted by a bucket policy.
+ */
+export const OPT_IN_REGIONS = new Set([
+  'af-south-1', 'ap-east-1', 'ap-east-2', 'ap-south-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-7',
+  'ca-west-1', 'eu-central-2', 'eu-south-1', 'eu-south-2', 'il-central-1', 'me-central-1', 'me-south-1', 'mx-central-1',
+]);
 
 /** The most manual snapshots ElastiCache lets one node take in 24 hours. */
 export const MANUAL_SNAPSHOT_QUOTA = 20;
@@ -108,6 +123,7 @@ export interface EngineOptions {
   readonly dataDir: string;
   readonly clock: Clock;
   readonly timings?: Partial<Timings>;
+  readonly s3: S3Store;
 }
 
 const NAME = /^[a-z](?!.*--)[a-z0-9-]{0,39}(?<!-)$/;
@@ -250,9 +266,6 @@ export class ElastiCacheEngine {
     if (req.clusterMode === 'enabled' || (req.numNodeGroups ?? 1) > 1) {
       throw new ServiceError('NotImplemented', 'The local provider does not run cluster mode enabled groups yet.', 501);
     }
-    if (req.snapshotArns.length > 0) {
-      throw new ServiceError('NotImplemented', 'The local provider does not seed from S3 yet.', 501);
-    }
     const nodes = req.numCacheClusters ?? (req.replicasPerNodeGroup !== undefined ? 1 + req.replicasPerNodeGroup : 1);
     if (nodes < 1 || nodes > 6) {
       throw new ServiceError('InvalidParameterValue', `NumCacheClusters must be between 1 and 6, got ${nodes}.`);
@@ -275,6 +288,16 @@ export class ElastiCacheEngine {
       throw new ServiceError('InvalidParameterCombination', 'Snapshots are not supported for cache.t1.micro nodes.');
     }
     const memberIds = Array.from({ length: nodes }, (_, i) => `${id}-${pad(i + 1, 3)}`);
+    let seedRdb: string | undefined;
+    if (req.snapshotArns.length > 0) {
+      if (req.snapshotName) {
+        throw new ServiceError('InvalidParameterCombination', 'Only one of SnapshotName and SnapshotArns may be specified.');
+      }
+      if (req.snapshotArns.length !== 1) {
+        throw new ServiceError('InvalidParameterValue', `A cluster mode disabled replication group is seeded from exactly one RDB file; ${req.snapshotArns.length} were given.`);
+      }
+      seedRdb = this.readableSeed(req.snapshotArns[0]);
+    }
     let seed: Snapshot | undefined;
     if (req.snapshotName) {
       seed = this.snapshots.get(req.snapshotName.toLowerCase());
@@ -310,9 +333,16 @@ export class ElastiCacheEngine {
       doneAt: now + this.timings.createGroup,
     };
     this.groups.set(id, group);
-    group.busy = this.startNodes(group, seed?.nodeSnapshots[0]?.file).then(
+    const seeded = seed !== undefined || seedRdb !== undefined;
+    group.busy = this.startNodes(group, seed?.nodeSnapshots[0]?.file ?? seedRdb).then(
       () => { group.busy = undefined; },
-      () => { group.busy = undefined; group.status = seed ? 'restore-failed' : 'create-failed'; group.doneAt = undefined; },
+      async () => {
+        // An RDB that redis-server cannot load leaves the group restore-failed, as in ElastiCache.
+        await Promise.all(group.members.map((m) => m.server?.stop()));
+        group.busy = undefined;
+        group.status = seeded ? 'restore-failed' : 'create-failed';
+        group.doneAt = undefined;
+      },
     );
     return group;
   }
@@ -350,6 +380,72 @@ export class ElastiCacheEngine {
     } finally {
       replica.release(client);
     }
+  }
+
+  /**
+   * Checks that ElastiCache could read an RDB object to seed from (same region, SSE-S3, read access
+   * granted to ElastiCache) and returns its file.
+   */
+  private readableSeed(arn: string): string {
+    const m = /^arn:aws[a-z-]*:s3:::([^/]+)\/(.+)$/.exec(arn);
+    if (!m || arn.includes(',')) {
+      throw new ServiceError('InvalidParameterValue', `Invalid S3 object ARN: ${arn}. Expected arn:aws:s3:::bucket/key.`);
+    }
+    const bucket = this.options.s3.tryBucket(m[1]);
+    if (!bucket) {
+      throw new ServiceError('InvalidParameterValue', `No such bucket: ${m[1]}.`);
+    }
+    if (bucket.region !== this.options.region) {
+      throw new ServiceError('InvalidParameterValue', `The S3 bucket ${m[1]} is in ${bucket.region}; the RDB file must be in ${this.options.region}, the region of the replication group.`);
+    }
+    const object = bucket.objects.get(m[2]);
+    if (!object) {
+      throw new ServiceError('InvalidParameterValue', `No such object: ${m[2]} in bucket ${m[1]}.`);
+    }
+    if (object.sse !== 'AES256') {
+      throw new ServiceError('InvalidParameterValue', `The object ${m[2]} is encrypted with ${object.sse}; ElastiCache can only read RDB files encrypted with SSE-S3 (AES256).`);
+    }
+    const aclRead = object.acl.some((g) => g.id === ELASTICACHE_CANONICAL_ID && (g.permission === 'READ' || g.permission === 'FULL_CONTROL'));
+    if (!aclRead && !this.policyAllows(bucket, ['s3:GetObject'])) {
+      throw new ServiceError('InvalidParameterValue', `ElastiCache has not been granted READ permission on the S3 object ${m[2]} in bucket ${m[1]}.`);
+    }
+    return object.file;
+  }
+
+  /** Whether the bucket policy allows the regional ElastiCache service principal every action given. */
+  private policyAllows(bucket: Bucket, actions: string[]): boolean {
+    if (!bucket.policy) return false;
+    const principal = `${this.options.region}.elasticache-snapshot.amazonaws.com`;
+    const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
+    let statements: any[];
+    try {
+      const doc = JSON.parse(bucket.policy);
+      statements = list(doc.Statement).length ? (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) : [];
+    } catch {
+      return false;
+    }
+    const allowed = statements
+      .filter((st) => st.Effect === 'Allow' && list(st.Principal?.Service).includes(principal))
+      .flatMap((st) => list(st.Action));
+    const matches = (action: string) => allowed.some((a) => a === action || a === 's3:*' || a === '*'
+      || (a.endsWith('*') && action.startsWith(a.slice(0, -1))));
+    return actions.every(matches);
+  }
+
+  /** Why ElastiCache could not write an export into `bucket`, or undefined when it can. */
+  private exportDenied(bucket: Bucket): string | undefined {
+    if (OPT_IN_REGIONS.has(this.options.region)) {
+      const needed = ['s3:PutObject', 's3:GetObject', 's3:ListBucket', 's3:GetBucketAcl', 's3:ListMultipartUploadParts', 's3:ListBucketMultipartUploads'];
+      return this.policyAllows(bucket, needed) ? undefined
+        : `ElastiCache has not been granted access to the S3 bucket ${bucket.name}: in ${this.options.region} its bucket policy must allow ${this.options.region}.elasticache-snapshot.amazonaws.com ${needed.join(', ')}.`;
+    }
+    const has = (p: Grant['permission']) => bucket.acl.some((g) => g.id === ELASTICACHE_CANONICAL_ID && (g.permission === p || g.permission === 'FULL_CONTROL'));
+    for (const permission of ['READ', 'WRITE', 'READ_ACP'] as const) {
+      if (!has(permission)) {
+        return `ElastiCache has not been granted ${permission} permissions on the S3 bucket ${bucket.name}.`;
+      }
+    }
+    return undefined;
   }
 
   public async describeReplicationGroups(id?: string): Promise<Group[]> {
@@ -573,15 +669,15 @@ export class ElastiCacheEngine {
 
   public async copySnapshot(req: { source: string; target: string; targetBucket?: string; tags: Array<[string, string]> }): Promise<Snapshot> {
     await this.settle();
-    if (req.targetBucket) {
-      throw new ServiceError('NotImplemented', 'The local provider does not export to S3 yet.', 501);
-    }
     const source = this.snapshots.get(req.source.toLowerCase());
     if (!source) {
       throw new ServiceError('SnapshotNotFoundFault', `Snapshot ${req.source} not found.`, 404);
     }
     if (source.status !== 'available') {
       throw new ServiceError('InvalidSnapshotState', `Snapshot ${source.name} is not in available state (it is ${source.status}).`);
+    }
+    if (req.targetBucket) {
+      return this.exportSnapshot(source, req.target, req.targetBucket);
     }
     checkName('Snapshot name', req.target);
     const name = req.target.toLowerCase();
@@ -609,6 +705,44 @@ export class ElastiCacheEngine {
     };
     this.snapshots.set(name, copy);
     return copy;
+  }
+
+  /**
+   * Exports a snapshot to S3 (CopySnapshot with TargetBucket): one `<target>-000N.rdb` object per
+   * shard, written by ElastiCache once the copy is done. The source shows `copying` meanwhile.
+   */
+  private exportSnapshot(source: Snapshot, target: string, bucketName: string): Snapshot {
+    if (/^cache\.r6gd\./.test(source.nodeType)) {
+      throw new ServiceError('InvalidParameterValue', `Snapshot ${source.name} was taken from data tiering node type ${source.nodeType}; exporting data tiering snapshots to S3 is not supported.`);
+    }
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucketName)) {
+      throw new ServiceError('InvalidParameterValue', `The S3 bucket name ${bucketName} is not DNS-compliant.`);
+    }
+    const bucket = this.options.s3.tryBucket(bucketName);
+    if (!bucket) {
+      throw new ServiceError('InvalidParameterValue', `No such bucket: ${bucketName}.`);
+    }
+    if (bucket.region !== this.options.region) {
+      throw new ServiceError('InvalidParameterValue', `The S3 bucket ${bucketName} is in ${bucket.region}; an export must go to a bucket in ${this.options.region}, the snapshot's region.`);
+    }
+    const denied = this.exportDenied(bucket);
+    if (denied) {
+      throw new ServiceError('InvalidParameterValue', denied);
+    }
+    const keys = source.nodeSnapshots.map((_, i) => `${target}-${pad(i + 1, 4)}.rdb`);
+    const taken = keys.find((k) => bucket.objects.has(k));
+    if (taken) {
+      throw new ServiceError('InvalidParameterValue', `The S3 object ${taken} already exists in bucket ${bucketName}; an export does not overwrite objects.`);
+    }
+    source.status = 'copying';
+    source.doneAt = this.clock.now() + this.timings.exportSnapshot;
+    const files = source.nodeSnapshots.map((n) => n.file);
+    source.busy = (async () => {
+      // The objects appear when the export's simulated time has passed.
+      await new Promise((r) => setTimeout(r, this.clock.real(this.timings.exportSnapshot)));
+      files.forEach((file, i) => this.options.s3.putObject(bucket, keys[i], { from: file }, { contentType: 'application/octet-stream' }));
+    })().then(() => { source.busy = undefined; }, () => { source.busy = undefined; });
+    return source;
   }
 
   // ---- automatic snapshots -----------------------------------------------------------------
