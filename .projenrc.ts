@@ -44,6 +44,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // The S3 client: tests drive the local provider's S3 with it, and the export workflow's handlers
     // (issue 4) verify exported objects with it. Bundled into handlers like the ElastiCache client.
     '@aws-sdk/client-s3@^3',
+    // The Route 53 client: tests drive the local provider's Route 53 with it; the restore
+    // workflow's DNS cutover (DESIGN.md part 4) uses it.
+    '@aws-sdk/client-route-53@^3',
     // Parses the XML bodies S3 requests carry (ACLs, replication rules, multipart completion) in the
     // local provider; no native code, the usual choice for XML in Node.
     'fast-xml-parser@^5',

@@ -14,6 +14,7 @@ import { Clock } from './clock';
 import { handleElastiCache } from './elasticache/api';
 import { ElastiCacheEngine, Timings } from './elasticache/engine';
 import { errorXml, ServiceError } from './elasticache/query';
+import { Route53, Route53Error } from './route53';
 import { handleS3, s3ErrorResponse } from './s3/api';
 import { S3Error, S3Store } from './s3/store';
 
@@ -30,6 +31,8 @@ export interface LocalProviderOptions {
   readonly account?: string;
   /** Simulated time S3 takes to replicate an object to another bucket. @default 5 minutes */
   readonly replicationDelay?: number;
+  /** Simulated time a Route 53 change stays PENDING before it is INSYNC. @default 60 seconds */
+  readonly dnsSyncDelay?: number;
 }
 
 const SCOPE = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/;
@@ -46,6 +49,8 @@ export class LocalProvider {
   public readonly dataDir: string;
   /** S3: one bucket namespace, each bucket in a region. */
   public readonly s3: S3Store;
+  /** Route 53 (global). */
+  public readonly route53: Route53;
   private readonly engines = new Map<string, ElastiCacheEngine>();
   private readonly server: http.Server;
   private readonly sockets = new Set<net.Socket>();
@@ -57,6 +62,7 @@ export class LocalProvider {
     this.ownsDataDir = options.dataDir === undefined;
     this.dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'elasticache-local-'));
     this.s3 = new S3Store(path.join(this.dataDir, 's3'), this.clock, options.replicationDelay ?? 5 * 60_000);
+    this.route53 = new Route53(this.clock, options.dnsSyncDelay ?? 60_000);
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -76,6 +82,7 @@ export class LocalProvider {
     return {
       AWS_ENDPOINT_URL_ELASTICACHE: this.endpoint,
       AWS_ENDPOINT_URL_S3: this.endpoint,
+      AWS_ENDPOINT_URL_ROUTE_53: this.endpoint,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_REGION: 'us-east-1',
@@ -124,6 +131,16 @@ export class LocalProvider {
         answer = s3ErrorResponse(error, req.method ?? 'GET');
       }
       res.writeHead(answer.status, answer.headers).end(answer.body);
+      return;
+    }
+    if (service === 'route53') {
+      try {
+        const answer = this.route53.handle(req.method ?? 'GET', req.url ?? '/', raw.toString('utf-8'));
+        res.writeHead(answer.status, answer.headers).end(answer.body);
+      } catch (e) {
+        const error = e instanceof Route53Error ? e : new Route53Error('InternalFailure', (e as Error).message, 500);
+        res.writeHead(error.status, { 'content-type': 'text/xml' }).end(Route53.errorBody(error));
+      }
       return;
     }
     try {

@@ -147,5 +147,6 @@ export async function handleElastiCache(engine: ElastiCacheEngine, body: string)
   if (!handler) {
     throw new ServiceError('InvalidAction', `The action ${params.action || '(none)'} is not valid for this web service (or not emulated by the local provider).`);
   }
+  engine.checkInjected(params.action);
   return resultXml(params.action, await handler(engine, params));
 }

@@ -115,6 +115,8 @@ interface Snapshot {
 export interface Faults {
   /** The next N snapshots (manual, automatic or final) end `failed`. */
   failSnapshots: number;
+  /** Calls to fail, by action: the next `count` calls get `code` (e.g. Throttling, InternalFailure). */
+  failCalls: Map<string, { code: string; count: number; status: number }>;
 }
 
 export interface EngineOptions {
@@ -147,7 +149,7 @@ export function automaticSnapshotName(groupId: string, time: number): string {
 }
 
 export class ElastiCacheEngine {
-  public readonly faults: Faults = { failSnapshots: 0 };
+  public readonly faults: Faults = { failSnapshots: 0, failCalls: new Map() };
   private readonly groups = new Map<string, Group>();
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly timings: Timings;
@@ -911,6 +913,29 @@ export class ElastiCacheEngine {
       ARN: this.arn('snapshot', s.name),
       DataTiering: /^cache\.r6gd\./.test(s.nodeType) ? 'enabled' : 'disabled',
     };
+  }
+
+  /** Makes the next `count` calls of `action` fail with `code` (HTTP 400, or 500 for InternalFailure). */
+  public failNextCalls(action: string, code: string, count = 1): void {
+    this.faults.failCalls.set(action, { code, count, status: code === 'InternalFailure' || code === 'ServiceUnavailable' ? 500 : 400 });
+  }
+
+  /** Throws the injected failure for `action`, if one is due. */
+  public checkInjected(action: string): void {
+    const fault = this.faults.failCalls.get(action);
+    if (fault && fault.count > 0) {
+      fault.count--;
+      throw new ServiceError(fault.code, `Injected fault: ${fault.code}`, fault.status);
+    }
+  }
+
+  /** Kills a member's redis-server as a crash would (no save, no clean-up). */
+  public killNode(cacheClusterId: string): void {
+    const member = [...this.groups.values()].flatMap((g) => g.members).find((m) => m.id === cacheClusterId.toLowerCase());
+    if (!member?.server) {
+      throw new Error(`no running node ${cacheClusterId}`);
+    }
+    member.server.kill();
   }
 
   /** The RDB files of a snapshot, one per shard (for exports and for tests). */

@@ -340,3 +340,25 @@ describe('automatic snapshots', () => {
     });
   });
 });
+
+describe('injected faults', () => {
+  test('throttling is retried by the SDK; more failures than its attempts reach the caller', async () => {
+    const ec = client('ca-central-1');
+    const engine = provider.elasticache('ca-central-1');
+    engine.failNextCalls('DescribeSnapshots', 'Throttling', 1);
+    const retried = await ec.send(new DescribeSnapshotsCommand({}));
+    expect(retried.$metadata.attempts).toBe(2);
+    engine.failNextCalls('DescribeSnapshots', 'InternalFailure', 3);
+    const error = await ec.send(new DescribeSnapshotsCommand({})).catch((e) => e);
+    expect(error.name).toBe('InternalFailure');
+    expect(error.$metadata.attempts).toBe(3);
+  });
+
+  test('a snapshot from a killed node fails', async () => {
+    const ec = client('ca-central-1');
+    await createGroup(ec, 'fragile', { NumCacheClusters: 2 });
+    provider.elasticache('ca-central-1').killNode('fragile-002');
+    await ec.send(new CreateSnapshotCommand({ CacheClusterId: 'fragile-002', SnapshotName: 'fragile-1' }));
+    expect((await waitSnapshot(ec, 'fragile-1', 'failed')).SnapshotStatus).toBe('failed');
+  });
+});
