@@ -144,6 +144,12 @@ for (const config of ['test/tsconfig.json', 'local/tsconfig.json', 'integ/tsconf
 }
 project.testTask.prependSpawn(typecheck);
 
+// Benchmarks print numbers; they are not tests and do not run in CI.
+project.addTask('bench', {
+  description: 'Benchmark: the local provider\'s snapshot + export + restore against raw redis-server BGSAVE + load (KEYS=1000000)',
+  exec: 'ts-node -P local/tsconfig.json local/bench/snapshot-export-restore.ts',
+});
+
 // The main job. Until the local provider can deploy and run the workflows (DESIGN.md part 5), the
 // drill stops after its first stage: synthesize the example app and report what it declares.
 project.addTask('drill', {

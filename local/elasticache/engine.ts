@@ -9,6 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Clock } from '../clock';
+import { linkOrCopy } from '../files';
 import { ServiceError } from './query';
 import { RedisServer } from '../redis/server';
 import { Bucket, Grant, S3Store } from '../s3/store';
@@ -356,7 +357,7 @@ export class ElastiCacheEngine {
     fs.rmSync(primaryDir, { recursive: true, force: true });
     fs.mkdirSync(primaryDir, { recursive: true });
     if (seedRdb) {
-      fs.copyFileSync(seedRdb, path.join(primaryDir, 'dump.rdb'));
+      linkOrCopy(seedRdb, path.join(primaryDir, 'dump.rdb'));
     }
     primary.server = await RedisServer.start({ dir: primaryDir });
     await Promise.all(replicas.map(async (member) => {
@@ -621,7 +622,9 @@ export class ElastiCacheEngine {
       if (fail) return;
       const saved = await member.server!.bgsave();
       fs.mkdirSync(dir, { recursive: true });
-      fs.copyFileSync(saved, file);
+      // The node's dump file becomes the snapshot's: the node never reads it again (it saves to a
+      // new file next time), so it is moved, not copied.
+      fs.renameSync(saved, file);
       snapshot.nodeSnapshots[0].size = fs.statSync(file).size;
     })().then(
       () => { snapshot.busy = undefined; },
@@ -696,7 +699,7 @@ export class ElastiCacheEngine {
       source: 'manual',
       nodeSnapshots: source.nodeSnapshots.map((n) => {
         const file = path.join(dir, path.basename(n.file));
-        fs.copyFileSync(n.file, file);
+        linkOrCopy(n.file, file);
         return { ...n, file };
       }),
       tags: new Map(req.tags),

@@ -8,6 +8,7 @@ import { createHash, randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Clock } from '../clock';
+import { linkOrCopy } from '../files';
 
 /** An S3 error: its code, HTTP status and message, as S3 writes them. */
 export class S3Error extends Error {
@@ -224,7 +225,7 @@ export class S3Store {
     }
     const file = path.join(this.bucketDir(bucket.name), `${randomUUID()}.obj`);
     if (body.from) {
-      fs.copyFileSync(body.from, file);
+      linkOrCopy(body.from, file);
     } else {
       fs.writeFileSync(file, body.data ?? Buffer.alloc(0));
     }
@@ -234,6 +235,7 @@ export class S3Store {
       key,
       file,
       size: content.length,
+      // S3's ETag of a single-part upload is the MD5 of the content.
       etag: `"${createHash('md5').update(content).digest('hex')}"`,
       lastModified: this.clock.date(),
       contentType: options.contentType ?? 'binary/octet-stream',
