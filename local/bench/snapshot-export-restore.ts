@@ -146,7 +146,11 @@ async function main(): Promise<void> {
     engines.push(await engine());
   }
   const r = { save: median(raws.map((x) => x.save)), load: median(raws.map((x) => x.load)), size: raws[0].size };
-  const e = { snapshot: median(engines.map((x) => x.snapshot)), exportMs: median(engines.map((x) => x.exportMs)), restore: median(engines.map((x) => x.restore)) };
+  const e = {
+    snapshot: median(engines.map((x) => x.snapshot)),
+    exportMs: median(engines.map((x) => x.exportMs)),
+    restore: median(engines.map((x) => x.restore)),
+  };
   const rawTotal = r.save + r.load;
   const engineTotal = e.snapshot + e.exportMs + e.restore;
   const ms = (n: number) => `${n.toFixed(0).padStart(7)} ms`;
