@@ -17,6 +17,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // The machines this project is built and tested on run Node 20.
   minNodeVersion: '20.0.0',
 
+  // `cdk-elasticache-backup serve` starts the local provider (local/cli.ts, bundled into
+  // lib/local/cli.js after compilation).
+  bin: { 'cdk-elasticache-backup': 'bin/cdk-elasticache-backup.js' },
+  autoDetectBin: false,
+
   // cdk-nag 3 needs aws-cdk-lib >= 2.258.0 (its packs fail on 2.257.0 with "NagPack requires a
   // construct tree on the validation context"), and @aws-cdk/integ-runner 2.197.x only reads cloud
   // assemblies from aws-cdk-lib <= 2.257.x. We keep cdk-nag 3 and take 2.258.0, the oldest release it
@@ -47,6 +52,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // The Route 53 client: tests drive the local provider's Route 53 with it; the restore
     // workflow's DNS cutover (DESIGN.md part 4) uses it.
     '@aws-sdk/client-route-53@^3',
+    // Bundles the local provider's command (and, later, the Lambda handlers) into single files at
+    // build time, so the package needs no runtime dependencies for them and synth needs no Docker.
+    'esbuild@^0.25',
     // Parses the XML bodies S3 requests carry (ACLs, replication rules, multipart completion) in the
     // local provider; no native code, the usual choice for XML in Node.
     'fast-xml-parser@^5',
@@ -143,6 +151,14 @@ for (const config of ['test/tsconfig.json', 'local/tsconfig.json', 'integ/tsconf
   typecheck.exec(`tsc --noEmit -p ${config}`);
 }
 project.testTask.prependSpawn(typecheck);
+
+// The local provider's command, bundled with its dependencies (ioredis, fast-xml-parser) into one
+// file in lib/, next to what jsii compiles, so that the package's bin runs without them installed.
+const bundleLocal = project.addTask('bundle:local', {
+  description: 'Bundle the local provider command into lib/local/cli.js',
+  exec: 'esbuild local/cli.ts --bundle --platform=node --target=node20 --outfile=lib/local/cli.js --log-level=warning',
+});
+project.postCompileTask.spawn(bundleLocal);
 
 // Benchmarks print numbers; they are not tests and do not run in CI.
 project.addTask('bench', {
