@@ -41,6 +41,8 @@ const handlers: Record<string, Handler> = {
       replicasPerNodeGroup: p.int('ReplicasPerNodeGroup'),
       numNodeGroups: p.int('NumNodeGroups'),
       clusterMode: p.str('ClusterMode'),
+      nodeGroupConfiguration: p.structs('NodeGroupConfiguration', 'NodeGroupConfiguration'),
+      cacheParameterGroupName: p.str('CacheParameterGroupName'),
       automaticFailover: p.bool('AutomaticFailoverEnabled'),
       multiAz: p.bool('MultiAZEnabled'),
       snapshotName: p.str('SnapshotName'),

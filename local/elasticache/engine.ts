@@ -8,6 +8,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import type Redis from 'ioredis';
+import { slotRanges as evenSlots } from '../../src/private/slots';
 import { Clock } from '../clock';
 import { linkOrCopy } from '../files';
 import { ServiceError } from './query';
@@ -55,9 +57,18 @@ export type SnapshotStatus = 'creating' | 'available' | 'restoring' | 'copying' 
 
 interface Member {
   readonly id: string;
+  readonly shardId: string;
   role: 'primary' | 'replica';
   server?: RedisServer;
   readonly createdAt: number;
+}
+
+interface Shard {
+  /** The node group id, `0001`, `0002`, … */
+  readonly id: string;
+  /** The hash slots, e.g. `0-5460` (always `0-16383` with cluster mode disabled). */
+  readonly slots: string;
+  readonly members: Member[];
 }
 
 interface Group {
@@ -67,6 +78,9 @@ interface Group {
   readonly nodeType: string;
   readonly engineVersion: string;
   readonly createdAt: number;
+  readonly clusterEnabled: boolean;
+  readonly shards: Shard[];
+  /** Every member of every shard. */
   readonly members: Member[];
   retentionDays: number;
   snapshotWindow: string;
@@ -87,6 +101,7 @@ interface Group {
 interface NodeSnapshot {
   readonly cacheClusterId: string;
   readonly nodeGroupId: string;
+  readonly slots: string;
   readonly file: string;
   readonly createdAt: number;
   size?: number;
@@ -102,7 +117,8 @@ interface Snapshot {
   readonly engineVersion: string;
   readonly retentionDays: number;
   readonly snapshotWindow: string;
-  readonly numMembers: number;
+  readonly replicasPerShard: number;
+  readonly clusterEnabled: boolean;
   readonly automaticFailover: boolean;
   readonly nodeSnapshots: NodeSnapshot[];
   readonly tags: Map<string, string>;
@@ -141,6 +157,18 @@ function checkName(kind: string, value: string, max = 40): void {
 
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');
+}
+
+/** The ranges of a slot list such as `0-5460,6000,7000-7100`. */
+function parseSlots(slots: string): Array<[number, number]> {
+  return slots.split(',').map((range) => {
+    const [a, b] = range.trim().split('-').map(Number);
+    const last = b ?? a;
+    if (!Number.isInteger(a) || !Number.isInteger(last) || a < 0 || last > 16383 || last < a) {
+      throw new ServiceError('InvalidParameterValue', `Invalid slot range ${range} in ${slots}; slots are 0-16383, written first-last.`);
+    }
+    return [a, last];
+  });
 }
 
 /** ElastiCache's name for an automatic snapshot taken at `time`. */
@@ -243,6 +271,8 @@ export class ElastiCacheEngine {
     replicasPerNodeGroup?: number;
     numNodeGroups?: number;
     clusterMode?: string;
+    nodeGroupConfiguration: Array<Record<string, string>>;
+    cacheParameterGroupName?: string;
     automaticFailover?: boolean;
     multiAz?: boolean;
     snapshotName?: string;
@@ -266,15 +296,15 @@ export class ElastiCacheEngine {
     if (req.engine && !['redis', 'valkey'].includes(req.engine.toLowerCase())) {
       throw new ServiceError('InvalidParameterValue', `Engine ${req.engine} does not support replication groups.`);
     }
-    if (req.clusterMode === 'enabled' || (req.numNodeGroups ?? 1) > 1) {
-      throw new ServiceError('NotImplemented', 'The local provider does not run cluster mode enabled groups yet.', 501);
+    const clusterEnabled = req.clusterMode === 'enabled' || (req.numNodeGroups ?? 1) > 1
+      || (req.cacheParameterGroupName ?? '').endsWith('.cluster.on');
+    const layout = this.layout(clusterEnabled, req);
+    const nodes = layout.reduce((n, shard) => n + 1 + shard.replicas, 0);
+    const automaticFailover = req.automaticFailover ?? clusterEnabled;
+    if (clusterEnabled && !automaticFailover) {
+      throw new ServiceError('InvalidParameterCombination', 'Automatic failover must be enabled for Redis (cluster mode enabled) replication groups.');
     }
-    const nodes = req.numCacheClusters ?? (req.replicasPerNodeGroup !== undefined ? 1 + req.replicasPerNodeGroup : 1);
-    if (nodes < 1 || nodes > 6) {
-      throw new ServiceError('InvalidParameterValue', `NumCacheClusters must be between 1 and 6, got ${nodes}.`);
-    }
-    const automaticFailover = req.automaticFailover ?? false;
-    if (automaticFailover && nodes < 2) {
+    if (automaticFailover && !clusterEnabled && nodes < 2) {
       throw new ServiceError('InvalidParameterCombination', 'Automatic failover requires at least one read replica.');
     }
     if (req.multiAz && !automaticFailover) {
@@ -290,16 +320,19 @@ export class ElastiCacheEngine {
     if (retentionDays > 0 && req.nodeType === 'cache.t1.micro') {
       throw new ServiceError('InvalidParameterCombination', 'Snapshots are not supported for cache.t1.micro nodes.');
     }
-    const memberIds = Array.from({ length: nodes }, (_, i) => `${id}-${pad(i + 1, 3)}`);
-    let seedRdb: string | undefined;
+    let seedRdbs: string[] | undefined;
     if (req.snapshotArns.length > 0) {
       if (req.snapshotName) {
         throw new ServiceError('InvalidParameterCombination', 'Only one of SnapshotName and SnapshotArns may be specified.');
       }
-      if (req.snapshotArns.length !== 1) {
-        throw new ServiceError('InvalidParameterValue', `A cluster mode disabled replication group is seeded from exactly one RDB file; ${req.snapshotArns.length} were given.`);
+      if (clusterEnabled && req.nodeGroupConfiguration.length === 0) {
+        throw new ServiceError('InvalidParameterValue', 'Slots must be provided when restoring from snapshot ARNs with cluster mode enabled.');
       }
-      seedRdb = this.readableSeed(req.snapshotArns[0]);
+      if (req.snapshotArns.length !== layout.length) {
+        throw new ServiceError('NotImplemented',
+          `The local provider seeds one shard from each RDB file and does not reshard: ${req.snapshotArns.length} RDB files for ${layout.length} shards.`, 501);
+      }
+      seedRdbs = req.snapshotArns.map((arn) => this.readableSeed(arn));
     }
     let seed: Snapshot | undefined;
     if (req.snapshotName) {
@@ -310,6 +343,11 @@ export class ElastiCacheEngine {
       if (seed.status !== 'available') {
         throw new ServiceError('InvalidSnapshotState', `Snapshot ${seed.name} is not in available state (it is ${seed.status}).`);
       }
+      if (seed.nodeSnapshots.length !== layout.length) {
+        throw new ServiceError('NotImplemented',
+          `The local provider does not reshard on restore: snapshot ${seed.name} has ${seed.nodeSnapshots.length} shards, the new group ${layout.length}.`, 501);
+      }
+      seedRdbs = seed.nodeSnapshots.map((n) => n.file);
     }
     const now = this.clock.now();
     const group: Group = {
@@ -319,13 +357,24 @@ export class ElastiCacheEngine {
       nodeType: req.nodeType,
       engineVersion: req.engineVersion ?? '7.1',
       createdAt: now,
-      members: memberIds.map((m, i) => ({ id: m, role: i === 0 ? 'primary' : 'replica', createdAt: now })),
+      clusterEnabled,
+      shards: layout.map((shard) => ({
+        id: shard.id,
+        slots: shard.slots,
+        members: Array.from({ length: 1 + shard.replicas }, (_, i) => ({
+          id: clusterEnabled ? `${id}-${shard.id}-${pad(i + 1, 3)}` : `${id}-${pad(i + 1, 3)}`,
+          shardId: shard.id,
+          role: i === 0 ? 'primary' as const : 'replica' as const,
+          createdAt: now,
+        })),
+      })),
+      members: [],
       retentionDays,
       snapshotWindow: req.snapshotWindow ?? '05:00-06:00',
       // CreateReplicationGroup takes no SnapshottingClusterId (CloudFormation sets it with a
       // ModifyReplicationGroup after creating the group); ElastiCache picks a node itself
       // (unverified which): the primary is used here.
-      snapshottingClusterId: retentionDays > 0 ? memberIds[0] : undefined,
+      snapshottingClusterId: retentionDays > 0 && !clusterEnabled ? `${id}-001` : undefined,
       maintenanceWindow: req.maintenanceWindow ?? 'sun:23:00-mon:00:00',
       automaticFailover,
       multiAz: req.multiAz ?? false,
@@ -335,9 +384,10 @@ export class ElastiCacheEngine {
       tags: new Map(req.tags),
       doneAt: now + this.timings.createGroup,
     };
+    group.members.push(...group.shards.flatMap((shard) => shard.members));
     this.groups.set(id, group);
-    const seeded = seed !== undefined || seedRdb !== undefined;
-    group.busy = this.startNodes(group, seed?.nodeSnapshots[0]?.file ?? seedRdb).then(
+    const seeded = seedRdbs !== undefined;
+    group.busy = (clusterEnabled ? this.startCluster(group, seedRdbs) : this.startNodes(group, seedRdbs?.[0])).then(
       () => { group.busy = undefined; },
       async () => {
         // An RDB that redis-server cannot load leaves the group restore-failed, as in ElastiCache.
@@ -348,6 +398,143 @@ export class ElastiCacheEngine {
       },
     );
     return group;
+  }
+
+  /** The shards a new group will have: ids, slot ranges and replica counts. */
+  private layout(clusterEnabled: boolean, req: {
+    numCacheClusters?: number; replicasPerNodeGroup?: number; numNodeGroups?: number; nodeGroupConfiguration: Array<Record<string, string>>;
+  }): Array<{ id: string; slots: string; replicas: number }> {
+    if (!clusterEnabled) {
+      const nodes = req.numCacheClusters ?? (req.replicasPerNodeGroup !== undefined ? 1 + req.replicasPerNodeGroup : 1);
+      if (nodes < 1 || nodes > 6) {
+        throw new ServiceError('InvalidParameterValue', `NumCacheClusters must be between 1 and 6, got ${nodes}.`);
+      }
+      return [{ id: '0001', slots: '0-16383', replicas: nodes - 1 }];
+    }
+    if (req.numCacheClusters !== undefined) {
+      throw new ServiceError('InvalidParameterCombination', 'NumCacheClusters is not valid for cluster mode enabled replication groups; use NumNodeGroups and ReplicasPerNodeGroup.');
+    }
+    const configs = req.nodeGroupConfiguration;
+    const shards = req.numNodeGroups ?? (configs.length || 1);
+    if (shards < 1 || shards > 500) {
+      throw new ServiceError('InvalidParameterValue', `NumNodeGroups must be between 1 and 500, got ${shards}.`);
+    }
+    if (configs.length > 0 && configs.length !== shards) {
+      throw new ServiceError('InvalidParameterValue', `NodeGroupConfiguration has ${configs.length} entries but NumNodeGroups is ${shards}.`);
+    }
+    const replicas = req.replicasPerNodeGroup ?? 1;
+    if (replicas < 0 || replicas > 5) {
+      throw new ServiceError('InvalidParameterValue', `ReplicasPerNodeGroup must be between 0 and 5, got ${replicas}.`);
+    }
+    const even = evenSlots(shards);
+    const layout = Array.from({ length: shards }, (_, i) => ({
+      id: configs[i]?.NodeGroupId ? pad(Number(configs[i].NodeGroupId), 4) : pad(i + 1, 4),
+      slots: configs[i]?.Slots ?? even[i],
+      replicas: configs[i]?.ReplicaCount !== undefined ? Number(configs[i].ReplicaCount) : replicas,
+    }));
+    const owner = new Array<number>(16384).fill(-1);
+    layout.forEach((shard, i) => {
+      for (const [first, last] of parseSlots(shard.slots)) {
+        for (let slot = first; slot <= last; slot++) {
+          if (owner[slot] >= 0) {
+            throw new ServiceError('InvalidParameterValue', `Slot ${slot} is assigned to node groups ${layout[owner[slot]].id} and ${shard.id}.`);
+          }
+          owner[slot] = i;
+        }
+      }
+    });
+    const missing = owner.indexOf(-1);
+    if (missing >= 0) {
+      throw new ServiceError('InvalidParameterValue', `The slots of the node groups do not cover slot ${missing}; every slot 0-16383 must be assigned.`);
+    }
+    return layout;
+  }
+
+  /** Runs `work` with a client of `member`'s server, released afterwards. */
+  private async withClient<T>(member: Member, work: (client: Redis) => Promise<T>): Promise<T> {
+    const client = member.server!.client();
+    try {
+      return await work(client);
+    } finally {
+      member.server!.release(client);
+    }
+  }
+
+  /**
+   * Starts a Redis Cluster: one cluster-enabled redis-server per member, each shard's primary
+   * seeded with its RDB when given and given its slots, the nodes introduced to each other,
+   * replicas attached to their primary; waits until the cluster state is ok on every node.
+   */
+  private async startCluster(group: Group, seedRdbs?: string[]): Promise<void> {
+    await Promise.all(group.members.map(async (member) => {
+      const dir = path.join(this.nodesDir, member.id);
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir, { recursive: true });
+      const shardIndex = group.shards.findIndex((s) => s.id === member.shardId);
+      if (member.role === 'primary' && seedRdbs) {
+        linkOrCopy(seedRdbs[shardIndex], path.join(dir, 'dump.rdb'));
+      }
+      member.server = await RedisServer.start({ dir, cluster: true });
+    }));
+    const first = group.members[0].server!;
+    const nodeIds = new Map<Member, string>();
+    for (const [i, member] of group.members.entries()) {
+      await this.withClient(member, async (client) => {
+        nodeIds.set(member, String(await client.call('CLUSTER', 'MYID')));
+        // Distinct config epochs, as redis-cli --cluster create sets them, avoid epoch collisions.
+        await client.call('CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1)).catch(() => undefined);
+        if (member.role === 'primary') {
+          await this.assignSlots(client, group.shards.find((s) => s.id === member.shardId)!);
+        }
+        if (member.server !== first) {
+          await client.call('CLUSTER', 'MEET', first.host, String(first.port));
+        }
+      });
+    }
+    await Promise.all(group.members.map((member) => this.withClient(member, async (client) => {
+      for (;;) {
+        const known = String(await client.call('CLUSTER', 'NODES')).trim().split('\n')
+          .filter((line) => !line.includes('handshake') && !line.includes('noaddr'));
+        if (known.length === group.members.length) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })));
+    for (const shard of group.shards) {
+      for (const replica of shard.members.slice(1)) {
+        await this.withClient(replica, (client) => client.call('CLUSTER', 'REPLICATE', nodeIds.get(shard.members[0])!));
+      }
+    }
+    await Promise.all(group.members.map((member) => this.withClient(member, async (client) => {
+      for (;;) {
+        const state = String(await client.call('CLUSTER', 'INFO'));
+        const replication = member.role === 'replica' ? await client.info('replication') : 'master_link_status:up master_sync_in_progress:0';
+        if (/cluster_state:ok/.test(state) && /master_link_status:up/.test(replication) && /master_sync_in_progress:0/.test(replication)) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })));
+  }
+
+  /**
+   * Gives a shard's primary its slots. A seeded node has already claimed the slots of the keys it
+   * loaded; those must all be the shard's own (the local provider does not move keys between shards).
+   */
+  private async assignSlots(client: Redis, shard: Shard): Promise<void> {
+    const owned = new Set<number>();
+    const myself = String(await client.call('CLUSTER', 'NODES')).split('\n').find((line) => line.includes('myself')) ?? '';
+    for (const range of myself.trim().split(' ').slice(8)) {
+      const [a, b] = range.split('-').map(Number);
+      for (let slot = a; slot <= (b ?? a); slot++) owned.add(slot);
+    }
+    const wanted = new Set<number>();
+    for (const [a, b] of parseSlots(shard.slots)) for (let slot = a; slot <= b; slot++) wanted.add(slot);
+    const stray = [...owned].find((slot) => !wanted.has(slot));
+    if (stray !== undefined) {
+      throw new Error(`the RDB of node group ${shard.id} holds keys of slot ${stray}, outside its slots ${shard.slots}`);
+    }
+    const add = [...wanted].filter((slot) => !owned.has(slot));
+    for (let i = 0; i < add.length; i += 2000) {
+      await client.call('CLUSTER', 'ADDSLOTS', ...add.slice(i, i + 2000).map(String));
+    }
   }
 
   /** Starts the group's nodes: the primary (loading `seedRdb` when given), then replicas following it. */
@@ -468,11 +655,14 @@ export class ElastiCacheEngine {
     if (req.retentionDays !== undefined && (req.retentionDays < 0 || req.retentionDays > 35)) {
       throw new ServiceError('InvalidParameterValue', `SnapshotRetentionLimit must be between 0 and 35, got ${req.retentionDays}.`);
     }
+    if (req.snapshottingClusterId !== undefined && group.clusterEnabled) {
+      throw new ServiceError('InvalidParameterCombination', 'Cannot set snapshotting cluster for cluster mode enabled replication group.');
+    }
     if (req.snapshottingClusterId !== undefined && !group.members.some((m) => m.id === req.snapshottingClusterId!.toLowerCase())) {
       throw new ServiceError('InvalidParameterValue', `Specified snapshotting cluster ${req.snapshottingClusterId} does not exist.`);
     }
     const turningOn = req.retentionDays !== undefined && req.retentionDays > 0 && group.retentionDays === 0;
-    if (turningOn && group.members.length > 1 && !req.snapshottingClusterId && !group.snapshottingClusterId) {
+    if (turningOn && !group.clusterEnabled && group.members.length > 1 && !req.snapshottingClusterId && !group.snapshottingClusterId) {
       throw new ServiceError('InvalidParameterCombination', 'Must specify both SnapshotRetentionLimit and SnapshottingClusterId to turn on snapshots.');
     }
     if (req.retentionDays !== undefined) group.retentionDays = req.retentionDays;
@@ -500,9 +690,8 @@ export class ElastiCacheEngine {
       if (this.snapshots.has(req.finalSnapshotName.toLowerCase())) {
         throw new ServiceError('SnapshotAlreadyExistsFault', `Snapshot ${req.finalSnapshotName} already exists.`);
       }
-      // A final snapshot is always taken from the primary.
-      const primary = group.members.find((m) => m.role === 'primary')!;
-      final = this.startSnapshot(group, primary, req.finalSnapshotName.toLowerCase(), 'manual');
+      // A final snapshot is always taken from the primaries.
+      final = this.startSnapshot(group, group.shards.map((shard) => shard.members[0]), req.finalSnapshotName.toLowerCase(), 'manual');
     }
     group.status = 'deleting';
     group.doneAt = this.clock.now() + this.timings.deleteGroup;
@@ -554,21 +743,26 @@ export class ElastiCacheEngine {
       throw new ServiceError('InvalidParameterCombination', 'Exactly one of ReplicationGroupId and CacheClusterId must be provided.');
     }
     let group: Group;
-    let member: Member;
+    let members: Member[];
     if (req.clusterId) {
       const found = [...this.groups.values()].flatMap((g) => g.members.map((m) => ({ g, m }))).find(({ m }) => m.id === req.clusterId!.toLowerCase());
       if (!found) {
         throw new ServiceError('CacheClusterNotFound', `CacheCluster ${req.clusterId} not found.`, 404);
       }
-      ({ g: group, m: member } = found);
+      group = found.g;
+      members = [found.m];
+      if (group.clusterEnabled) {
+        throw new ServiceError('InvalidParameterCombination',
+          `Cache cluster ${found.m.id} belongs to cluster mode enabled replication group ${group.id}; snapshots of such groups are taken with ReplicationGroupId.`);
+      }
       if (group.status !== 'available') {
-        throw new ServiceError('InvalidCacheClusterState', `Cache cluster ${member.id} is not in available state (its group is ${group.status}).`);
+        throw new ServiceError('InvalidCacheClusterState', `Cache cluster ${found.m.id} is not in available state (its group is ${group.status}).`);
       }
     } else {
       group = this.group(req.groupId);
       this.requireAvailable(group);
-      // With replicas, the snapshot is taken from a replica, leaving the primary to serve writes.
-      member = group.members.find((m) => m.role === 'replica') ?? group.members[0];
+      // One node per shard; a replica when the shard has one, leaving the primary to serve writes.
+      members = group.shards.map((shard) => shard.members.find((m) => m.role === 'replica') ?? shard.members[0]);
     }
     if (group.nodeType === 'cache.t1.micro') {
       throw new ServiceError('SnapshotFeatureNotSupportedFault', `Snapshots are not supported for cache node type ${group.nodeType}.`);
@@ -577,22 +771,26 @@ export class ElastiCacheEngine {
       throw new ServiceError('SnapshotAlreadyExistsFault', `Snapshot ${name} already exists.`);
     }
     const since = this.clock.now() - DAY;
-    const recent = [...this.snapshots.values()].filter((s) => s.source === 'manual' && s.createdAt > since
-      && s.nodeSnapshots.some((n) => n.cacheClusterId === member.id)).length;
-    if (recent >= MANUAL_SNAPSHOT_QUOTA) {
-      throw new ServiceError('SnapshotQuotaExceededFault',
-        `The request cannot be processed because it would exceed the maximum number of manual snapshots (${MANUAL_SNAPSHOT_QUOTA}) allowed for node ${member.id} in a 24-hour period.`);
+    for (const member of members) {
+      const recent = [...this.snapshots.values()].filter((s) => s.source === 'manual' && s.createdAt > since
+        && s.nodeSnapshots.some((n) => n.cacheClusterId === member.id)).length;
+      if (recent >= MANUAL_SNAPSHOT_QUOTA) {
+        throw new ServiceError('SnapshotQuotaExceededFault',
+          `The request cannot be processed because it would exceed the maximum number of manual snapshots (${MANUAL_SNAPSHOT_QUOTA}) allowed for node ${member.id} in a 24-hour period.`);
+      }
     }
-    const snapshot = this.startSnapshot(group, member, name, 'manual');
+    const snapshot = this.startSnapshot(group, members, name, 'manual');
     for (const [k, v] of req.tags) snapshot.tags.set(k, v);
     return snapshot;
   }
 
-  /** Starts a snapshot of `member`: the group turns `snapshotting`, the node saves its RDB. */
-  private startSnapshot(group: Group, member: Member, name: string, source: 'manual' | 'automatic'): Snapshot {
+  /**
+   * Starts a snapshot of `members` (one per shard): the group turns `snapshotting`, each node saves
+   * its RDB.
+   */
+  private startSnapshot(group: Group, members: Member[], name: string, source: 'manual' | 'automatic'): Snapshot {
     const now = this.clock.now();
     const dir = path.join(this.snapshotsDir, name);
-    const file = path.join(dir, '0001.rdb');
     const fail = this.faults.failSnapshots > 0;
     if (fail) this.faults.failSnapshots--;
     const snapshot: Snapshot = {
@@ -605,9 +803,13 @@ export class ElastiCacheEngine {
       engineVersion: group.engineVersion,
       retentionDays: group.retentionDays,
       snapshotWindow: group.snapshotWindow,
-      numMembers: group.members.length,
+      replicasPerShard: group.shards[0].members.length - 1,
+      clusterEnabled: group.clusterEnabled,
       automaticFailover: group.automaticFailover,
-      nodeSnapshots: [{ cacheClusterId: member.id, nodeGroupId: '0001', file, createdAt: now }],
+      nodeSnapshots: members.map((member) => {
+        const shard = group.shards.find((s) => s.id === member.shardId)!;
+        return { cacheClusterId: member.id, nodeGroupId: shard.id, slots: shard.slots, file: path.join(dir, `${shard.id}.rdb`), createdAt: now };
+      }),
       tags: new Map(),
       createdAt: now,
       doneAt: now + this.timings.snapshot,
@@ -620,12 +822,14 @@ export class ElastiCacheEngine {
     }
     snapshot.busy = (async () => {
       if (fail) return;
-      const saved = await member.server!.bgsave();
       fs.mkdirSync(dir, { recursive: true });
-      // The node's dump file becomes the snapshot's: the node never reads it again (it saves to a
-      // new file next time), so it is moved, not copied.
-      fs.renameSync(saved, file);
-      snapshot.nodeSnapshots[0].size = fs.statSync(file).size;
+      await Promise.all(members.map(async (member, i) => {
+        const saved = await member.server!.bgsave();
+        // The node's dump file becomes the snapshot's: the node never reads it again (it saves to
+        // a new file next time), so it is moved, not copied.
+        fs.renameSync(saved, snapshot.nodeSnapshots[i].file);
+        snapshot.nodeSnapshots[i].size = fs.statSync(snapshot.nodeSnapshots[i].file).size;
+      }));
     })().then(
       () => { snapshot.busy = undefined; },
       () => { snapshot.busy = undefined; snapshot.failed = true; },
@@ -766,8 +970,10 @@ export class ElastiCacheEngine {
         const at = day + offset;
         if (at <= from || at > to || at < group.createdAt) continue;
         if (group.status !== 'available') continue;
-        const member = group.members.find((m) => m.id === group.snapshottingClusterId) ?? group.members[0];
-        const snapshot = this.startSnapshot(group, member, automaticSnapshotName(group.id, at), 'automatic');
+        const members = group.clusterEnabled
+          ? group.shards.map((shard) => shard.members.find((m) => m.role === 'replica') ?? shard.members[0])
+          : [group.members.find((m) => m.id === group.snapshottingClusterId) ?? group.members[0]];
+        const snapshot = this.startSnapshot(group, members, automaticSnapshotName(group.id, at), 'automatic');
         // The snapshot is dated at its window, and had all the time it needed before `to`.
         (snapshot as { createdAt: number }).createdAt = at;
         snapshot.doneAt = to;
@@ -824,33 +1030,41 @@ export class ElastiCacheEngine {
   // ---- wire shapes -------------------------------------------------------------------------
 
   public groupShape(group: Group): Record<string, unknown> {
-    const primary = group.members.find((m) => m.role === 'primary');
     const endpoint = (m?: Member) => (m?.server ? { Address: m.server.host, Port: m.server.port } : undefined);
-    const reader = group.members.find((m) => m.role === 'replica') ?? primary;
+    const status = group.status === 'available' || group.status === 'snapshotting' ? 'available' : group.status;
+    // With cluster mode enabled, clients use the configuration endpoint; node groups carry their
+    // slots, and members have no per-node read endpoint or role in this answer.
+    const nodeGroups = group.shards.map((shard) => {
+      const primary = shard.members.find((m) => m.role === 'primary');
+      const reader = shard.members.find((m) => m.role === 'replica') ?? primary;
+      return {
+        NodeGroupId: shard.id,
+        Status: status,
+        PrimaryEndpoint: group.clusterEnabled ? undefined : endpoint(primary),
+        ReaderEndpoint: group.clusterEnabled ? undefined : endpoint(reader),
+        Slots: group.clusterEnabled ? shard.slots : undefined,
+        NodeGroupMembers: shard.members.map((m) => ({
+          CacheClusterId: m.id,
+          CacheNodeId: '0001',
+          ReadEndpoint: group.clusterEnabled ? undefined : endpoint(m),
+          PreferredAvailabilityZone: `${this.options.region}a`,
+          CurrentRole: group.clusterEnabled ? undefined : m.role,
+        })),
+      };
+    });
     return {
       ReplicationGroupId: group.id,
       Description: group.description,
       Status: group.status,
       MemberClusters: group.members.map((m) => m.id),
-      NodeGroups: [{
-        NodeGroupId: '0001',
-        Status: group.status === 'available' || group.status === 'snapshotting' ? 'available' : group.status,
-        PrimaryEndpoint: endpoint(primary),
-        ReaderEndpoint: endpoint(reader),
-        NodeGroupMembers: group.members.map((m) => ({
-          CacheClusterId: m.id,
-          CacheNodeId: '0001',
-          ReadEndpoint: endpoint(m),
-          PreferredAvailabilityZone: `${this.options.region}a`,
-          CurrentRole: m.role,
-        })),
-      }],
+      NodeGroups: nodeGroups,
+      ConfigurationEndpoint: group.clusterEnabled ? endpoint(group.shards[0].members[0]) : undefined,
       SnapshottingClusterId: group.snapshottingClusterId,
       AutomaticFailover: group.automaticFailover ? 'enabled' : 'disabled',
       MultiAZ: group.multiAz ? 'enabled' : 'disabled',
       SnapshotRetentionLimit: group.retentionDays,
       SnapshotWindow: group.snapshotWindow,
-      ClusterEnabled: false,
+      ClusterEnabled: group.clusterEnabled,
       CacheNodeType: group.nodeType,
       AuthTokenEnabled: group.authTokenEnabled,
       TransitEncryptionEnabled: group.transitEncryption,
@@ -859,7 +1073,7 @@ export class ElastiCacheEngine {
       ReplicationGroupCreateTime: new Date(group.createdAt),
       DataTiering: /^cache\.r6gd\./.test(group.nodeType) ? 'enabled' : 'disabled',
       Engine: 'redis',
-      ClusterMode: 'disabled',
+      ClusterMode: group.clusterEnabled ? 'enabled' : 'disabled',
     };
   }
 
@@ -902,13 +1116,13 @@ export class ElastiCacheEngine {
       NumCacheNodes: undefined,
       SnapshotRetentionLimit: s.retentionDays,
       SnapshotWindow: s.snapshotWindow,
-      NumNodeGroups: 1,
+      NumNodeGroups: s.nodeSnapshots.length,
       AutomaticFailover: s.automaticFailover ? 'enabled' : 'disabled',
       NodeSnapshots: s.nodeSnapshots.map((n) => ({
         CacheClusterId: n.cacheClusterId,
         NodeGroupId: n.nodeGroupId,
         CacheNodeId: '0001',
-        NodeGroupConfiguration: showNodeGroupConfig ? { NodeGroupId: n.nodeGroupId, Slots: '0-16383', ReplicaCount: s.numMembers - 1 } : undefined,
+        NodeGroupConfiguration: showNodeGroupConfig ? { NodeGroupId: n.nodeGroupId, Slots: n.slots, ReplicaCount: s.replicasPerShard } : undefined,
         CacheSize: n.size !== undefined ? `${(n.size / 1024 / 1024).toFixed(3)} MB` : undefined,
         CacheNodeCreateTime: new Date(s.createdAt),
         SnapshotCreateTime: new Date(n.createdAt),

@@ -19,17 +19,31 @@ export interface RedisServerOptions {
   readonly binary?: string;
 }
 
-/** A free TCP port on 127.0.0.1, as the OS hands it out. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** A free TCP port on 127.0.0.1 (`port` 0: whatever the OS hands out), or undefined when taken. */
+async function tryPort(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const probe = net.createServer();
     probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const port = (probe.address() as net.AddressInfo).port;
-      probe.close(() => resolve(port));
+    probe.on('error', () => resolve(undefined));
+    probe.listen(port, '127.0.0.1', () => {
+      const got = (probe.address() as net.AddressInfo).port;
+      probe.close(() => resolve(got));
     });
   });
+}
+
+/**
+ * A free TCP port on 127.0.0.1, as the OS hands it out. For a cluster node, also its cluster bus
+ * port (port + 10000) must be free, so the port must be below 55536.
+ */
+export async function freePort(cluster = false): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await tryPort(0);
+    if (port === undefined) continue;
+    if (!cluster) return port;
+    if (port + 10000 <= 65535 && (await tryPort(port + 10000)) !== undefined) return port;
+  }
+  throw new Error('no free port (and cluster bus port) found on 127.0.0.1');
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -41,7 +55,7 @@ export class RedisServer {
     let lastError: Error | undefined;
     // The port is free when asked for but may be taken before redis binds it: try a few.
     for (let attempt = 0; attempt < 5; attempt++) {
-      const port = await freePort();
+      const port = await freePort(options.cluster);
       const server = new RedisServer(options, port);
       try {
         await server.launch();
