@@ -84,11 +84,21 @@ const handlers: Record<string, Handler> = {
     return { ReplicationGroup: engine.groupShape(group) };
   },
 
+  async TestFailover(engine, p) {
+    const group = await engine.testFailover(p.required('ReplicationGroupId'), p.required('NodeGroupId'));
+    return { ReplicationGroup: engine.groupShape(group) };
+  },
+
   async DescribeCacheClusters(engine, p) {
     const found = await engine.describeCacheClusters(p.str('CacheClusterId'));
     const { items, marker } = page(found, p);
     const show = p.bool('ShowCacheNodeInfo') ?? false;
     return { Marker: marker, CacheClusters: items.map(({ group, member }) => engine.memberShape(group, member, show)) };
+  },
+
+  async DeleteCacheCluster(engine, p) {
+    const { group, member } = await engine.deleteCacheCluster(p.required('CacheClusterId'));
+    return { CacheCluster: { ...engine.memberShape(group, member, false), CacheClusterStatus: 'deleting' } };
   },
 
   async CreateSnapshot(engine, p) {

@@ -27,6 +27,7 @@ export interface Timings {
   readonly copySnapshot: number;
   readonly exportSnapshot: number;
   readonly deleteGroup: number;
+  readonly failover: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -35,6 +36,7 @@ export const DEFAULT_TIMINGS: Timings = {
   copySnapshot: 2 * MINUTE,
   exportSnapshot: 5 * MINUTE,
   deleteGroup: 5 * MINUTE,
+  failover: 2 * MINUTE,
 };
 
 /** The canonical user ElastiCache writes exports as, in regions launched before 2019-03-20. */
@@ -78,6 +80,8 @@ interface Group {
   readonly nodeType: string;
   readonly engineVersion: string;
   readonly createdAt: number;
+  /** A primary kept alone after its group was deleted: a cache cluster with no replication group. */
+  readonly standalone?: boolean;
   readonly clusterEnabled: boolean;
   readonly shards: Shard[];
   /** Every member of every shard. */
@@ -180,6 +184,8 @@ export function automaticSnapshotName(groupId: string, time: number): string {
 export class ElastiCacheEngine {
   public readonly faults: Faults = { failSnapshots: 0, failCalls: new Map() };
   private readonly groups = new Map<string, Group>();
+  /** Primaries kept as standalone cache clusters (DeleteReplicationGroup with RetainPrimaryCluster), by id. */
+  private readonly standalone = new Map<string, Group>();
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly timings: Timings;
   private readonly clock: Clock;
@@ -209,7 +215,7 @@ export class ElastiCacheEngine {
   /** Brings statuses up to date: finished work whose simulated duration has passed completes. */
   public async settle(): Promise<void> {
     const now = this.clock.now();
-    for (const group of this.groups.values()) {
+    for (const group of [...this.groups.values(), ...this.standalone.values()]) {
       if (group.busy) {
         await group.busy.catch(() => undefined);
       }
@@ -232,7 +238,7 @@ export class ElastiCacheEngine {
       }
     }
     // A group snapshotting for a snapshot that is now done is available again.
-    for (const group of this.groups.values()) {
+    for (const group of [...this.groups.values(), ...this.standalone.values()]) {
       if (group.status === 'snapshotting' && group.doneAt === undefined) {
         group.status = 'available';
       }
@@ -342,6 +348,10 @@ export class ElastiCacheEngine {
       }
       if (seed.status !== 'available') {
         throw new ServiceError('InvalidSnapshotState', `Snapshot ${seed.name} is not in available state (it is ${seed.status}).`);
+      }
+      if (/^cache\.r6gd\./.test(seed.nodeType) && !/^cache\.r6gd\./.test(req.nodeType)) {
+        throw new ServiceError('InvalidParameterCombination',
+          `Snapshot ${seed.name} was taken from data tiering node type ${seed.nodeType}; it can only be restored into a data tiering (cache.r6gd.*) node type, not ${req.nodeType}.`);
       }
       if (seed.nodeSnapshots.length !== layout.length) {
         throw new ServiceError('NotImplemented',
@@ -675,8 +685,8 @@ export class ElastiCacheEngine {
   public async deleteReplicationGroup(req: { id: string; finalSnapshotName?: string; retainPrimaryCluster?: boolean }): Promise<Group> {
     await this.settle();
     const group = this.group(req.id);
-    if (req.retainPrimaryCluster) {
-      throw new ServiceError('NotImplemented', 'The local provider does not keep the primary as a standalone cluster yet.', 501);
+    if (req.retainPrimaryCluster && group.clusterEnabled) {
+      throw new ServiceError('InvalidParameterCombination', 'RetainPrimaryCluster is not valid for cluster mode enabled replication groups.');
     }
     if (!['available', 'create-failed', 'restore-failed'].includes(group.status)) {
       throw new ServiceError('InvalidReplicationGroupState', `Replication group ${group.id} is not in available state (it is ${group.status}).`);
@@ -703,9 +713,28 @@ export class ElastiCacheEngine {
         group.doneAt = undefined;
         return;
       }
-      await Promise.all(group.members.map((m) => m.server?.stop()));
-      for (const m of group.members) {
+      // With RetainPrimaryCluster the primary stays, as a cache cluster of its own.
+      const kept = req.retainPrimaryCluster ? group.members.find((m) => m.role === 'primary') : undefined;
+      const gone = group.members.filter((m) => m !== kept);
+      await Promise.all(gone.map((m) => m.server?.stop()));
+      for (const m of gone) {
         fs.rmSync(path.join(this.nodesDir, m.id), { recursive: true, force: true });
+      }
+      if (kept) {
+        await this.withClient(kept, (client) => client.call('REPLICAOF', 'NO', 'ONE'));
+        this.standalone.set(kept.id, {
+          ...group,
+          standalone: true,
+          status: 'available',
+          shards: [{ id: '0001', slots: '0-16383', members: [kept] }],
+          members: [kept],
+          snapshottingClusterId: undefined,
+          automaticFailover: false,
+          multiAz: false,
+          tags: new Map(),
+          busy: undefined,
+          doneAt: undefined,
+        });
       }
       // Automatic snapshots go with their group; manual ones stay.
       for (const s of [...this.snapshots.values()]) {
@@ -718,11 +747,72 @@ export class ElastiCacheEngine {
     return group;
   }
 
+  /**
+   * Promotes a replica of a node group to primary, as an automatic failover would: the group is
+   * `modifying` meanwhile, and the old primary follows the new one.
+   */
+  public async testFailover(groupId: string, nodeGroupId: string): Promise<Group> {
+    await this.settle();
+    const group = this.group(groupId);
+    this.requireAvailable(group);
+    const shard = group.shards.find((s) => s.id === nodeGroupId);
+    if (!shard) {
+      throw new ServiceError('NodeGroupNotFoundFault', `Node group ${nodeGroupId} not found in replication group ${group.id}.`, 404);
+    }
+    const replica = shard.members.find((m) => m.role === 'replica');
+    if (!group.automaticFailover || !replica) {
+      throw new ServiceError('TestFailoverNotAvailableFault', `Test failover is not available for node group ${nodeGroupId} of ${group.id}: it needs automatic failover and a replica.`);
+    }
+    const primary = shard.members.find((m) => m.role === 'primary')!;
+    group.status = 'modifying';
+    group.doneAt = this.clock.now() + this.timings.failover;
+    group.busy = (async () => {
+      if (group.clusterEnabled) {
+        await this.withClient(replica, (client) => client.call('CLUSTER', 'FAILOVER'));
+        await this.withClient(replica, async (client) => {
+          while (!/role:master/.test(await client.info('replication'))) await new Promise((r) => setTimeout(r, 20));
+        });
+      } else {
+        await this.withClient(replica, (client) => client.call('REPLICAOF', 'NO', 'ONE'));
+        for (const other of shard.members.filter((m) => m !== replica)) {
+          await this.follow(other.server!, replica.server!);
+        }
+      }
+      primary.role = 'replica';
+      replica.role = 'primary';
+      // The new primary is listed first in its node group, as ElastiCache lists the primary.
+      shard.members.splice(shard.members.indexOf(replica), 1);
+      shard.members.unshift(replica);
+    })().then(() => { group.busy = undefined; }, () => { group.busy = undefined; });
+    return group;
+  }
+
   // ---- cache clusters (members) ------------------------------------------------------------
+
+  /** Deletes a standalone cache cluster (a member of a replication group cannot be deleted this way). */
+  public async deleteCacheCluster(clusterId: string): Promise<{ group: Group; member: Member }> {
+    await this.settle();
+    const id = clusterId.toLowerCase();
+    const group = this.standalone.get(id);
+    if (!group) {
+      if ([...this.groups.values()].some((g) => g.members.some((m) => m.id === id))) {
+        throw new ServiceError('InvalidCacheClusterState', `Cache cluster ${id} is a member of a replication group; delete the replication group or decrease its replicas instead.`);
+      }
+      throw new ServiceError('CacheClusterNotFound', `CacheCluster ${clusterId} not found.`, 404);
+    }
+    if (group.status !== 'available') {
+      throw new ServiceError('InvalidCacheClusterState', `Cache cluster ${id} is not in available state (it is ${group.status}).`);
+    }
+    this.standalone.delete(id);
+    const member = group.members[0];
+    await member.server?.stop();
+    fs.rmSync(path.join(this.nodesDir, member.id), { recursive: true, force: true });
+    return { group: { ...group, status: 'deleting' }, member };
+  }
 
   public async describeCacheClusters(clusterId?: string): Promise<Array<{ group: Group; member: Member }>> {
     await this.settle();
-    const all = [...this.groups.values()].flatMap((group) => group.members.map((member) => ({ group, member })));
+    const all = [...this.groups.values(), ...this.standalone.values()].flatMap((group) => group.members.map((member) => ({ group, member })));
     if (clusterId) {
       const found = all.filter(({ member }) => member.id === clusterId.toLowerCase());
       if (found.length === 0) {
@@ -745,7 +835,8 @@ export class ElastiCacheEngine {
     let group: Group;
     let members: Member[];
     if (req.clusterId) {
-      const found = [...this.groups.values()].flatMap((g) => g.members.map((m) => ({ g, m }))).find(({ m }) => m.id === req.clusterId!.toLowerCase());
+      const found = [...this.groups.values(), ...this.standalone.values()].flatMap((g) => g.members.map((m) => ({ g, m })))
+        .find(({ m }) => m.id === req.clusterId!.toLowerCase());
       if (!found) {
         throw new ServiceError('CacheClusterNotFound', `CacheCluster ${req.clusterId} not found.`, 404);
       }
@@ -1094,7 +1185,7 @@ export class ElastiCacheEngine {
         CacheNodeCreateTime: new Date(member.createdAt),
         Endpoint: member.server ? { Address: member.server.host, Port: member.server.port } : undefined,
       }] : undefined,
-      ReplicationGroupId: group.id,
+      ReplicationGroupId: group.standalone ? undefined : group.id,
       SnapshotRetentionLimit: group.snapshottingClusterId === member.id ? group.retentionDays : 0,
       SnapshotWindow: group.snapshotWindow,
       TransitEncryptionEnabled: group.transitEncryption,
@@ -1148,7 +1239,7 @@ export class ElastiCacheEngine {
 
   /** Kills a member's redis-server as a crash would (no save, no clean-up). */
   public killNode(cacheClusterId: string): void {
-    const member = [...this.groups.values()].flatMap((g) => g.members).find((m) => m.id === cacheClusterId.toLowerCase());
+    const member = [...this.groups.values(), ...this.standalone.values()].flatMap((g) => g.members).find((m) => m.id === cacheClusterId.toLowerCase());
     if (!member?.server) {
       throw new Error(`no running node ${cacheClusterId}`);
     }
@@ -1165,8 +1256,9 @@ export class ElastiCacheEngine {
   /** Stops every node of every group and removes their files. */
   public async stop(): Promise<void> {
     await Promise.all([...this.groups.values()].map((g) => g.busy?.catch(() => undefined)));
-    await Promise.all([...this.groups.values()].flatMap((g) => g.members.map((m) => m.server?.stop())));
+    await Promise.all([...this.groups.values(), ...this.standalone.values()].flatMap((g) => g.members.map((m) => m.server?.stop())));
     this.groups.clear();
+    this.standalone.clear();
     this.snapshots.clear();
   }
 }

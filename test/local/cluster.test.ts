@@ -6,6 +6,7 @@
 import {
   CopySnapshotCommand, CreateReplicationGroupCommand, CreateSnapshotCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand,
   ElastiCacheClient, InvalidParameterCombinationException, InvalidParameterValueException, ModifyReplicationGroupCommand, ReplicationGroup,
+  TestFailoverCommand,
 } from '@aws-sdk/client-elasticache';
 import { CreateBucketCommand, ListObjectsV2Command, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { Cluster } from 'ioredis';
@@ -178,4 +179,14 @@ test('RDB files whose keys do not fit the given slots leave the group restore-fa
     NodeGroupConfiguration: SLOTS.map((Slots, i) => ({ NodeGroupId: `000${i + 1}`, Slots })),
   }));
   await status('catalog-shuffled', 'restore-failed');
+});
+
+test('TestFailover in a cluster promotes the shard replica and the cluster keeps serving', async () => {
+  await ec.send(new TestFailoverCommand({ ReplicationGroupId: 'catalog', NodeGroupId: '0002' }));
+  const group = await status('catalog', 'available');
+  expect(group.NodeGroups![1].NodeGroupMembers!.map((m) => m.CacheClusterId)).toEqual(['catalog-0002-002', 'catalog-0002-001']);
+  const c = cluster(group);
+  await until('cluster serving after failover', async () => ((await c.get('item:777').catch(() => undefined)) === '777' ? true : undefined));
+  await c.set('item:written-after-failover', 'yes');
+  expect(await c.get('item:written-after-failover')).toBe('yes');
 });

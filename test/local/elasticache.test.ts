@@ -10,6 +10,7 @@ import {
   ModifyReplicationGroupCommand, ReplicationGroupAlreadyExistsFault, ReplicationGroupNotFoundFault, Snapshot,
   SnapshotAlreadyExistsFault, SnapshotFeatureNotSupportedFault, SnapshotNotFoundFault, SnapshotQuotaExceededFault,
   AddTagsToResourceCommand, ListTagsForResourceCommand, RemoveTagsFromResourceCommand, InvalidParameterCombinationException,
+  TestFailoverCommand, NodeGroupNotFoundFault, TestFailoverNotAvailableFault, DeleteCacheClusterCommand,
 } from '@aws-sdk/client-elasticache';
 import Redis from 'ioredis';
 import { LocalProvider } from '../../local/provider';
@@ -360,5 +361,61 @@ describe('injected faults', () => {
     provider.elasticache('ca-central-1').killNode('fragile-002');
     await ec.send(new CreateSnapshotCommand({ CacheClusterId: 'fragile-002', SnapshotName: 'fragile-1' }));
     expect((await waitSnapshot(ec, 'fragile-1', 'failed')).SnapshotStatus).toBe('failed');
+  });
+});
+
+describe('failover and data tiering', () => {
+  test('TestFailover promotes a replica; the old primary follows it', async () => {
+    const ec = client('sa-east-1');
+    await createGroup(ec, 'swap', { NumCacheClusters: 3 });
+    const out = await ec.send(new TestFailoverCommand({ ReplicationGroupId: 'swap', NodeGroupId: '0001' }));
+    expect(out.ReplicationGroup?.Status).toBe('modifying');
+    await expect(ec.send(new CreateSnapshotCommand({ ReplicationGroupId: 'swap', SnapshotName: 'during-failover' })))
+      .rejects.toBeInstanceOf(InvalidReplicationGroupStateFault);
+    const group = await waitGroup(ec, 'swap');
+    const members = group.NodeGroups![0].NodeGroupMembers!;
+    expect(members.map((m) => [m.CacheClusterId, m.CurrentRole])).toEqual([['swap-002', 'primary'], ['swap-001', 'replica'], ['swap-003', 'replica']]);
+    const primary = redis(group.NodeGroups![0].PrimaryEndpoint);
+    await primary.set('after', 'failover');
+    await primary.wait(2, 5000);
+    expect(await redis(members[1].ReadEndpoint).get('after')).toBe('failover');
+    await expect(ec.send(new TestFailoverCommand({ ReplicationGroupId: 'swap', NodeGroupId: '0009' }))).rejects.toBeInstanceOf(NodeGroupNotFoundFault);
+    await createGroup(ec, 'single', { NumCacheClusters: 1, AutomaticFailoverEnabled: false });
+    await expect(ec.send(new TestFailoverCommand({ ReplicationGroupId: 'single', NodeGroupId: '0001' }))).rejects.toBeInstanceOf(TestFailoverNotAvailableFault);
+  });
+
+  test('a data tiering snapshot cannot be exported and restores only into data tiering node types', async () => {
+    const ec = client('sa-east-1');
+    await createGroup(ec, 'tiered', { CacheNodeType: 'cache.r6gd.xlarge', NumCacheClusters: 1, AutomaticFailoverEnabled: false });
+    await ec.send(new CreateSnapshotCommand({ ReplicationGroupId: 'tiered', SnapshotName: 'tiered-1' }));
+    await waitSnapshot(ec, 'tiered-1');
+    await expect(ec.send(new CopySnapshotCommand({ SourceSnapshotName: 'tiered-1', TargetSnapshotName: 'tiered-1', TargetBucket: 'any-bucket' })))
+      .rejects.toThrow('Snapshot tiered-1 was taken from data tiering node type cache.r6gd.xlarge; exporting data tiering snapshots to S3 is not supported.');
+    await expect(ec.send(new CreateReplicationGroupCommand({
+      ReplicationGroupId: 'untiered', ReplicationGroupDescription: 'x', CacheNodeType: 'cache.r7g.large', SnapshotName: 'tiered-1',
+    }))).rejects.toBeInstanceOf(InvalidParameterCombinationException);
+    const restored = await createGroup(ec, 'retiered', { CacheNodeType: 'cache.r6gd.2xlarge', NumCacheClusters: 1, AutomaticFailoverEnabled: false, SnapshotName: 'tiered-1' });
+    expect(restored).toMatchObject({ CacheNodeType: 'cache.r6gd.2xlarge', DataTiering: 'enabled' });
+  });
+});
+
+describe('RetainPrimaryCluster', () => {
+  test('deleting a group can keep its primary as a standalone cache cluster, with its data', async () => {
+    const ec = client('eu-north-1');
+    const group = await createGroup(ec, 'keeper', { NumCacheClusters: 2 });
+    await redis(group.NodeGroups![0].PrimaryEndpoint).set('kept', 'yes');
+    await ec.send(new DeleteReplicationGroupCommand({ ReplicationGroupId: 'keeper', RetainPrimaryCluster: true }));
+    await until('keeper gone', async () => {
+      const err = await ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'keeper' })).catch((e) => e);
+      return err instanceof ReplicationGroupNotFoundFault ? true : undefined;
+    });
+    const clusters = (await ec.send(new DescribeCacheClustersCommand({ ShowCacheNodeInfo: true }))).CacheClusters!;
+    expect(clusters.map((c) => [c.CacheClusterId, c.ReplicationGroupId])).toEqual([['keeper-001', undefined]]);
+    expect(await redis(clusters[0].CacheNodes![0].Endpoint).get('kept')).toBe('yes');
+    await ec.send(new CreateSnapshotCommand({ CacheClusterId: 'keeper-001', SnapshotName: 'kept-1' }));
+    expect((await waitSnapshot(ec, 'kept-1')).NodeSnapshots![0].CacheClusterId).toBe('keeper-001');
+    const deleted = await ec.send(new DeleteCacheClusterCommand({ CacheClusterId: 'keeper-001' }));
+    expect(deleted.CacheCluster?.CacheClusterStatus).toBe('deleting');
+    await expect(ec.send(new DescribeCacheClustersCommand({ CacheClusterId: 'keeper-001' }))).rejects.toBeInstanceOf(CacheClusterNotFoundFault);
   });
 });
