@@ -1239,7 +1239,8 @@ export class ElastiCacheEngine {
 
   /** Kills a member's redis-server as a crash would (no save, no clean-up). */
   public killNode(cacheClusterId: string): void {
-    const member = [...this.groups.values(), ...this.standalone.values()].flatMap((g) => g.members).find((m) => m.id === cacheClusterId.toLowerCase());
+    const member = [...this.groups.values(), ...this.standalone.values()].flatMap((g) => g.members)
+      .find((m) => m.id === cacheClusterId.toLowerCase());
     if (!member?.server) {
       throw new Error(`no running node ${cacheClusterId}`);
     }
