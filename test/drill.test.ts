@@ -4,10 +4,12 @@ import * as path from 'path';
 import { runDrill } from '../local/drill';
 import { summarizeTemplate } from '../local/summary';
 
-test('the drill synthesizes the example app and reports each group and its backup plan', () => {
+jest.setTimeout(120_000);
+
+test('the drill synthesizes the example app, reports its backup plan, and rehearses the DR path', async () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'drill-test-'));
   try {
-    const result = runDrill(outdir);
+    const result = await runDrill(outdir);
     const text = result.lines.join('\n');
     expect(result.replicationGroups).toBe(2);
     expect(text).toMatch(/backups {6}kept 15 days, window 05:00-06:00 UTC, from member elasticachebackpplan-sessions-[0-9a-f]{8}-002/);
@@ -17,6 +19,12 @@ test('the drill synthesizes the example app and reports each group and its backu
     expect(text).toContain('on delete    Snapshot (on replacement: Snapshot)');
     expect(text).toContain('cdk-nag AwsSolutions: 0 unacknowledged finding(s), 4 acknowledged with a reason');
     expect(fs.existsSync(path.join(outdir, 'ElastiCacheBackupPlan.template.json'))).toBe(true);
+    // Stage 2: the declared group (1 primary + 2 replicas) is snapshotted from its declared source
+    // (member -002), exported, replicated, restored and read back through the DNS name.
+    expect(text).toContain('create the declared group in eu-west-1 (cache.r7g.large, 2 replicas)');
+    expect(text).toContain('    taken from drill-primary-002');
+    expect(result.keysRestored).toBe(10_000);
+    expect(text).toMatch(/Drill passed: 10,000 keys read back through the DNS name, now pointing at 127\.0\.0\.1:\d+/);
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }
