@@ -147,7 +147,7 @@ for (const name of ['backup-plan']) {
 const typecheck = project.addTask('typecheck', {
   description: 'Type-check test/, local/ and integ/ (jest does not)',
 });
-for (const config of ['test/tsconfig.json', 'local/tsconfig.json', 'integ/tsconfig.json']) {
+for (const config of ['test/tsconfig.json', 'local/tsconfig.json', 'integ/tsconfig.json', 'lambda/tsconfig.json']) {
   typecheck.exec(`tsc --noEmit -p ${config}`);
 }
 project.testTask.prependSpawn(typecheck);
@@ -159,6 +159,28 @@ const bundleLocal = project.addTask('bundle:local', {
   exec: 'esbuild local/cli.ts --bundle --platform=node --target=node20 --outfile=lib/local/cli.js --log-level=warning',
 });
 project.postCompileTask.spawn(bundleLocal);
+
+// Lambda handlers (lambda/), bundled with their AWS SDK clients into assets/ before compilation,
+// so that synth never bundles (no Docker, no esbuild at the user's end) and tests find the assets.
+const bundleLambda = project.addTask('bundle:lambda', {
+  description: 'Bundle the custom resource handlers into assets/',
+  exec: 'esbuild lambda/redis-snapshot/index.ts --bundle --platform=node --target=node20 --outfile=assets/redis-snapshot/index.js --log-level=warning',
+});
+project.preCompileTask.spawn(bundleLambda);
+project.testTask.prependSpawn(bundleLambda);
+project.addGitIgnore('/assets/');
+project.addPackageIgnore('!/assets/');
+project.eslint?.addLintPattern('lambda');
+// Handlers import the SDK clients as dev dependencies: esbuild bundles them into the assets.
+project.eslint?.allowDevDeps('lambda/**');
+new JsonFile(project, 'lambda/tsconfig.json', {
+  obj: {
+    extends: '../tsconfig.json',
+    compilerOptions: { noEmit: true, rootDir: '..' },
+    include: ['**/*.ts', '../src/private/*-contract.ts'],
+    exclude: ['node_modules'],
+  },
+});
 
 // Benchmarks print numbers; they are not tests and do not run in CI.
 project.addTask('bench', {

@@ -1,0 +1,119 @@
+/**
+ * The custom resource handler of `RedisSnapshot`, for the Provider framework: `onEvent` starts the
+ * work, `isComplete` checks it (a pure status check, called until it says done).
+ *
+ * - Create (and Update with a new name): take the snapshot, tagged as this resource's. A snapshot
+ *   of that name that carries this resource's tag is resumed, never duplicated; one that does not
+ *   fails the deployment before anything changes.
+ * - Update without a new name: nothing to do (the removal policy is read at deletion).
+ * - Delete: `destroy` deletes the snapshot once it is no longer being created; `retain` keeps it.
+ */
+import {
+  CreateSnapshotCommand, DeleteSnapshotCommand, DescribeSnapshotsCommand, ElastiCacheClient, ListTagsForResourceCommand,
+  Snapshot, SnapshotNotFoundFault,
+} from '@aws-sdk/client-elasticache';
+import { OWNER_TAG, RedisSnapshotAttributes, RedisSnapshotResourceProperties } from '../../src/private/redis-snapshot-contract';
+
+export interface SnapshotEvent {
+  readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly StackId: string;
+  readonly LogicalResourceId: string;
+  readonly PhysicalResourceId?: string;
+  readonly ResourceProperties: RedisSnapshotResourceProperties & { ServiceToken?: string };
+  readonly OldResourceProperties?: RedisSnapshotResourceProperties & { ServiceToken?: string };
+}
+
+export interface OnEventResponse {
+  readonly PhysicalResourceId: string;
+  readonly Data?: RedisSnapshotAttributes;
+}
+
+export interface IsCompleteResponse {
+  readonly IsComplete: boolean;
+  readonly Data?: RedisSnapshotAttributes;
+}
+
+let client: ElastiCacheClient | undefined;
+function elasticache(): ElastiCacheClient {
+  client ??= new ElastiCacheClient({});
+  return client;
+}
+
+function owner(event: SnapshotEvent): string {
+  return `${event.StackId}/${event.LogicalResourceId}`;
+}
+
+async function describe(name: string): Promise<Snapshot | undefined> {
+  try {
+    return (await elasticache().send(new DescribeSnapshotsCommand({ SnapshotName: name }))).Snapshots?.[0];
+  } catch (e) {
+    if (e instanceof SnapshotNotFoundFault) return undefined;
+    throw e;
+  }
+}
+
+async function create(event: SnapshotEvent): Promise<OnEventResponse> {
+  const props = event.ResourceProperties;
+  const existing = await describe(props.SnapshotName);
+  if (existing) {
+    const tags = (await elasticache().send(new ListTagsForResourceCommand({ ResourceName: existing.ARN! }))).TagList ?? [];
+    if (tags.some((t) => t.Key === OWNER_TAG && t.Value === owner(event))) {
+      // A retry of this very request: resume waiting for it.
+      return { PhysicalResourceId: props.SnapshotName };
+    }
+    throw new Error(`Snapshot '${props.SnapshotName}' already exists and was not taken by ${event.LogicalResourceId}; `
+      + 'choose another snapshotName (nothing was changed)');
+  }
+  await elasticache().send(new CreateSnapshotCommand({
+    SnapshotName: props.SnapshotName,
+    ...(props.CacheClusterId ? { CacheClusterId: props.CacheClusterId } : { ReplicationGroupId: props.ReplicationGroupId }),
+    Tags: [{ Key: OWNER_TAG, Value: owner(event) }],
+  }));
+  return { PhysicalResourceId: props.SnapshotName };
+}
+
+export async function onEvent(event: SnapshotEvent): Promise<OnEventResponse> {
+  switch (event.RequestType) {
+    case 'Create':
+      return create(event);
+    case 'Update':
+      if (event.ResourceProperties.SnapshotName !== event.OldResourceProperties?.SnapshotName) {
+        // A new name is a new snapshot; CloudFormation then deletes the old physical resource,
+        // which follows the old properties' removal policy.
+        return create(event);
+      }
+      return { PhysicalResourceId: event.PhysicalResourceId! };
+    case 'Delete':
+      // Deleting is done by isComplete, once the snapshot is no longer being created.
+      return { PhysicalResourceId: event.PhysicalResourceId! };
+    default:
+      throw new Error(`unknown request type ${(event as { RequestType: string }).RequestType}`);
+  }
+}
+
+export async function isComplete(event: SnapshotEvent): Promise<IsCompleteResponse> {
+  const name = event.PhysicalResourceId!;
+  const snapshot = await describe(name);
+  if (event.RequestType === 'Delete') {
+    if (event.ResourceProperties.Removal !== 'destroy' || !snapshot) {
+      return { IsComplete: true };
+    }
+    if (snapshot.SnapshotStatus === 'available' || snapshot.SnapshotStatus === 'failed') {
+      await elasticache().send(new DeleteSnapshotCommand({ SnapshotName: name })).catch((e) => {
+        if (!(e instanceof SnapshotNotFoundFault)) throw e;
+      });
+    }
+    return { IsComplete: false };
+  }
+  if (!snapshot) {
+    throw new Error(`Snapshot '${name}' disappeared while it was being created`);
+  }
+  switch (snapshot.SnapshotStatus) {
+    case 'available':
+      return { IsComplete: true, Data: { SnapshotName: name, SnapshotArn: snapshot.ARN! } };
+    case 'failed':
+      throw new Error(`Snapshot '${name}' failed (ElastiCache status 'failed'); the group may lack reserved memory for the save`);
+    default:
+      return { IsComplete: false };
+  }
+}
