@@ -164,7 +164,7 @@ project.postCompileTask.spawn(bundleLocal);
 // so that synth never bundles (no Docker, no esbuild at the user's end) and tests find the assets.
 const bundleLambda = project.addTask('bundle:lambda', {
   description: 'Bundle the custom resource handlers into assets/',
-  exec: 'esbuild lambda/redis-snapshot/index.ts --bundle --platform=node --target=node20 --outfile=assets/redis-snapshot/index.js --log-level=warning',
+  exec: 'esbuild lambda/handlers/index.ts --bundle --platform=node --target=node20 --outfile=assets/handlers/index.js --log-level=warning',
 });
 project.preCompileTask.spawn(bundleLambda);
 project.testTask.prependSpawn(bundleLambda);

@@ -79,4 +79,18 @@ export interface RedisBackupProps {
    * cluster mode enabled, ElastiCache chooses
    */
   readonly source?: BackupSource;
+
+  /**
+   * The name of a snapshot taken from the primary when the group is deleted (stack deletion, or
+   * replacement), verified `available` before the deletion completes.
+   *
+   * CloudFormation cannot name a final snapshot, so the group is then deleted by a custom resource
+   * (`DeleteReplicationGroup` with `FinalSnapshotIdentifier`) and kept by CloudFormation itself.
+   * If a snapshot with this name already exists, the deletion fails and nothing is deleted: give
+   * each replacement a new name.
+   *
+   * @default - no named final snapshot; `removalPolicy` applies (`RemovalPolicy.SNAPSHOT` takes
+   * one that CloudFormation names)
+   */
+  readonly finalSnapshotName?: string;
 }

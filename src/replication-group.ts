@@ -1,5 +1,5 @@
 import {
-  Annotations, ArnFormat, Duration, IResource, Names, RemovalPolicy, Resource, Stack, Token,
+  Annotations, ArnFormat, CustomResource, Duration, IResource, Names, RemovalPolicy, Resource, Stack, Token,
 } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -10,7 +10,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { RedisAuthentication, RedisAuthenticationKind } from './auth';
 import { BackupSourceKind, RedisBackupProps } from './backup';
-import { checkName, checkSnapshotNameToRestore, MAX_GROUP_ID_LENGTH } from './private/names';
+import { FinalSnapshotResourceProperties } from './private/final-snapshot-contract';
+import { checkName, checkSnapshotNameToRestore, MAX_GROUP_ID_LENGTH, MAX_SNAPSHOT_NAME_LENGTH } from './private/names';
+import { BackupProvider } from './private/provider';
 import { slotRanges } from './private/slots';
 import { windowsOverlap } from './private/window-range';
 import { RestoreSource } from './restore';
@@ -614,10 +616,42 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
       resourceName: this.replicationGroupId,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
+    const finalSnapshotName = props.backup?.finalSnapshotName;
+    if (finalSnapshotName !== undefined) {
+      this.finalSnapshot(finalSnapshotName, props.removalPolicy, props.nodeType, clustered);
+    }
     this.endpointAddress = clustered
       ? this.cfnReplicationGroup.attrConfigurationEndPointAddress
       : this.cfnReplicationGroup.attrPrimaryEndPointAddress;
     this.readerEndpointAddress = clustered ? undefined : this.cfnReplicationGroup.attrReaderEndPointAddress;
+  }
+
+  /**
+   * A named final snapshot: CloudFormation keeps the group (Retain) and a custom resource deletes it
+   * with `FinalSnapshotIdentifier`, waiting until the snapshot is available and the group gone.
+   */
+  private finalSnapshot(name: string, removalPolicy: RemovalPolicy | undefined, nodeType: string, clustered: boolean): void {
+    checkName('backup.finalSnapshotName', name, MAX_SNAPSHOT_NAME_LENGTH);
+    if (removalPolicy !== undefined && removalPolicy !== RemovalPolicy.SNAPSHOT) {
+      throw new Error(`backup.finalSnapshotName is '${name}' but removalPolicy is ${removalPolicy}; a named final snapshot takes the place of RemovalPolicy.SNAPSHOT (leave removalPolicy unset)`);
+    }
+    if (!clustered && !Token.isUnresolved(nodeType) && nodeType === 'cache.t1.micro') {
+      throw new Error(`backup.finalSnapshotName is '${name}' but nodeType 'cache.t1.micro' with cluster mode disabled cannot take snapshots (SnapshotFeatureNotSupportedFault)`);
+    }
+    this.cfnReplicationGroup.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const provider = BackupProvider.of(this);
+    // Every member by name (no wildcard): after a failover the primary may be any of them.
+    const members = clustered
+      ? Array.from({ length: this.shards }, (_, s) => Array.from({ length: 1 + this.replicasPerShard },
+        (__, r) => `${String(s + 1).padStart(4, '0')}-${String(r + 1).padStart(3, '0')}`)).flat()
+      : Array.from({ length: 1 + this.replicasPerShard }, (_, r) => String(r + 1).padStart(3, '0'));
+    provider.grantFinalSnapshot(this.replicationGroupArn, members.map((m) => this.memberArn(m)), name);
+    const properties: FinalSnapshotResourceProperties = { ReplicationGroupId: this.replicationGroupId, FinalSnapshotName: name };
+    new CustomResource(this, 'FinalSnapshot', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::RedisFinalSnapshot',
+      properties,
+    });
   }
 
   private parameterGroup(parameters: { [name: string]: string } | undefined, engine: EngineVersion, clustered: boolean): string | undefined {

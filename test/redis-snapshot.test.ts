@@ -85,7 +85,7 @@ test('a source with cluster mode enabled is refused', () => {
 test('a later snapshot cannot ask the stack provider for a longer wait', () => {
   const { stack, group } = groupStack();
   new RedisSnapshot(stack, 'A', { replicationGroup: group, snapshotName: 'a', timeout: Duration.minutes(30) });
-  expect(() => new RedisSnapshot(stack, 'B', { replicationGroup: group, snapshotName: 'b', timeout: Duration.hours(1) })).toThrow(/give the longest timeout to the first one/);
+  expect(() => new RedisSnapshot(stack, 'B', { replicationGroup: group, snapshotName: 'b', timeout: Duration.hours(1) })).toThrow(/give the longest timeout to the first RedisSnapshot/);
 });
 
 test('cdk-nag AwsSolutions: the snapshot provider leaves no finding, its acknowledgements scoped to the provider', () => {
@@ -96,4 +96,42 @@ test('cdk-nag AwsSolutions: the snapshot provider leaves no finding, its acknowl
   const report = new AwsSolutionsChecks(stack).validateScope(stack as Stack);
   const lines = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName}: ${r.constructPath}`));
   expect(lines).toEqual([]);
+});
+
+describe('backup.finalSnapshotName', () => {
+  test('the group is kept by CloudFormation and deleted by the final snapshot resource', () => {
+    const { stack, group, template } = (() => {
+      const built = groupStack({ replicationGroupId: 'orders', backup: { retention: Duration.days(15), finalSnapshotName: 'orders-final' } });
+      return { ...built, template: built.template() };
+    })();
+    template.hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    template.hasResourceProperties('Custom::RedisFinalSnapshot', {
+      ReplicationGroupId: stack.resolve(group.replicationGroupId),
+      FinalSnapshotName: 'orders-final',
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: ['elasticache:DeleteReplicationGroup', 'elasticache:CreateSnapshot'] })]),
+      },
+    });
+  });
+
+  test.each([
+    ['an invalid name', { backup: { retention: Duration.days(1), finalSnapshotName: 'final--x' } },
+      "backup.finalSnapshotName 'final--x' has two consecutive hyphens '--'; ElastiCache names are 1 to 40 lower-case letters, digits or hyphens, start with a letter, and have no '--' and no trailing '-'"],
+    ['a removal policy', { removalPolicy: RemovalPolicy.RETAIN, backup: { retention: Duration.days(1), finalSnapshotName: 'final' } },
+      "backup.finalSnapshotName is 'final' but removalPolicy is retain; a named final snapshot takes the place of RemovalPolicy.SNAPSHOT (leave removalPolicy unset)"],
+    ['cache.t1.micro', { nodeType: 'cache.t1.micro', replicasPerShard: 0, backup: { retention: Duration.days(0), finalSnapshotName: 'final' } },
+      "backup.finalSnapshotName is 'final' but nodeType 'cache.t1.micro' with cluster mode disabled cannot take snapshots (SnapshotFeatureNotSupportedFault)"],
+  ])('%s is refused', (_name, props, message) => {
+    expect(() => groupStack(props as any)).toThrow(new Error(message));
+  });
+
+  test('cdk-nag AwsSolutions passes with the final snapshot resource', () => {
+    const { stack, group } = groupStack({ backup: { retention: Duration.days(15), finalSnapshotName: 'final' } });
+    Validations.of(group.cfnReplicationGroup).acknowledge({ id: 'AwsSolutions-AEC5', reason: 'test: port 6379 kept' });
+    Validations.of(group.secret!).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'test: rotation not available' });
+    const report = new AwsSolutionsChecks(stack).validateScope(stack);
+    expect(report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName}: ${r.constructPath}`))).toEqual([]);
+  });
 });

@@ -6,7 +6,7 @@ import {
   CreateReplicationGroupCommand, CreateSnapshotCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCacheClient,
   ListTagsForResourceCommand, Snapshot,
 } from '@aws-sdk/client-elasticache';
-import { isComplete, IsCompleteResponse, onEvent, SnapshotEvent } from '../../lambda/redis-snapshot';
+import { isComplete, IsCompleteResponse, onEvent, SnapshotEvent } from '../../lambda/handlers/redis-snapshot';
 import { LocalProvider } from '../../local/provider';
 import { RedisSnapshotResourceProperties } from '../../src/private/redis-snapshot-contract';
 

@@ -1,0 +1,29 @@
+/**
+ * The one entry point of this library's custom resources, for the Provider framework: each event
+ * goes to the handler of its resource type.
+ */
+import * as finalSnapshot from './final-snapshot';
+import * as redisSnapshot from './redis-snapshot';
+
+interface TypedEvent {
+  readonly ResourceType: string;
+}
+
+function handlerFor(event: TypedEvent): { onEvent(e: unknown): Promise<unknown>; isComplete(e: unknown): Promise<unknown> } {
+  switch (event.ResourceType) {
+    case 'Custom::RedisSnapshot':
+      return redisSnapshot as any;
+    case 'Custom::RedisFinalSnapshot':
+      return finalSnapshot as any;
+    default:
+      throw new Error(`no handler for resource type ${event.ResourceType}`);
+  }
+}
+
+export async function onEvent(event: TypedEvent): Promise<unknown> {
+  return handlerFor(event).onEvent(event);
+}
+
+export async function isComplete(event: TypedEvent): Promise<unknown> {
+  return handlerFor(event).isComplete(event);
+}
