@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-s3';
 import Redis from 'ioredis';
 import { ELASTICACHE_CANONICAL_ID } from './elasticache/engine';
+import { until } from './poll';
 import { LocalProvider } from './provider';
 
 export interface RehearsalOptions {
@@ -42,21 +43,6 @@ export interface RehearsalResult {
   readonly steps: Array<{ step: string; realMs: number; simulatedMinutes: number }>;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch((e) => {
-      if (e instanceof DrillError) throw e;
-      return undefined;
-    });
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new DrillError(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-class DrillError extends Error {}
-
 export async function rehearse(options: RehearsalOptions): Promise<RehearsalResult> {
   const A = options.primaryRegion ?? 'eu-west-1';
   const B = options.recoveryRegion ?? 'us-west-2';
@@ -65,7 +51,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalResu
   const resources = Object.values<any>(options.template.Resources ?? {});
   const declared = resources.find((r) => r.Type === 'AWS::ElastiCache::ReplicationGroup' && r.Properties?.ClusterMode !== 'enabled')?.Properties;
   if (!declared) {
-    throw new DrillError('the template declares no cluster-mode-disabled replication group to rehearse with');
+    throw new Error('the template declares no cluster-mode-disabled replication group to rehearse with');
   }
   const id = 'drill-primary';
   const provider = await LocalProvider.start({ speed: 600 });
@@ -88,7 +74,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalResu
   };
   const available = (client: ElastiCacheClient, group: string) => until(`${group} available`, async () => {
     const g = (await client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: group }))).ReplicationGroups![0];
-    if (g.Status === 'create-failed' || g.Status === 'restore-failed') throw new DrillError(`${group} ended ${g.Status}`);
+    if (g.Status === 'create-failed' || g.Status === 'restore-failed') throw new Error(`${group} ended ${g.Status}`);
     return g.Status === 'available' ? g : undefined;
   });
   const connect = (g: ReplicationGroup) => {
@@ -155,7 +141,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalResu
         : { ReplicationGroupId: id, SnapshotName: 'drill-1' }));
       return until('drill-1 available', async () => {
         const s = (await ecA.send(new DescribeSnapshotsCommand({ SnapshotName: 'drill-1' }))).Snapshots![0];
-        if (s.SnapshotStatus === 'failed') throw new DrillError('the snapshot failed');
+        if (s.SnapshotStatus === 'failed') throw new Error('the snapshot failed');
         return s.SnapshotStatus === 'available' ? s : undefined;
       });
     });
@@ -163,13 +149,14 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalResu
 
     await step('export to S3 and wait for the object', async () => {
       await ecA.send(new CopySnapshotCommand({ SourceSnapshotName: 'drill-1', TargetSnapshotName: 'drill-1', TargetBucket: 'drill-exports' }));
-      await until('export', () => s3A.send(new HeadObjectCommand({ Bucket: 'drill-exports', Key: 'drill-1-0001.rdb' })));
+      // Not there until the export is done: a missing object means "not yet".
+      await until('export', () => s3A.send(new HeadObjectCommand({ Bucket: 'drill-exports', Key: 'drill-1-0001.rdb' })).catch(() => undefined));
     });
 
     await step(`wait for replication to ${B}`, async () => {
       await until('replication', async () => {
         const head = await s3A.send(new HeadObjectCommand({ Bucket: 'drill-exports', Key: 'drill-1-0001.rdb' }));
-        if (head.ReplicationStatus === 'FAILED') throw new DrillError('replication failed');
+        if (head.ReplicationStatus === 'FAILED') throw new Error('replication failed');
         return head.ReplicationStatus === 'COMPLETED' ? head : undefined;
       });
       await s3B.send(new HeadObjectCommand({ Bucket: 'drill-replica', Key: 'drill-1-0001.rdb' }));
@@ -194,7 +181,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalResu
     await step('check the standby, then move the DNS name to it', async () => {
       const check = connect(standby);
       const size = await check.dbsize();
-      if (size !== keys) throw new DrillError(`the standby has ${size} keys, expected ${keys}; DNS not moved`);
+      if (size !== keys) throw new Error(`the standby has ${size} keys, expected ${keys}; DNS not moved`);
       const zone = await r53.send(new CreateHostedZoneCommand({ Name: 'drill.internal', CallerReference: `drill-${Date.now()}` }));
       const change = await r53.send(new ChangeResourceRecordSetsCommand({
         HostedZoneId: zone.HostedZone!.Id,
@@ -217,7 +204,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalResu
         const values = await client.mget(batch);
         good += values.filter((v, j) => v === `value-${i + j}`).length;
       }
-      if (good !== keys) throw new DrillError(`${keys - good} keys are missing or wrong after the restore`);
+      if (good !== keys) throw new Error(`${keys - good} keys are missing or wrong after the restore`);
       return good;
     });
     return { keysRestored: restored, dnsTarget: target, steps };

@@ -19,26 +19,21 @@ import {
 } from '@aws-sdk/client-elasticache';
 import { CreateBucketCommand, HeadObjectCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import Redis from 'ioredis';
+import { until } from '../poll';
 import { LocalProvider } from '../provider';
 import { RedisServer } from '../redis/server';
 
 const KEYS = Number(process.env.KEYS ?? 1_000_000);
 const REGION = 'af-south-1';
+// Polled often, so that waiting adds little to the times measured.
 const POLL_MS = 5;
+const NO_TIMEOUT = 10 * 60_000;
 
 async function fill(client: Redis): Promise<void> {
   for (let i = 0; i < KEYS; i += 50_000) {
     const pipeline = client.pipeline();
     for (let j = i; j < Math.min(KEYS, i + 50_000); j++) pipeline.set(`key:${j}`, `value:${j}`);
     await pipeline.exec();
-  }
-}
-
-async function poll<T>(probe: () => Promise<T | undefined>): Promise<T> {
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
 
@@ -84,15 +79,15 @@ async function engine(): Promise<{ snapshot: number; exportMs: number; restore: 
       Bucket: 'bench',
       Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { Service: `${REGION}.elasticache-snapshot.amazonaws.com` }, Action: 's3:*', Resource: '*' }] }),
     }));
-    const available = (id: string) => poll(async () => {
+    const available = (id: string) => until(`${id} available`, async () => {
       const g = (await ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }))).ReplicationGroups![0];
       if (g.Status === 'restore-failed') throw new Error(`${id} restore-failed`);
       return g.Status === 'available' ? g : undefined;
-    });
-    const snapshotAvailable = (name: string) => poll(async () => {
+    }, NO_TIMEOUT, POLL_MS);
+    const snapshotAvailable = (name: string) => until(`${name} available`, async () => {
       const s = (await ec.send(new DescribeSnapshotsCommand({ SnapshotName: name }))).Snapshots![0];
       return s.SnapshotStatus === 'available' ? s : undefined;
-    });
+    }, NO_TIMEOUT, POLL_MS);
 
     await ec.send(new CreateReplicationGroupCommand({ ReplicationGroupId: 'bench', ReplicationGroupDescription: 'bench', CacheNodeType: 'cache.r7g.large', NumCacheClusters: 1 }));
     const group = await available('bench');
@@ -106,7 +101,7 @@ async function engine(): Promise<{ snapshot: number; exportMs: number; restore: 
     });
     const [exportMs] = await timed(async () => {
       await ec.send(new CopySnapshotCommand({ SourceSnapshotName: 'bench-1', TargetSnapshotName: 'bench-1', TargetBucket: 'bench' }));
-      await poll(() => s3.send(new HeadObjectCommand({ Bucket: 'bench', Key: 'bench-1-0001.rdb' })));
+      await until('export', () => s3.send(new HeadObjectCommand({ Bucket: 'bench', Key: 'bench-1-0001.rdb' })).catch(() => undefined), NO_TIMEOUT, POLL_MS);
     });
     const [restore, restored] = await timed(async () => {
       await ec.send(new CreateReplicationGroupCommand({

@@ -561,26 +561,22 @@ export class ElastiCacheEngine {
       const dir = path.join(this.nodesDir, member.id);
       fs.rmSync(dir, { recursive: true, force: true });
       member.server = await RedisServer.start({ dir });
-      await this.follow(member.server, primary.server!);
+      await this.follow(member, primary.server!);
     }));
   }
 
   /** Makes `replica` replicate `primary` and waits until its first sync is done. */
-  private async follow(replica: RedisServer, primary: RedisServer): Promise<void> {
-    const client = replica.client();
-    try {
+  private async follow(replica: Member, primary: RedisServer): Promise<void> {
+    await this.withClient(replica, async (client) => {
       await client.call('REPLICAOF', primary.host, String(primary.port));
       for (;;) {
         const info = await client.info('replication');
-        if (/master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info)) {
-          return;
-        }
+        if (/master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info)) return;
         await new Promise((r) => setTimeout(r, 10));
       }
-    } finally {
-      replica.release(client);
-    }
+    });
   }
+
 
   /**
    * Checks that ElastiCache could read an RDB object to seed from (same region, SSE-S3, read access
@@ -775,7 +771,7 @@ export class ElastiCacheEngine {
       } else {
         await this.withClient(replica, (client) => client.call('REPLICAOF', 'NO', 'ONE'));
         for (const other of shard.members.filter((m) => m !== replica)) {
-          await this.follow(other.server!, replica.server!);
+          await this.follow(other, replica.server!);
         }
       }
       primary.role = 'replica';

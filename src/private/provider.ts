@@ -21,7 +21,7 @@ export class BackupProvider extends Construct {
     const stack = Stack.of(scope);
     const existing = stack.node.tryFindChild(PROVIDER_ID) as BackupProvider | undefined;
     if (existing) {
-      existing.extendTimeout(timeout);
+      existing.checkTimeout(timeout);
       return existing;
     }
     return new BackupProvider(stack, PROVIDER_ID, timeout);
@@ -62,7 +62,7 @@ export class BackupProvider extends Construct {
   }
 
   /** The stack's one provider waits as long as its first resource asked; a longer wait is refused. */
-  private extendTimeout(timeout: Duration): void {
+  private checkTimeout(timeout: Duration): void {
     if (!timeout.isUnresolved() && !this.timeout.isUnresolved() && timeout.toSeconds() > this.timeout.toSeconds()) {
       throw new Error(`timeout is ${timeout.toHumanString()} but the stack's snapshot provider waits ${this.timeout.toHumanString()} `
         + '(set by the first resource that uses it); give the longest timeout to the first RedisSnapshot');

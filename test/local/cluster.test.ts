@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-elasticache';
 import { CreateBucketCommand, ListObjectsV2Command, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { Cluster } from 'ioredis';
+import { until } from '../../local/poll';
 import { LocalProvider } from '../../local/provider';
 
 jest.setTimeout(180_000);
@@ -21,16 +22,6 @@ let provider: LocalProvider;
 let ec: ElastiCacheClient;
 let s3: S3Client;
 const clusters: Cluster[] = [];
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function status(id: string, wanted: string): Promise<ReplicationGroup> {
   return until(`${id} ${wanted}`, async () => {

@@ -13,6 +13,7 @@ import {
   TestFailoverCommand, NodeGroupNotFoundFault, TestFailoverNotAvailableFault, DeleteCacheClusterCommand,
 } from '@aws-sdk/client-elasticache';
 import Redis from 'ioredis';
+import { until } from '../../local/poll';
 import { LocalProvider } from '../../local/provider';
 
 jest.setTimeout(120_000);
@@ -34,16 +35,6 @@ function redis(address: { Address?: string; Port?: number } | undefined): Redis 
   const r = new Redis({ host: address!.Address!, port: address!.Port!, maxRetriesPerRequest: 2 });
   clients.push(r);
   return r;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 async function groupStatus(ec: ElastiCacheClient, id: string): Promise<string> {

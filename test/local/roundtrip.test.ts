@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import Redis from 'ioredis';
 import { ELASTICACHE_CANONICAL_ID } from '../../local/elasticache/engine';
+import { until } from '../../local/poll';
 import { LocalProvider } from '../../local/provider';
 
 jest.setTimeout(300_000);
@@ -41,16 +42,6 @@ function redis(group: ReplicationGroup): Redis {
   const r = new Redis({ host: endpoint.Address, port: endpoint.Port });
   closers.push(() => r.disconnect());
   return r;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 async function available(client: ElastiCacheClient, id: string): Promise<ReplicationGroup> {
