@@ -58,6 +58,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Parses the XML bodies S3 requests carry (ACLs, replication rules, multipart completion) in the
     // local provider; no native code, the usual choice for XML in Node.
     'fast-xml-parser@^5',
+    // Runs the Step Functions definitions CDK synthesized (JSONPath ASL) on this machine, with each
+    // Task bound to a local function: the scheduled export workflow is tested against the local
+    // provider through it. The only maintained ASL interpreter for Node; 3.x declares Node >= 22 and
+    // needs a Promise.withResolvers polyfill on Node 20 (test/local/sfn.ts provides it).
+    'aws-local-stepfunctions@^3',
   ],
 
   // There is no GitHub here: CI is `.ci/run`, and releases are not made from this repository yet.

@@ -1,10 +1,11 @@
-import { CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { BackupSource, BackupSourceKind } from './backup';
+import { BackupSource } from './backup';
 import { checkName, MAX_SNAPSHOT_NAME_LENGTH } from './private/names';
 import { BackupProvider } from './private/provider';
+import { snapshotSourceMember } from './private/source';
 import { RedisSnapshotResourceProperties } from './private/redis-snapshot-contract';
-import { ClusterMode, IRedisReplicationGroup } from './replication-group';
+import { IRedisReplicationGroup } from './replication-group';
 
 /**
  * Properties of a `RedisSnapshot`.
@@ -84,7 +85,7 @@ export class RedisSnapshot extends Construct {
       throw new Error(`timeout is ${timeout.toHumanString()}; a RedisSnapshot waits from 1 minute to 2 hours (the Provider framework's limit)`);
     }
     const group = props.replicationGroup;
-    const cacheClusterId = this.sourceMember(group, props.source);
+    const cacheClusterId = snapshotSourceMember(group, props.source, 'source');
 
     const provider = BackupProvider.of(this, timeout);
     provider.grantSnapshot(group, props.snapshotName, cacheClusterId);
@@ -102,26 +103,5 @@ export class RedisSnapshot extends Construct {
     });
     this.snapshotName = resource.getAttString('SnapshotName');
     this.snapshotArn = resource.getAttString('SnapshotArn');
-  }
-
-  private sourceMember(group: IRedisReplicationGroup, source: BackupSource | undefined): string | undefined {
-    if (!source) {
-      return undefined;
-    }
-    if (group.clusterMode === ClusterMode.ENABLED) {
-      throw new Error('source is given but the replication group has cluster mode enabled; ElastiCache snapshots such groups at group level only');
-    }
-    switch (source.kind) {
-      case BackupSourceKind.PRIMARY:
-        return `${group.replicationGroupId}-001`;
-      case BackupSourceKind.REPLICA:
-        return `${group.replicationGroupId}-002`;
-      default:
-        if (!Token.isUnresolved(source.cacheClusterId!) && !Token.isUnresolved(group.replicationGroupId)
-          && !source.cacheClusterId!.startsWith(`${group.replicationGroupId}-`)) {
-          throw new Error(`source member '${source.cacheClusterId}' is not a member of replication group '${group.replicationGroupId}'`);
-        }
-        return source.cacheClusterId;
-    }
   }
 }

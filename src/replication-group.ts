@@ -479,6 +479,12 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
   public readonly snapshottingClusterId?: string;
 
   /**
+   * Whether the group runs on data tiering nodes (r6gd). Snapshots of such groups cannot be
+   * exported to S3.
+   */
+  public readonly dataTiering: boolean;
+
+  /**
    * The underlying CloudFormation resource.
    */
   public readonly cfnReplicationGroup: elasticache.CfnReplicationGroup;
@@ -528,6 +534,8 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
       ? snapshottingMember(backup, groupId, this.clusterMode, this.replicasPerShard)
       : undefined;
 
+    this.dataTiering = isDataTiering(props.nodeType);
+
     const seed = checkRestore(props.restoreFrom, props.nodeType, this.clusterMode, this.shards);
     if (props.restoreFrom) {
       Annotations.of(this).addWarningV2('cdk-elasticache-backup:restoreFromReplaces',
@@ -575,7 +583,7 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
       engine: 'redis',
       engineVersion,
       cacheNodeType: props.nodeType,
-      dataTieringEnabled: isDataTiering(props.nodeType) ? true : undefined,
+      dataTieringEnabled: this.dataTiering ? true : undefined,
       clusterMode: this.clusterMode,
       numCacheClusters: clustered ? undefined : 1 + this.replicasPerShard,
       numNodeGroups: clustered ? this.shards : undefined,

@@ -2,6 +2,7 @@
  * The one entry point of this library's custom resources, for the Provider framework: each event
  * goes to the handler of its resource type.
  */
+import * as exportBucketAcl from './export-bucket-acl';
 import * as finalSnapshot from './final-snapshot';
 import * as redisSnapshot from './redis-snapshot';
 
@@ -15,6 +16,8 @@ function handlerFor(event: TypedEvent): { onEvent(e: unknown): Promise<unknown>;
       return redisSnapshot as any;
     case 'Custom::RedisFinalSnapshot':
       return finalSnapshot as any;
+    case 'Custom::SnapshotExportBucketAcl':
+      return exportBucketAcl as any;
     default:
       throw new Error(`no handler for resource type ${event.ResourceType}`);
   }
@@ -27,3 +30,6 @@ export async function onEvent(event: TypedEvent): Promise<unknown> {
 export async function isComplete(event: TypedEvent): Promise<unknown> {
   return handlerFor(event).isComplete(event);
 }
+
+/** The Lambda steps of the scheduled export workflow (`ScheduledSnapshotExport`). */
+export { handler as exportWorkflowStep } from './export-workflow';

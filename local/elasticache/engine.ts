@@ -9,6 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type Redis from 'ioredis';
+import { ELASTICACHE_CANONICAL_ID, OPT_IN_REGIONS } from '../../src/private/regions';
 import { slotRanges as evenSlots } from '../../src/private/slots';
 import { Clock } from '../clock';
 import { linkOrCopy } from '../files';
@@ -39,17 +40,7 @@ export const DEFAULT_TIMINGS: Timings = {
   failover: 2 * MINUTE,
 };
 
-/** The canonical user ElastiCache writes exports as, in regions launched before 2019-03-20. */
-export const ELASTICACHE_CANONICAL_ID = '540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353';
-
-/**
- * Opt-in regions (launched after 2019-03-20): ElastiCache writes there as the regional service
- * principal `<region>.elasticache-snapshot.amazonaws.com`, granted by a bucket policy.
- */
-export const OPT_IN_REGIONS = new Set([
-  'af-south-1', 'ap-east-1', 'ap-east-2', 'ap-south-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-7',
-  'ca-west-1', 'eu-central-2', 'eu-south-1', 'eu-south-2', 'il-central-1', 'me-central-1', 'me-south-1', 'mx-central-1',
-]);
+export { ELASTICACHE_CANONICAL_ID, OPT_IN_REGIONS };
 
 /** The most manual snapshots ElastiCache lets one node take in 24 hours. */
 export const MANUAL_SNAPSHOT_QUOTA = 20;

@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /**
@@ -14,4 +14,23 @@ export function acknowledgeFinding(scope: IConstruct, id: string, reason: string
   } else {
     Validations.of(scope).acknowledge({ id, reason });
   }
+}
+
+/**
+ * A resource as cdk-nag writes it in a finding id (`AwsSolutions-IAM5[Resource::<this>]`):
+ * attributes as `<Logical.Attr>`, references and pseudo parameters as `<Name>`, joins flattened.
+ */
+export function findingResource(stack: Stack, value: string): string {
+  const render = (v: unknown): string => {
+    if (typeof v === 'string') return v;
+    const o = v as Record<string, unknown>;
+    if (o['Fn::Join']) {
+      const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+      return parts.map(render).join(sep);
+    }
+    if (o['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
+    if (o.Ref) return `<${o.Ref as string}>`;
+    return JSON.stringify(v);
+  };
+  return render(stack.resolve(value));
 }

@@ -13,7 +13,7 @@ const PROVIDER_ID = 'CdkElastiCacheBackupProvider';
 
 /**
  * The stack's one provider for this library's custom resources (`Custom::RedisSnapshot`,
- * `Custom::RedisFinalSnapshot`): onEvent and isComplete functions over the bundled handlers, which
+ * `Custom::RedisFinalSnapshot`, `Custom::SnapshotExportBucketAcl`): onEvent and isComplete functions over the bundled handlers, which
  * dispatch on the resource type.
  */
 export class BackupProvider extends Construct {
@@ -110,6 +110,15 @@ export class BackupProvider extends Construct {
       // The deletion itself, with the final snapshot it takes from the primary.
       actions: ['elasticache:DeleteReplicationGroup', 'elasticache:CreateSnapshot'],
       resources: [groupArn, ...memberArns, snapshotArn],
+    }));
+  }
+
+  /** Grants the handlers what adding ElastiCache's grants to one bucket's ACL needs. */
+  public grantBucketAcl(bucketArn: string): void {
+    this.onEvent.role!.addToPrincipalPolicy(new iam.PolicyStatement({
+      // Reading the ACL and writing it back with ElastiCache's canonical user added (or removed).
+      actions: ['s3:GetBucketAcl', 's3:PutBucketAcl'],
+      resources: [bucketArn],
     }));
   }
 

@@ -1,0 +1,197 @@
+/**
+ * The Lambda steps of `ScheduledSnapshotExport`'s state machine. The ElastiCache calls that need no
+ * logic (CreateSnapshot, DescribeSnapshots, CopySnapshot) are AWS SDK integrations of the state
+ * machine itself; these steps are what needs a little code: naming the run, verifying the exported
+ * objects, checking the replica, pruning.
+ *
+ * A step that finds work not done yet returns (`ready: false`); the state machine waits and asks
+ * again. A step that finds something wrong throws an error whose `name` the state machine's Catch
+ * reports.
+ */
+import { DeleteSnapshotCommand, DescribeSnapshotsCommand, ElastiCacheClient, Snapshot, SnapshotNotFoundFault } from '@aws-sdk/client-elasticache';
+import { DeleteObjectCommand, HeadObjectCommand, HeadObjectCommandOutput, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  CheckReplicaInput, CheckReplicaOutput, EXPORT_EMPTY, EXPORT_INCOMPLETE, ExportedObject, PlanInput, PlanOutput, PruneInput, PruneOutput,
+  REPLICATION_FAILED, REPLICATION_INCOMPLETE, VerifyExportInput, VerifyExportOutput, WorkflowStepInput,
+} from '../../src/private/export-workflow-contract';
+
+const s3Clients = new Map<string, S3Client>();
+function s3(region?: string): S3Client {
+  const key = region ?? '';
+  let c = s3Clients.get(key);
+  if (!c) {
+    c = new S3Client(region ? { region } : {});
+    s3Clients.set(key, c);
+  }
+  return c;
+}
+
+let ecClient: ElastiCacheClient | undefined;
+function elasticache(): ElastiCacheClient {
+  ecClient ??= new ElastiCacheClient({});
+  return ecClient;
+}
+
+class StepError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/** The object keys ElastiCache writes for an export of `name` with `shards` shards. */
+export function exportKeys(name: string, shards: number): string[] {
+  return Array.from({ length: shards }, (_, i) => `${name}-${String(i + 1).padStart(4, '0')}.rdb`);
+}
+
+async function head(client: S3Client, bucket: string, key: string): Promise<HeadObjectCommandOutput | undefined> {
+  try {
+    return await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (e) {
+    if ((e as { name?: string }).name === 'NotFound' || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+export function plan(input: PlanInput): PlanOutput {
+  const t = new Date(input.startTime);
+  if (isNaN(t.getTime())) {
+    throw new Error(`startTime '${input.startTime}' is not an ISO 8601 timestamp`);
+  }
+  const iso = t.toISOString(); // 2026-11-21T10:00:00.000Z
+  const stamp = `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
+  return { snapshotName: `${input.prefix}-${stamp}` };
+}
+
+async function verifyExport(input: VerifyExportInput): Promise<VerifyExportOutput> {
+  const checks = input.checks + 1;
+  const objects: ExportedObject[] = [];
+  for (const key of exportKeys(input.snapshotName, input.shards)) {
+    const h = await head(s3(), input.bucket, key);
+    if (!h) {
+      if (checks >= input.maxChecks) {
+        throw new StepError(EXPORT_INCOMPLETE, `s3://${input.bucket}/${key} is still missing after ${checks} checks; the export of ${input.snapshotName} did not complete`);
+      }
+      return { ready: false, checks, objects: [] };
+    }
+    if (!h.ContentLength) {
+      throw new StepError(EXPORT_EMPTY, `s3://${input.bucket}/${key} is empty; the export of ${input.snapshotName} is not a usable backup`);
+    }
+    objects.push({ key, size: h.ContentLength, etag: h.ETag ?? '' });
+  }
+  return { ready: true, checks, objects };
+}
+
+async function checkReplica(input: CheckReplicaInput): Promise<CheckReplicaOutput> {
+  const checks = input.checks + 1;
+  for (const o of input.objects) {
+    const source = await head(s3(), input.bucket, o.key);
+    if (source?.ReplicationStatus === 'FAILED') {
+      throw new StepError(REPLICATION_FAILED, `S3 could not replicate s3://${input.bucket}/${o.key} to ${input.replicaBucket} (replication status FAILED)`);
+    }
+    const copy = await head(s3(input.replicaRegion), input.replicaBucket, o.key);
+    if (!copy || copy.ContentLength !== o.size || (o.etag && copy.ETag !== o.etag)) {
+      if (checks >= input.maxChecks) {
+        throw new StepError(REPLICATION_INCOMPLETE, `s3://${input.replicaBucket}/${o.key} (${input.replicaRegion}) is still not a copy of the export after ${checks} checks`);
+      }
+      return { replicated: false, checks };
+    }
+  }
+  return { replicated: true, checks };
+}
+
+/** The run names (snapshot names) the workflow made, newest first: from its snapshots and its exports. */
+async function runs(input: PruneInput): Promise<Map<string, { snapshot?: Snapshot; keys: string[] }>> {
+  const own = new RegExp(`^${input.prefix}-\\d{8}-\\d{6}$`);
+  const found = new Map<string, { snapshot?: Snapshot; keys: string[] }>();
+  let marker: string | undefined;
+  do {
+    const page = await elasticache().send(new DescribeSnapshotsCommand({ ReplicationGroupId: input.replicationGroupId, SnapshotSource: 'user', Marker: marker }));
+    for (const s of page.Snapshots ?? []) {
+      if (s.SnapshotName && own.test(s.SnapshotName)) found.set(s.SnapshotName, { snapshot: s, keys: [] });
+    }
+    marker = page.Marker;
+  } while (marker);
+  let token: string | undefined;
+  do {
+    const page = await s3().send(new ListObjectsV2Command({ Bucket: input.bucket, Prefix: `${input.prefix}-`, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) {
+      const m = /^(.*)-\d{4}\.rdb$/.exec(o.Key ?? '');
+      if (!m || !own.test(m[1])) continue;
+      const run = found.get(m[1]) ?? { keys: [] };
+      run.keys.push(o.Key!);
+      found.set(m[1], run);
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return new Map([...found.entries()].sort(([a], [b]) => b.localeCompare(a)));
+}
+
+/** When a run started, from its name. */
+function startedAt(name: string): number {
+  const m = /-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})$/.exec(name)!;
+  return Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+}
+
+async function verifiedInReplica(input: PruneInput, name: string, keys: string[], shards: number): Promise<boolean> {
+  const expected = new Set([...keys, ...exportKeys(name, shards)]);
+  for (const key of expected) {
+    const source = await head(s3(), input.bucket, key);
+    const copy = await head(s3(input.replicaRegion), input.replicaBucket, key);
+    if (!copy || !copy.ContentLength || (source && source.ContentLength !== copy.ContentLength)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+async function prune(input: PruneInput): Promise<PruneOutput> {
+  const now = new Date(input.now).getTime();
+  const pruned: string[] = [];
+  const kept: string[] = [];
+  let index = 0;
+  for (const [name, run] of await runs(input)) {
+    index++;
+    if (name === input.current) continue;
+    const tooMany = index > input.keep;
+    const tooOld = input.maxAgeDays > 0 && now - startedAt(name) > input.maxAgeDays * 86_400_000;
+    if (!tooMany && !tooOld) continue;
+    if (run.snapshot && run.snapshot.SnapshotStatus !== 'available') {
+      // Busy (being copied or deleted): the next run looks at it again.
+      kept.push(name);
+      continue;
+    }
+    const shards = run.snapshot?.NodeSnapshots?.length || run.keys.length || 1;
+    if (!await verifiedInReplica(input, name, run.keys, shards)) {
+      kept.push(name);
+      continue;
+    }
+    for (const key of run.keys) {
+      await s3().send(new DeleteObjectCommand({ Bucket: input.bucket, Key: key }));
+    }
+    if (run.snapshot) {
+      await elasticache().send(new DeleteSnapshotCommand({ SnapshotName: name })).catch((e) => {
+        if (!(e instanceof SnapshotNotFoundFault)) throw e;
+      });
+    }
+    pruned.push(name);
+  }
+  return { pruned, kept };
+}
+
+export async function handler(input: WorkflowStepInput): Promise<unknown> {
+  switch (input.step) {
+    case 'plan':
+      return plan(input);
+    case 'verifyExport':
+      return verifyExport(input);
+    case 'checkReplica':
+      return checkReplica(input);
+    case 'prune':
+      return prune(input);
+    default:
+      throw new Error(`unknown step ${(input as { step: string }).step}`);
+  }
+}

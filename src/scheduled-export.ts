@@ -1,0 +1,491 @@
+import * as path from 'path';
+import { ArnFormat, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { BackupSource } from './backup';
+import { SnapshotExportBucket } from './export-bucket';
+import {
+  CheckReplicaInput, PlanInput, PruneInput, RUN_STAMP_LENGTH, VerifyExportInput,
+} from './private/export-workflow-contract';
+import { checkName, MAX_SNAPSHOT_NAME_LENGTH } from './private/names';
+import { acknowledgeFinding, findingResource } from './private/nag';
+import { snapshotSourceMember } from './private/source';
+import { IRedisReplicationGroup, RedisReplicationGroup } from './replication-group';
+
+/**
+ * How long the workflow waits between checks of each operation. Each check is a few state
+ * transitions (and, for the S3 checks, one Lambda invocation), so waits sized to the operation keep
+ * a run cheap.
+ */
+export interface ExportWorkflowWaits {
+  /**
+   * Between checks of the snapshot's status (a snapshot takes minutes, more for large datasets).
+   *
+   * @default Duration.minutes(2)
+   */
+  readonly snapshot?: Duration;
+
+  /**
+   * Between checks for the exported objects in the export bucket.
+   *
+   * @default Duration.minutes(1)
+   */
+  readonly export?: Duration;
+
+  /**
+   * Between checks of the replica bucket (S3 replicates most objects within 15 minutes).
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly replication?: Duration;
+}
+
+/**
+ * Properties of a `ScheduledSnapshotExport`.
+ */
+export interface ScheduledSnapshotExportProps {
+  /**
+   * The replication group to back up.
+   */
+  readonly replicationGroup: IRedisReplicationGroup;
+
+  /**
+   * The bucket exports are written to. It must replicate to a replica bucket: pruning only ever
+   * deletes what is verified in the replica.
+   */
+  readonly exportBucket: SnapshotExportBucket;
+
+  /**
+   * When the workflow runs.
+   *
+   * @default Schedule.rate(Duration.days(1))
+   */
+  readonly schedule?: events.Schedule;
+
+  /**
+   * The node snapshots are taken from. Only for cluster mode disabled.
+   *
+   * @default - the group's own backup source when the group is a `RedisReplicationGroup` with
+   * backups on (a replica by default), else a group-level snapshot (ElastiCache picks a replica)
+   */
+  readonly source?: BackupSource;
+
+  /**
+   * The prefix of the workflow's snapshot and export names: `<prefix>-YYYYMMDD-HHMMSS`. Pruning only
+   * touches names of this form, so the prefix must be unique to this workflow.
+   *
+   * @default - derived from the construct path (unique in the app)
+   */
+  readonly snapshotPrefix?: string;
+
+  /**
+   * How many of the workflow's runs (snapshot and export) are kept.
+   *
+   * @default 7
+   */
+  readonly keep?: number;
+
+  /**
+   * Runs older than this are pruned even within `keep`.
+   *
+   * @default - no age limit
+   */
+  readonly maxAge?: Duration;
+
+  /**
+   * Waits between checks.
+   *
+   * @default - see `ExportWorkflowWaits`
+   */
+  readonly waits?: ExportWorkflowWaits;
+
+  /**
+   * How long one run may take in all before it times out.
+   *
+   * @default Duration.hours(6)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * The topic failures are published to.
+   *
+   * @default - a new topic, encrypted with the AWS managed key for SNS, TLS enforced
+   */
+  readonly notificationTopic?: sns.ITopic;
+}
+
+const DEFAULT_KEEP = 7;
+const GIVE_UP_AFTER = Duration.hours(4);
+
+/**
+ * A scheduled workflow that backs a replication group up to S3 in two regions.
+ *
+ * A Step Functions state machine (JSONPath), started by an EventBridge schedule:
+ * take a snapshot from the backup source → wait until it is `available` → export it with
+ * `CopySnapshot` into the export bucket → verify one non-empty `<name>-000N.rdb` per shard → wait
+ * until each is replicated to the replica bucket → prune the workflow's own snapshots and exports
+ * beyond `keep` runs or `maxAge`, never one whose export is not verified in the replica.
+ *
+ * A busy group and throttling are retried with backoff; a quota exceeded, a failed snapshot or a
+ * refused export fail the run with the cause, which is published to the notification topic.
+ * `failureAlarm` watches failed, timed-out and aborted executions.
+ */
+export class ScheduledSnapshotExport extends Construct {
+  /**
+   * The state machine.
+   */
+  public readonly stateMachine: sfn.StateMachine;
+
+  /**
+   * The topic failures are published to.
+   */
+  public readonly notificationTopic: sns.ITopic;
+
+  /**
+   * An alarm that fires when a run fails, times out or is aborted.
+   */
+  public readonly failureAlarm: cloudwatch.Alarm;
+
+  /**
+   * The prefix of the workflow's snapshot and export names.
+   */
+  public readonly snapshotPrefix: string;
+
+  private readonly exportBucket: SnapshotExportBucket;
+
+  constructor(scope: Construct, id: string, props: ScheduledSnapshotExportProps) {
+    super(scope, id);
+    const group = props.replicationGroup;
+    const bucket = props.exportBucket;
+    this.exportBucket = bucket;
+    const stack = Stack.of(this);
+
+    if (group instanceof RedisReplicationGroup && group.dataTiering) {
+      throw new Error(`replicationGroup '${group.node.path}' runs on data tiering nodes (r6gd); ElastiCache cannot export snapshots of data tiering groups to S3`);
+    }
+    const replica = bucket.replica;
+    if (!replica) {
+      throw new Error('exportBucket has no replica; the workflow only prunes exports verified in a replica bucket in another region, so give the SnapshotExportBucket a replica');
+    }
+    const replicaRegion = Stack.of(replica).region;
+    if (Token.isUnresolved(replicaRegion)) {
+      throw new Error('exportBucket\'s replica is in a stack whose region is not known at synth time; the workflow checks the replica in its region, so give that stack an env with a region');
+    }
+    this.snapshotPrefix = props.snapshotPrefix ?? defaultPrefix(this);
+    checkName('snapshotPrefix', this.snapshotPrefix, MAX_SNAPSHOT_NAME_LENGTH - RUN_STAMP_LENGTH);
+    const keep = props.keep ?? DEFAULT_KEEP;
+    if (!Number.isInteger(keep) || keep < 1) {
+      throw new Error(`keep is ${keep}; keep at least 1 run (a whole number)`);
+    }
+    const maxAgeDays = props.maxAge ? props.maxAge.toDays({ integral: false }) : 0;
+    if (props.maxAge && (!Number.isInteger(maxAgeDays) || maxAgeDays < 1)) {
+      throw new Error(`maxAge is ${props.maxAge.toHumanString()}; give whole days, at least 1`);
+    }
+    const member = snapshotSourceMember(group, props.source, 'source')
+      ?? (!props.source && group instanceof RedisReplicationGroup ? group.snapshottingClusterId : undefined);
+    const waits = {
+      snapshot: props.waits?.snapshot ?? Duration.minutes(2),
+      export: props.waits?.export ?? Duration.minutes(1),
+      replication: props.waits?.replication ?? Duration.minutes(5),
+    };
+    for (const [name, d] of Object.entries(waits)) {
+      if (!d.isUnresolved() && d.toSeconds() < 1) {
+        throw new Error(`waits.${name} is ${d.toHumanString()}; waits are at least 1 second`);
+      }
+    }
+    const timeout = props.timeout ?? Duration.hours(6);
+
+    // ---- the Lambda steps ----------------------------------------------------------------
+    const fn = new lambda.Function(this, 'Steps', {
+      code: lambda.Code.fromAsset(path.join(__dirname, '..', 'assets', 'handlers')),
+      handler: 'index.exportWorkflowStep',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      timeout: Duration.minutes(1),
+      description: 'cdk-elasticache-backup scheduled export: name, verify, check replica, prune',
+      logGroup: new logs.LogGroup(this, 'StepLogs', { retention: logs.RetentionDays.ONE_MONTH }),
+    });
+    this.grantSteps(fn, bucket);
+
+    // ---- the state machine -----------------------------------------------------------------
+    const snapshotArns = stack.formatArn({ service: 'elasticache', resource: 'snapshot', resourceName: `${this.snapshotPrefix}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const memberArns = member
+      ? [stack.formatArn({ service: 'elasticache', resource: 'cluster', resourceName: member, arnFormat: ArnFormat.COLON_RESOURCE_NAME })]
+      : [];
+
+    const failed = new sfn.Fail(this, 'Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    this.notificationTopic = props.notificationTopic ?? this.newTopic();
+    const notify = new tasks.SnsPublish(this, 'NotifyFailure', {
+      topic: this.notificationTopic,
+      subject: 'ElastiCache snapshot export failed',
+      message: sfn.TaskInput.fromObject({
+        'execution.$': '$$.Execution.Id',
+        'replicationGroupId': group.replicationGroupId,
+        'error.$': '$.error.Error',
+        'cause.$': '$.error.Cause',
+        // Everything the run knew (its snapshot name, once planned).
+        'run.$': '$',
+      }),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    notify.next(failed);
+    const onError = <T extends sfn.TaskStateBase>(task: T): T => {
+      task.addCatch(notify, { errors: ['States.ALL'], resultPath: '$.error' });
+      return task;
+    };
+
+    const step = (id: string, payload: Record<string, unknown>, resultPath: string) => onError(new tasks.LambdaInvoke(this, id, {
+      lambdaFunction: fn,
+      payload: sfn.TaskInput.fromObject(payload),
+      payloadResponseOnly: true,
+      resultPath,
+      retryOnServiceExceptions: true,
+    }));
+
+    const plan = step('Plan', { 'step': 'plan', 'prefix': this.snapshotPrefix, 'startTime.$': '$$.Execution.StartTime' } satisfies Partial<PlanInput> & Record<string, unknown>, '$.plan');
+
+    const takeSnapshot = onError(new tasks.CallAwsService(this, 'TakeSnapshot', {
+      service: 'elasticache',
+      action: 'createSnapshot',
+      parameters: {
+        ...(member ? { CacheClusterId: member } : { ReplicationGroupId: group.replicationGroupId }),
+        'SnapshotName.$': '$.plan.snapshotName',
+      },
+      // CreateSnapshot is authorized on the group (or member) and on the snapshot it creates.
+      iamResources: [group.replicationGroupArn, ...memberArns, snapshotArns],
+      resultPath: sfn.JsonPath.DISCARD,
+    }));
+    // A busy group (a backup or modification running) frees up within minutes: retry for about
+    // an hour and a half. Throttling clears in seconds.
+    takeSnapshot.addRetry({
+      errors: sdkErrors('ElastiCache', 'InvalidReplicationGroupState', 'InvalidCacheClusterState'),
+      interval: Duration.minutes(5), backoffRate: 2, maxAttempts: 4,
+    });
+    takeSnapshot.addRetry(throttlingRetry());
+
+    const waitSnapshot = new sfn.Wait(this, 'WaitForSnapshot', { time: sfn.WaitTime.duration(waits.snapshot) });
+    const describeSnapshot = onError(new tasks.CallAwsService(this, 'DescribeSnapshot', {
+      service: 'elasticache',
+      action: 'describeSnapshots',
+      parameters: { 'SnapshotName.$': '$.plan.snapshotName' },
+      iamResources: [snapshotArns],
+      resultSelector: {
+        'status.$': '$.Snapshots[0].SnapshotStatus',
+        'shards.$': 'States.ArrayLength($.Snapshots[0].NodeSnapshots)',
+      },
+      resultPath: '$.snapshot',
+    }));
+    describeSnapshot.addRetry(throttlingRetry());
+
+    const snapshotFailed = new sfn.Pass(this, 'SnapshotFailed', {
+      parameters: { Error: 'SnapshotFailed', 'Cause.$': "States.Format('Snapshot {} ended in status failed; the source node may lack reserved memory for the save', $.plan.snapshotName)" },
+      resultPath: '$.error',
+    });
+    snapshotFailed.next(notify);
+
+    const exportSnapshot = onError(new tasks.CallAwsService(this, 'ExportSnapshot', {
+      service: 'elasticache',
+      action: 'copySnapshot',
+      parameters: {
+        'SourceSnapshotName.$': '$.plan.snapshotName',
+        'TargetSnapshotName.$': '$.plan.snapshotName',
+        'TargetBucket': bucket.bucketName,
+      },
+      iamResources: [snapshotArns],
+      resultPath: sfn.JsonPath.DISCARD,
+    }));
+    exportSnapshot.addRetry(throttlingRetry());
+
+    const initChecks = new sfn.Pass(this, 'StartChecks', { result: sfn.Result.fromObject({ checks: 0 }), resultPath: '$.export' });
+    const maxExportChecks = Math.max(1, Math.ceil(GIVE_UP_AFTER.toSeconds() / waits.export.toSeconds()));
+    const maxReplicaChecks = Math.max(1, Math.ceil(GIVE_UP_AFTER.toSeconds() / waits.replication.toSeconds()));
+    const waitExport = new sfn.Wait(this, 'WaitForExport', { time: sfn.WaitTime.duration(waits.export) });
+    const verifyExport = step('VerifyExport', {
+      'step': 'verifyExport', 'bucket': bucket.bucketName, 'snapshotName.$': '$.plan.snapshotName', 'shards.$': '$.snapshot.shards',
+      'checks.$': '$.export.checks', 'maxChecks': maxExportChecks,
+    } satisfies Partial<VerifyExportInput> & Record<string, unknown>, '$.export');
+
+    const startReplicaChecks = new sfn.Pass(this, 'StartReplicaChecks', { result: sfn.Result.fromObject({ checks: 0 }), resultPath: '$.replica' });
+    const waitReplica = new sfn.Wait(this, 'WaitForReplica', { time: sfn.WaitTime.duration(waits.replication) });
+    const checkReplica = step('CheckReplica', {
+      'step': 'checkReplica', 'bucket': bucket.bucketName, 'replicaBucket': replica.bucketName, 'replicaRegion': replicaRegion,
+      'objects.$': '$.export.objects', 'checks.$': '$.replica.checks', 'maxChecks': maxReplicaChecks,
+    } satisfies Partial<CheckReplicaInput> & Record<string, unknown>, '$.replica');
+
+    const pruneStep = step('Prune', {
+      'step': 'prune', 'replicationGroupId': group.replicationGroupId, 'prefix': this.snapshotPrefix, 'bucket': bucket.bucketName,
+      'replicaBucket': replica.bucketName, 'replicaRegion': replicaRegion, 'current.$': '$.plan.snapshotName',
+      'keep': keep, 'maxAgeDays': maxAgeDays, 'now.$': '$$.Execution.StartTime',
+    } satisfies Partial<PruneInput> & Record<string, unknown>, '$.prune');
+    const done = new sfn.Succeed(this, 'Done');
+
+    const definition = plan
+      .next(takeSnapshot)
+      .next(waitSnapshot)
+      .next(describeSnapshot)
+      .next(new sfn.Choice(this, 'SnapshotAvailable?')
+        .when(sfn.Condition.stringEquals('$.snapshot.status', 'available'), exportSnapshot
+          .next(initChecks)
+          .next(waitExport)
+          .next(verifyExport)
+          .next(new sfn.Choice(this, 'Exported?')
+            .when(sfn.Condition.booleanEquals('$.export.ready', true), startReplicaChecks
+              .next(waitReplica)
+              .next(checkReplica)
+              .next(new sfn.Choice(this, 'Replicated?')
+                .when(sfn.Condition.booleanEquals('$.replica.replicated', true), pruneStep.next(done))
+                .otherwise(waitReplica)))
+            .otherwise(waitExport)))
+        .when(sfn.Condition.stringEquals('$.snapshot.status', 'failed'), snapshotFailed)
+        .otherwise(waitSnapshot));
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+      timeout,
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH }),
+        level: sfn.LogLevel.ALL,
+      },
+    });
+
+    // CopySnapshot's caller also needs to see the bucket (GetBucketLocation, ListAllMyBuckets).
+    bucket.grantExport(this.stateMachine);
+
+    new events.Rule(this, 'Schedule', {
+      schedule: props.schedule ?? events.Schedule.rate(Duration.days(1)),
+      description: `Backs up and exports ElastiCache replication group ${group.replicationGroupId}`,
+      targets: [new targets.SfnStateMachine(this.stateMachine)],
+    });
+
+    this.failureAlarm = new cloudwatch.Alarm(this, 'FailureAlarm', {
+      alarmDescription: `A scheduled snapshot export of ${group.replicationGroupId} failed, timed out or was aborted`,
+      metric: new cloudwatch.MathExpression({
+        expression: 'failed + timedOut + aborted',
+        usingMetrics: {
+          failed: this.stateMachine.metricFailed({ statistic: 'Sum' }),
+          timedOut: this.stateMachine.metricTimedOut({ statistic: 'Sum' }),
+          aborted: this.stateMachine.metricAborted({ statistic: 'Sum' }),
+        },
+        period: Duration.minutes(5),
+        label: 'Failed, timed-out and aborted runs',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.acknowledgeFindings(fn, snapshotArns, replica);
+  }
+
+  private newTopic(): sns.Topic {
+    return new sns.Topic(this, 'Notifications', {
+      displayName: 'ElastiCache snapshot export failures',
+      enforceSSL: true,
+      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+    });
+  }
+
+  /** What the Lambda steps need: read and prune the workflow's own snapshots and exports, read the replica. */
+  private grantSteps(fn: lambda.Function, bucket: SnapshotExportBucket): void {
+    const stack = Stack.of(this);
+    const own = `${this.snapshotPrefix}-*`;
+    const snapshotArns = stack.formatArn({ service: 'elasticache', resource: 'snapshot', resourceName: own, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      // Pruning deletes only the workflow's own snapshots.
+      actions: ['elasticache:DeleteSnapshot'],
+      resources: [snapshotArns],
+    }));
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      // Listing the group's manual snapshots (DescribeSnapshots filtered by replication group) is
+      // a listing: it is not authorized on one snapshot ARN, so its resource is `*`.
+      actions: ['elasticache:DescribeSnapshots'],
+      resources: ['*'],
+    }));
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      // Listing the workflow's exports.
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${this.snapshotPrefix}-*`] } },
+    }));
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      // Verifying (HeadObject) and pruning the workflow's own exports.
+      actions: ['s3:GetObject', 's3:DeleteObject'],
+      resources: [bucket.bucket.arnForObjects(own)],
+    }));
+    const replica = bucket.replica!;
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      // Checking the copies in the replica bucket (HeadObject; ListBucket makes a missing key a 404).
+      actions: ['s3:GetObject', 's3:ListBucket'],
+      resources: [replica.bucket.arnForObjects(own), replica.bucketArn],
+    }));
+  }
+
+  /**
+   * The wildcard resources of the workflow's two roles, each acknowledged with the API reason on
+   * the policy that holds it. Everything else (`*` for listings and for log and trace delivery)
+   * is named where it is granted.
+   */
+  private acknowledgeFindings(fn: lambda.Function, snapshotArns: string, replica: SnapshotExportBucket['replica'] & {}): void {
+    const stack = Stack.of(this);
+    const own = `${this.snapshotPrefix}-*`;
+    const iam5 = (scope: Construct | undefined, resource: string, reason: string) => {
+      if (scope) acknowledgeFinding(scope, `AwsSolutions-IAM5[Resource::${resource}]`, reason);
+    };
+    const ownSnapshots = `The workflow's own snapshots, named ${own}: a new name every run, so the resource is the name pattern.`;
+    const stepsPolicy = fn.role?.node.tryFindChild('DefaultPolicy');
+    const machinePolicy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');
+    iam5(stepsPolicy, findingResource(stack, snapshotArns), ownSnapshots);
+    iam5(machinePolicy, findingResource(stack, snapshotArns), ownSnapshots);
+    iam5(stepsPolicy, '*', 'elasticache:DescribeSnapshots filtered by replication group is a listing, which is not authorized on a snapshot ARN.');
+    iam5(stepsPolicy, findingResource(stack, this.exportBucket.bucket.arnForObjects(own)), `The workflow's own exports in the export bucket (keys ${own}), verified and pruned by name pattern.`);
+    iam5(stepsPolicy, findingResource(stack, replica.bucket.arnForObjects(own)), `The replicas of the workflow's own exports (keys ${own}), read to verify replication.`);
+    iam5(machinePolicy, '*', 'Three grants take no resource-level permission: s3:ListAllMyBuckets (which CopySnapshot requires of its caller), the CloudWatch Logs delivery actions of execution logging, and the X-Ray trace actions.');
+    iam5(machinePolicy, `<${stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*`,
+      'lambda:InvokeFunction on the versions and aliases (`<arn>:*`) of the workflow\'s own step function, as aws-cdk-lib grants it for LambdaInvoke.');
+    acknowledgeFinding(fn, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'AWSLambdaBasicExecutionRole only lets the function write its logs to CloudWatch Logs.');
+  }
+}
+
+/**
+ * The names Step Functions gives an AWS SDK integration's errors: `<Service>.<Name>Exception`. The
+ * ElastiCache API reference names its errors `...Fault` (wire codes drop it); both spellings are
+ * listed, since the documentation says the `Exception` suffix is added either way.
+ */
+function sdkErrors(service: string, ...codes: string[]): string[] {
+  return codes.flatMap((code) => {
+    const base = code.replace(/Fault$/, '');
+    return [`${service}.${base}Exception`, `${service}.${base}FaultException`];
+  });
+}
+
+function throttlingRetry(): sfn.RetryProps {
+  return {
+        // Throttling is not a modeled ElastiCache error: it may surface as the service's generic
+    // exception too. Five tries of that are harmless for the other errors it could be.
+    errors: [...sdkErrors('ElastiCache', 'Throttling'), 'ElastiCache.ElastiCacheException'],
+    interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 5, jitterStrategy: sfn.JitterType.FULL,
+  };
+}
+
+/** A snapshot name prefix from the construct path: unique in the app, valid, short enough for the run stamp. */
+function defaultPrefix(scope: Construct): string {
+  const max = MAX_SNAPSHOT_NAME_LENGTH - RUN_STAMP_LENGTH;
+  const unique = Names.uniqueResourceName(scope, { maxLength: max, separator: '-', allowedSpecialCharacters: '-' })
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '')
+    .replace(/-+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return (/^[a-z]/.test(unique) ? unique : `x-${unique}`).slice(0, max).replace(/-+$/, '');
+}
