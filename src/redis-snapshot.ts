@@ -3,8 +3,8 @@ import { Construct } from 'constructs';
 import { BackupSource } from './backup';
 import { checkName, MAX_SNAPSHOT_NAME_LENGTH } from './private/names';
 import { BackupProvider } from './private/provider';
-import { snapshotSourceMember } from './private/source';
 import { RedisSnapshotResourceProperties } from './private/redis-snapshot-contract';
+import { snapshotSourceMember } from './private/source';
 import { IRedisReplicationGroup } from './replication-group';
 
 /**

@@ -16,8 +16,8 @@ import { SnapshotExportBucket } from './export-bucket';
 import {
   CheckReplicaInput, PlanInput, PruneInput, RUN_STAMP_LENGTH, VerifyExportInput,
 } from './private/export-workflow-contract';
-import { checkName, MAX_SNAPSHOT_NAME_LENGTH } from './private/names';
 import { acknowledgeFinding, findingResource } from './private/nag';
+import { checkName, MAX_SNAPSHOT_NAME_LENGTH } from './private/names';
 import { snapshotSourceMember } from './private/source';
 import { IRedisReplicationGroup, RedisReplicationGroup } from './replication-group';
 
@@ -242,7 +242,7 @@ export class ScheduledSnapshotExport extends Construct {
       return task;
     };
 
-    const step = (id: string, payload: Record<string, unknown>, resultPath: string) => onError(new tasks.LambdaInvoke(this, id, {
+    const step = (stateName: string, payload: Record<string, unknown>, resultPath: string) => onError(new tasks.LambdaInvoke(this, stateName, {
       lambdaFunction: fn,
       payload: sfn.TaskInput.fromObject(payload),
       payloadResponseOnly: true,
@@ -267,7 +267,9 @@ export class ScheduledSnapshotExport extends Construct {
     // an hour and a half. Throttling clears in seconds.
     takeSnapshot.addRetry({
       errors: sdkErrors('ElastiCache', 'InvalidReplicationGroupState', 'InvalidCacheClusterState'),
-      interval: Duration.minutes(5), backoffRate: 2, maxAttempts: 4,
+      interval: Duration.minutes(5),
+      backoffRate: 2,
+      maxAttempts: 4,
     });
     takeSnapshot.addRetry(throttlingRetry());
 
@@ -286,7 +288,7 @@ export class ScheduledSnapshotExport extends Construct {
     describeSnapshot.addRetry(throttlingRetry());
 
     const snapshotFailed = new sfn.Pass(this, 'SnapshotFailed', {
-      parameters: { Error: 'SnapshotFailed', 'Cause.$': "States.Format('Snapshot {} ended in status failed; the source node may lack reserved memory for the save', $.plan.snapshotName)" },
+      parameters: { 'Error': 'SnapshotFailed', 'Cause.$': "States.Format('Snapshot {} ended in status failed; the source node may lack reserved memory for the save', $.plan.snapshotName)" },
       resultPath: '$.error',
     });
     snapshotFailed.next(notify);
@@ -309,21 +311,37 @@ export class ScheduledSnapshotExport extends Construct {
     const maxReplicaChecks = Math.max(1, Math.ceil(GIVE_UP_AFTER.toSeconds() / waits.replication.toSeconds()));
     const waitExport = new sfn.Wait(this, 'WaitForExport', { time: sfn.WaitTime.duration(waits.export) });
     const verifyExport = step('VerifyExport', {
-      'step': 'verifyExport', 'bucket': bucket.bucketName, 'snapshotName.$': '$.plan.snapshotName', 'shards.$': '$.snapshot.shards',
-      'checks.$': '$.export.checks', 'maxChecks': maxExportChecks,
+      'step': 'verifyExport',
+      'bucket': bucket.bucketName,
+      'snapshotName.$': '$.plan.snapshotName',
+      'shards.$': '$.snapshot.shards',
+      'checks.$': '$.export.checks',
+      'maxChecks': maxExportChecks,
     } satisfies Partial<VerifyExportInput> & Record<string, unknown>, '$.export');
 
     const startReplicaChecks = new sfn.Pass(this, 'StartReplicaChecks', { result: sfn.Result.fromObject({ checks: 0 }), resultPath: '$.replica' });
     const waitReplica = new sfn.Wait(this, 'WaitForReplica', { time: sfn.WaitTime.duration(waits.replication) });
     const checkReplica = step('CheckReplica', {
-      'step': 'checkReplica', 'bucket': bucket.bucketName, 'replicaBucket': replica.bucketName, 'replicaRegion': replicaRegion,
-      'objects.$': '$.export.objects', 'checks.$': '$.replica.checks', 'maxChecks': maxReplicaChecks,
+      'step': 'checkReplica',
+      'bucket': bucket.bucketName,
+      'replicaBucket': replica.bucketName,
+      'replicaRegion': replicaRegion,
+      'objects.$': '$.export.objects',
+      'checks.$': '$.replica.checks',
+      'maxChecks': maxReplicaChecks,
     } satisfies Partial<CheckReplicaInput> & Record<string, unknown>, '$.replica');
 
     const pruneStep = step('Prune', {
-      'step': 'prune', 'replicationGroupId': group.replicationGroupId, 'prefix': this.snapshotPrefix, 'bucket': bucket.bucketName,
-      'replicaBucket': replica.bucketName, 'replicaRegion': replicaRegion, 'current.$': '$.plan.snapshotName',
-      'keep': keep, 'maxAgeDays': maxAgeDays, 'now.$': '$$.Execution.StartTime',
+      'step': 'prune',
+      'replicationGroupId': group.replicationGroupId,
+      'prefix': this.snapshotPrefix,
+      'bucket': bucket.bucketName,
+      'replicaBucket': replica.bucketName,
+      'replicaRegion': replicaRegion,
+      'current.$': '$.plan.snapshotName',
+      'keep': keep,
+      'maxAgeDays': maxAgeDays,
+      'now.$': '$$.Execution.StartTime',
     } satisfies Partial<PruneInput> & Record<string, unknown>, '$.prune');
     const done = new sfn.Succeed(this, 'Done');
 
@@ -472,10 +490,13 @@ function sdkErrors(service: string, ...codes: string[]): string[] {
 
 function throttlingRetry(): sfn.RetryProps {
   return {
-        // Throttling is not a modeled ElastiCache error: it may surface as the service's generic
+    // Throttling is not a modeled ElastiCache error: it may surface as the service's generic
     // exception too. Five tries of that are harmless for the other errors it could be.
     errors: [...sdkErrors('ElastiCache', 'Throttling'), 'ElastiCache.ElastiCacheException'],
-    interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 5, jitterStrategy: sfn.JitterType.FULL,
+    interval: Duration.seconds(10),
+    backoffRate: 2,
+    maxAttempts: 5,
+    jitterStrategy: sfn.JitterType.FULL,
   };
 }
 

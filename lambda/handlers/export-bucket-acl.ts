@@ -24,8 +24,8 @@ function s3(): S3Client {
   return client;
 }
 
-function isGrantTo(grant: Grant, id: string, permissions: readonly string[]): boolean {
-  return grant.Grantee?.Type === 'CanonicalUser' && grant.Grantee.ID === id && permissions.includes(grant.Permission ?? '');
+function isGrantTo(g: Grant, id: string, permissions: readonly string[]): boolean {
+  return g.Grantee?.Type === 'CanonicalUser' && g.Grantee.ID === id && permissions.includes(g.Permission ?? '');
 }
 
 /** Rewrites the bucket's ACL as `change` says, keeping its owner and every other grant. */

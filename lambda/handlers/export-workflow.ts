@@ -147,6 +147,12 @@ async function verifiedInReplica(input: PruneInput, name: string, keys: string[]
   return true;
 }
 
+async function deleteSnapshot(name: string): Promise<void> {
+  await elasticache().send(new DeleteSnapshotCommand({ SnapshotName: name })).catch((e) => {
+    if (!(e instanceof SnapshotNotFoundFault)) throw e;
+  });
+}
+
 async function prune(input: PruneInput): Promise<PruneOutput> {
   const now = new Date(input.now).getTime();
   const pruned: string[] = [];
@@ -158,6 +164,12 @@ async function prune(input: PruneInput): Promise<PruneOutput> {
     const tooMany = index > input.keep;
     const tooOld = input.maxAgeDays > 0 && now - startedAt(name) > input.maxAgeDays * 86_400_000;
     if (!tooMany && !tooOld) continue;
+    if (run.snapshot?.SnapshotStatus === 'failed' && run.keys.length === 0) {
+      // A failed snapshot holds no data and was never exported: nothing is lost by deleting it.
+      await deleteSnapshot(name);
+      pruned.push(name);
+      continue;
+    }
     if (run.snapshot && run.snapshot.SnapshotStatus !== 'available') {
       // Busy (being copied or deleted): the next run looks at it again.
       kept.push(name);
@@ -172,9 +184,7 @@ async function prune(input: PruneInput): Promise<PruneOutput> {
       await s3().send(new DeleteObjectCommand({ Bucket: input.bucket, Key: key }));
     }
     if (run.snapshot) {
-      await elasticache().send(new DeleteSnapshotCommand({ SnapshotName: name })).catch((e) => {
-        if (!(e instanceof SnapshotNotFoundFault)) throw e;
-      });
+      await deleteSnapshot(name);
     }
     pruned.push(name);
   }

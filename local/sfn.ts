@@ -1,0 +1,219 @@
+/**
+ * Runs a state machine CDK synthesized, as deployed by `deployStack`, against the local provider.
+ *
+ * The definition is the template's own `DefinitionString`, resolved against the deployment. It runs
+ * on aws-local-stepfunctions (an ASL interpreter); its Task states are bound here by resource:
+ * - `arn:aws:states:::aws-sdk:<service>:<action>`: the real AWS SDK v3 client of that service,
+ *   sent to the local provider, without the SDK's own retries (the state machine's Retry is the
+ *   retry layer, as in Step Functions); its errors are named `<Service>.<Name>Exception`, the way
+ *   Step Functions names them;
+ * - a Lambda function ARN (or `arn:aws:states:::lambda:invoke`): the handler module the function's
+ *   `Handler` names, called in-process;
+ * - `arn:aws:states:::sns:publish`: recorded as a notification (SNS is not emulated).
+ * Waits and retry intervals run on the provider's clock (divided by its speed).
+ *
+ * The run reports what Step Functions would bill: state transitions (states entered, and retries),
+ * and the Lambda invocations.
+ */
+import * as elasticache from '@aws-sdk/client-elasticache';
+import * as s3 from '@aws-sdk/client-s3';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { Deployment } from './deploy';
+import { LocalProvider } from './provider';
+
+// aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22+); Node 20 lacks it.
+if (typeof (Promise as any).withResolvers !== 'function') {
+  (Promise as any).withResolvers = function withResolvers<T>() {
+    let resolve!: (v: T) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+    return { promise, resolve, reject };
+  };
+}
+
+/** Lambda handlers by the `Handler` property of the function (`index.exportWorkflowStep`). */
+export type LambdaHandlers = Record<string, (event: any) => Promise<unknown>>;
+
+export interface RunOptions {
+  readonly provider: LocalProvider;
+  readonly deployment: Deployment;
+  /** The state machine's logical id in the deployment's template. */
+  readonly stateMachine: string;
+  readonly lambdas: LambdaHandlers;
+  readonly input?: unknown;
+}
+
+export interface Notification {
+  readonly topicArn: string;
+  readonly subject?: string;
+  readonly message: unknown;
+}
+
+export interface StateMachineRun {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output?: any;
+  readonly error?: string;
+  readonly cause?: string;
+  /** States entered plus retries: what Step Functions Standard bills. */
+  readonly stateTransitions: number;
+  readonly lambdaInvocations: number;
+  /** Calls per Task state (each attempt counts). */
+  readonly taskCalls: Record<string, number>;
+  /** States entered, in order. */
+  readonly path: string[];
+  readonly retries: Array<{ state: string; error: string }>;
+  readonly notifications: Notification[];
+  /** Simulated minutes the run took on the provider's clock. */
+  readonly simulatedMinutes: number;
+}
+
+const SERVICES: Record<string, { name: string; module: any; client: any; extra?: Record<string, unknown> }> = {
+  elasticache: { name: 'ElastiCache', module: elasticache, client: elasticache.ElastiCacheClient },
+  s3: { name: 'S3', module: s3, client: s3.S3Client, extra: { forcePathStyle: true } },
+};
+
+class TaskError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/** The error name Step Functions gives an AWS SDK integration's error. */
+export function sdkErrorName(service: string, error: { name?: string }): string {
+  const base = (error.name ?? 'Unknown').replace(/(Fault|Exception)$/, '');
+  return `${service}.${base}Exception`;
+}
+
+export async function runStateMachine(options: RunOptions): Promise<StateMachineRun> {
+  const d = options.deployment;
+  const resource = d.template.Resources?.[options.stateMachine];
+  if (resource?.Type !== 'AWS::StepFunctions::StateMachine') {
+    throw new Error(`${options.stateMachine} is not a state machine of stack ${d.stackName}`);
+  }
+  const body = d.resolve(resource.Properties.DefinitionString);
+  const definition = typeof body === 'string' ? JSON.parse(body) : body;
+  const speed = options.provider.clock.speed;
+  if (typeof definition.TimeoutSeconds === 'number') {
+    // The run's timeout, on the provider's clock too.
+    definition.TimeoutSeconds = definition.TimeoutSeconds / speed;
+  }
+  const clientConfig = { region: d.region, endpoint: options.provider.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 };
+  const clients = new Map<string, any>();
+  const taskCalls: Record<string, number> = {};
+  const notifications: Notification[] = [];
+  let lambdaInvocations = 0;
+
+  const handlers: Record<string, (input: any) => Promise<any>> = {};
+  const waits: Record<string, number> = {};
+  const retryIntervals: Record<string, number[]> = {};
+  for (const [name, state] of Object.entries<any>(definition.States)) {
+    if (state.Type === 'Wait' && typeof state.Seconds === 'number') {
+      waits[name] = (state.Seconds * 1000) / speed;
+    }
+    if (state.Retry) {
+      retryIntervals[name] = state.Retry.map((r: any) => ((r.IntervalSeconds ?? 1) * 1000) / speed);
+    }
+    if (state.Type !== 'Task') continue;
+    const call = bindTask(name, state.Resource);
+    handlers[name] = async (input: any) => {
+      taskCalls[name] = (taskCalls[name] ?? 0) + 1;
+      return call(input);
+    };
+  }
+
+  function bindTask(name: string, arn: string): (input: any) => Promise<any> {
+    const sdk = /^arn:aws:states:::aws-sdk:([a-z0-9]+):([a-zA-Z0-9]+)$/.exec(arn);
+    if (sdk) {
+      const service = SERVICES[sdk[1]];
+      if (!service) throw new Error(`state ${name}: the local provider does not emulate ${sdk[1]}`);
+      const action = sdk[2][0].toUpperCase() + sdk[2].slice(1);
+      const Command = service.module[`${action}Command`];
+      if (!Command) throw new Error(`state ${name}: ${sdk[1]} has no action ${action}`);
+      return async (input) => {
+        let client = clients.get(sdk[1]);
+        if (!client) {
+          client = new service.client({ ...clientConfig, ...service.extra });
+          clients.set(sdk[1], client);
+        }
+        try {
+          const { $metadata: _, ...out } = await client.send(new Command(input));
+          return JSON.parse(JSON.stringify(out));
+        } catch (e) {
+          throw new TaskError(sdkErrorName(service.name, e as Error), (e as Error).message);
+        }
+      };
+    }
+    if (arn === 'arn:aws:states:::sns:publish') {
+      return async (input) => {
+        notifications.push({ topicArn: input.TopicArn, subject: input.Subject, message: tryJson(input.Message) });
+        return { MessageId: `local-${notifications.length}` };
+      };
+    }
+    const functionArn = arn === 'arn:aws:states:::lambda:invoke' ? undefined : arn;
+    return async (input) => {
+      const target = functionArn ?? input.FunctionName;
+      const payload = functionArn ? input : input.Payload;
+      const logicalId = d.logicalIdOfArn(target);
+      const fn = logicalId ? d.template.Resources[logicalId] : undefined;
+      const handler = fn?.Type === 'AWS::Lambda::Function' ? options.lambdas[fn.Properties.Handler] : undefined;
+      if (!handler) throw new Error(`state ${name}: no local handler for function ${target} (${fn?.Properties?.Handler ?? 'unknown'})`);
+      lambdaInvocations++;
+      const result = JSON.parse(JSON.stringify(await handler(payload) ?? null));
+      return functionArn ? result : { Payload: result, StatusCode: 200 };
+    };
+  }
+
+  const machine = new StateMachine(definition, { validationOptions: { checkArn: false, checkPaths: true } });
+  const started = options.provider.clock.now();
+  const execution = machine.run((options.input ?? {}) as any, {
+    overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits, retryIntervalOverrides: retryIntervals },
+    context: { Execution: { Id: `${d.resolve({ Ref: options.stateMachine })}:local-${started}`, StartTime: new Date(started).toISOString(), Input: (options.input ?? {}) as any } },
+  });
+  const path: string[] = [];
+  const retries: Array<{ state: string; error: string }> = [];
+  let stateTransitions = 0;
+  let lastError: { name: string; message: string } | undefined;
+  const collect = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.type === 'StateEntered') {
+        stateTransitions++;
+        path.push(event.state.name);
+      } else if (event.type === 'StateRetried') {
+        stateTransitions++;
+        retries.push({ state: event.state.name, error: lastError?.name ?? '' });
+      } else if (event.type === 'StateFailed') {
+        lastError = { name: event.Error, message: String(event.Cause) };
+      }
+    }
+  })();
+  let output: any;
+  let failure: { error: string; cause: string } | undefined;
+  try {
+    output = await execution.result;
+  } catch (e) {
+    const err = e as { message: string; cause?: { name?: string; message?: string } };
+    failure = { error: err.cause?.name ?? 'States.Runtime', cause: err.cause?.message ?? err.message };
+  }
+  await collect;
+  for (const c of clients.values()) c.destroy();
+  const common = {
+    stateTransitions,
+    lambdaInvocations,
+    taskCalls,
+    path,
+    retries,
+    notifications,
+    simulatedMinutes: Math.round((options.provider.clock.now() - started) / 60_000),
+  };
+  return failure ? { status: 'FAILED', ...failure, ...common } : { status: 'SUCCEEDED', output, ...common };
+}
+
+function tryJson(text: unknown): unknown {
+  if (typeof text !== 'string') return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

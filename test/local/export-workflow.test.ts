@@ -1,0 +1,259 @@
+/**
+ * The scheduled export workflow, as CDK synthesized it, run against the local provider: the two
+ * stacks of an app (primary region, recovery region) deployed into the provider from their
+ * templates, the state machine's definition taken from the template, its Lambda tasks bound to the
+ * bundled handler modules, its AWS SDK tasks sent to the local endpoints.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CreateSnapshotCommand, DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { GetBucketAclCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import Redis from 'ioredis';
+import * as handlers from '../../lambda/handlers';
+import { Deployment, deployStack } from '../../local/deploy';
+import { until } from '../../local/poll';
+import { LocalProvider } from '../../local/provider';
+import { RedisServer } from '../../local/redis/server';
+import { runStateMachine, StateMachineRun } from '../../local/sfn';
+import { RedisReplicationGroup, ScheduledSnapshotExport, SnapshotExportBucket, SnapshotReplicaBucket } from '../../src';
+
+jest.setTimeout(300_000);
+
+const A = 'eu-west-1';
+const B = 'us-west-2';
+const ACCOUNT = '000000000000';
+const KEYS = 20_000;
+const SNAPSHOT_MINUTES = 10;
+
+let provider: LocalProvider;
+let primary: Deployment;
+let recovery: Deployment;
+let workflowId: string;
+const saved = { ...process.env };
+const closers: Array<() => void> = [];
+
+/** The app a user would write: the group and its export workflow in A, the replica bucket in B. */
+function synth(): { main: any; dr: any } {
+  const app = new App();
+  const dr = new Stack(app, 'Dr', { env: { account: ACCOUNT, region: B } });
+  const main = new Stack(app, 'Main', { env: { account: ACCOUNT, region: A } });
+  const vpc = new ec2.Vpc(main, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'cache', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+  const group = new RedisReplicationGroup(main, 'Orders', { vpc, nodeType: 'cache.r7g.large', replicationGroupId: 'orders' });
+  const replica = new SnapshotReplicaBucket(dr, 'Replica');
+  const exportBucket = new SnapshotExportBucket(main, 'Exports', { replica });
+  new ScheduledSnapshotExport(main, 'Nightly', { replicationGroup: group, exportBucket, keep: 2, snapshotPrefix: 'orders-x' });
+  const asm = app.synth();
+  return { main: asm.getStackByName('Main').template, dr: asm.getStackByName('Dr').template };
+}
+
+const clientConfig = (region: string) => ({ region, endpoint: provider.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+const clients = new Map<string, any>();
+function cached<T extends { destroy(): void }>(key: string, make: () => T): T {
+  if (!clients.has(key)) clients.set(key, make());
+  return clients.get(key);
+}
+const ec = () => cached('ec', () => new ElastiCacheClient(clientConfig(A)));
+const s3 = (region: string) => cached(`s3-${region}`, () => new S3Client({ ...clientConfig(region), forcePathStyle: true }));
+
+function logicalIdOf(template: any, type: string): string {
+  const ids = Object.keys(template.Resources).filter((id) => template.Resources[id].Type === type && !id.startsWith('CdkElastiCacheBackupProvider'));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+function bucketOf(d: Deployment, prefix: string): string {
+  const id = Object.keys(d.template.Resources).find((k) => d.template.Resources[k].Type === 'AWS::S3::Bucket' && k.startsWith(prefix))!;
+  return d.refs.get(id)!;
+}
+
+async function run(): Promise<StateMachineRun> {
+  return runStateMachine({ provider, deployment: primary, stateMachine: workflowId, lambdas: { 'index.exportWorkflowStep': handlers.exportWorkflowStep as any } });
+}
+
+async function workflowSnapshots(): Promise<string[]> {
+  const out = await ec().send(new DescribeSnapshotsCommand({ ReplicationGroupId: 'orders', SnapshotSource: 'user' }));
+  return (out.Snapshots ?? []).map((s) => s.SnapshotName!).filter((n) => n.startsWith('orders-x-')).sort();
+}
+
+async function keys(bucket: string, region: string): Promise<string[]> {
+  const out = await s3(region).send(new ListObjectsV2Command({ Bucket: bucket }));
+  return (out.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+beforeAll(async () => {
+  const templates = synth();
+  provider = await LocalProvider.start({ speed: 600, timings: { snapshot: SNAPSHOT_MINUTES * 60_000 } });
+  // The handlers' plain SDK clients reach the provider through the endpoint variables.
+  Object.assign(process.env, provider.env(), { AWS_REGION: A });
+  recovery = await deployStack(provider, templates.dr, { stackName: 'Dr', region: B, account: ACCOUNT, customResources: handlers });
+  primary = await deployStack(provider, templates.main, { stackName: 'Main', region: A, account: ACCOUNT, customResources: handlers });
+  workflowId = logicalIdOf(templates.main, 'AWS::StepFunctions::StateMachine');
+
+  // Data to back up.
+  const client = new Redis({
+    host: primary.attrs.get(`${logicalIdOf(templates.main, 'AWS::ElastiCache::ReplicationGroup')}.PrimaryEndPoint.Address`)!,
+    port: Number(primary.attrs.get(`${logicalIdOf(templates.main, 'AWS::ElastiCache::ReplicationGroup')}.PrimaryEndPoint.Port`)),
+    maxRetriesPerRequest: 2,
+  });
+  closers.push(() => client.disconnect());
+  const pipeline = client.pipeline();
+  for (let i = 0; i < KEYS; i++) pipeline.set(`order:${i}`, `value-${i}`);
+  await pipeline.exec();
+  await client.wait(1, 10_000);
+});
+
+afterAll(async () => {
+  for (const close of closers) close();
+  for (const c of clients.values()) c.destroy();
+  await provider?.stop();
+  process.env = saved;
+});
+
+test('the deployed export bucket admits ElastiCache through its ACL, keeping the owner\'s grant', async () => {
+  const acl = await s3(A).send(new GetBucketAclCommand({ Bucket: bucketOf(primary, 'Exports') }));
+  const grants = (acl.Grants ?? []).map((g) => `${g.Grantee?.ID?.slice(0, 8)}:${g.Permission}`).sort();
+  expect(grants).toEqual(['540804c3:READ', '540804c3:READ_ACP', '540804c3:WRITE', '540804c3:WRITE_ACP', `${acl.Owner!.ID!.slice(0, 8)}:FULL_CONTROL`].sort());
+});
+
+let first: StateMachineRun;
+
+test('a run snapshots from the replica, exports, verifies, and waits for the copy in the recovery region', async () => {
+  first = await run();
+  expect(first.error ?? first.status).toBe('SUCCEEDED');
+  const name: string = first.output.plan.snapshotName;
+  expect(name).toMatch(/^orders-x-\d{8}-\d{6}$/);
+  expect(first.output.export.objects).toEqual([expect.objectContaining({ key: `${name}-0001.rdb` })]);
+  expect(first.output.replica.replicated).toBe(true);
+  expect(first.notifications).toEqual([]);
+
+  const snapshot = (await ec().send(new DescribeSnapshotsCommand({ SnapshotName: name }))).Snapshots![0];
+  expect(snapshot.NodeSnapshots![0].CacheClusterId).toBe('orders-002');
+  const copy = await s3(B).send(new HeadObjectCommand({ Bucket: bucketOf(recovery, 'Replica'), Key: `${name}-0001.rdb` }));
+  expect(copy.ReplicationStatus).toBe('REPLICA');
+  expect(copy.ServerSideEncryption).toBe('AES256');
+
+  // The cost of one run whose snapshot takes 10 simulated minutes.
+  // eslint-disable-next-line no-console
+  console.log(`export run: ${first.stateTransitions} state transitions, ${first.lambdaInvocations} Lambda invocations, `
+    + `${first.simulatedMinutes} simulated minutes, task calls ${JSON.stringify(first.taskCalls)}`);
+  expect(first.taskCalls.DescribeSnapshot).toBe(SNAPSHOT_MINUTES / 2);
+});
+
+test('the replicated RDB loads into a fresh redis-server with every key that was written', async () => {
+  const name: string = first.output.plan.snapshotName;
+  const object = await s3(B).send(new GetObjectCommand({ Bucket: bucketOf(recovery, 'Replica'), Key: `${name}-0001.rdb` }));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'restore-'));
+  fs.writeFileSync(path.join(dir, 'dump.rdb'), Buffer.from(await object.Body!.transformToByteArray()));
+  const server = await RedisServer.start({ dir, dbfilename: 'dump.rdb' });
+  const client = server.client();
+  try {
+    expect(await client.dbsize()).toBe(KEYS);
+    expect(await client.get(`order:${KEYS - 1}`)).toBe(`value-${KEYS - 1}`);
+  } finally {
+    client.disconnect();
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('runs beyond keep are pruned, only once verified in the replica', async () => {
+  await provider.clock.advance(Duration.days(1).toMilliseconds());
+  const second = await run();
+  expect(second.status).toBe('SUCCEEDED');
+  expect(second.output.prune).toEqual({ pruned: [], kept: [] });
+  await provider.clock.advance(Duration.days(1).toMilliseconds());
+  const third = await run();
+  expect(third.status).toBe('SUCCEEDED');
+  const firstName = first.output.plan.snapshotName;
+  expect(third.output.prune).toEqual({ pruned: [firstName], kept: [] });
+  expect(await workflowSnapshots()).toEqual([second.output.plan.snapshotName, third.output.plan.snapshotName]);
+  expect(await keys(bucketOf(primary, 'Exports'), A)).toEqual([`${second.output.plan.snapshotName}-0001.rdb`, `${third.output.plan.snapshotName}-0001.rdb`]);
+});
+
+describe('failure paths end with the cause, a notification, and nothing pruned', () => {
+  let before: string[];
+  beforeEach(async () => {
+    await provider.clock.advance(Duration.days(1).toMilliseconds());
+    before = await workflowSnapshots();
+  });
+
+  async function expectNothingPruned(): Promise<void> {
+    const after = await workflowSnapshots();
+    for (const name of before) expect(after).toContain(name);
+  }
+
+  test('a busy group is retried with backoff and the run then succeeds', async () => {
+    // A manual snapshot from the workflow's source member keeps it busy for 10 simulated minutes.
+    await ec().send(new CreateSnapshotCommand({ CacheClusterId: 'orders-002', SnapshotName: 'someone-elses' }));
+    const busy = await run();
+    expect(busy.retries.filter((r) => r.state === 'TakeSnapshot').map((r) => r.error)).toContain('ElastiCache.InvalidCacheClusterStateException');
+    expect(busy.error ?? busy.status).toBe('SUCCEEDED');
+    await until('someone-elses available', async () => {
+      const s = (await ec().send(new DescribeSnapshotsCommand({ SnapshotName: 'someone-elses' }))).Snapshots![0];
+      return s.SnapshotStatus === 'available' ? s : undefined;
+    });
+    expect(await workflowSnapshots()).not.toContain('someone-elses');
+  });
+
+  test('a failed snapshot fails the run with SnapshotFailed', async () => {
+    provider.elasticache(A).faults.failSnapshots = 1;
+    const out = await run();
+    expect(out.status).toBe('FAILED');
+    expect(out.error).toBe('SnapshotFailed');
+    expect(out.cause).toMatch(/ended in status failed/);
+    expect(out.notifications).toHaveLength(1);
+    expect(out.notifications[0].message).toMatchObject({ replicationGroupId: 'orders', error: 'SnapshotFailed' });
+    expect(out.path).not.toContain('Prune');
+    await expectNothingPruned();
+  });
+
+  test('throttling is retried and the run then succeeds', async () => {
+    provider.elasticache(A).failNextCalls('CreateSnapshot', 'Throttling', 2);
+    const out = await run();
+    expect(out.retries.filter((r) => r.state === 'TakeSnapshot').map((r) => r.error)).toEqual(['ElastiCache.ThrottlingException', 'ElastiCache.ThrottlingException']);
+    expect(out.error ?? out.status).toBe('SUCCEEDED');
+  });
+
+  let unreplicated: string;
+  test('an object S3 could not replicate fails the run with ReplicationFailed', async () => {
+    provider.s3.faults.failReplications = 1;
+    const out = await run();
+    expect(out.status).toBe('FAILED');
+    expect(out.error).toBe('ReplicationFailed');
+    expect(out.path).not.toContain('Prune');
+    await expectNothingPruned();
+    unreplicated = (out.notifications[0].message as any).run.plan.snapshotName;
+    expect(before).not.toContain(unreplicated);
+  });
+
+  test('later runs prune past keep, but keep the run whose export never reached the replica', async () => {
+    const one = await run();
+    expect(one.error ?? one.status).toBe('SUCCEEDED');
+    await provider.clock.advance(Duration.days(1).toMilliseconds());
+    const two = await run();
+    expect(two.error ?? two.status).toBe('SUCCEEDED');
+    // Newest first: two, one (the two kept), then the unreplicated run, past keep but unverified.
+    expect(two.output.prune.kept).toEqual([unreplicated]);
+    expect(await workflowSnapshots()).toEqual([unreplicated, one.output.plan.snapshotName, two.output.plan.snapshotName].sort());
+  });
+
+  test('an export the bucket refuses fails the run with the service\'s error', async () => {
+    // The ACL grant is taken away, as deleting the grant resource would.
+    await handlers.onEvent({
+      RequestType: 'Delete',
+      ResourceType: 'Custom::SnapshotExportBucketAcl',
+      PhysicalResourceId: 'x',
+      ResourceProperties: primary.resolve(primary.template.Resources[logicalIdOf(primary.template, 'Custom::SnapshotExportBucketAcl')].Properties),
+    });
+    const out = await run();
+    expect(out.status).toBe('FAILED');
+    expect(out.error).toBe('ElastiCache.InvalidParameterValueException');
+    expect(out.cause).toMatch(/has not been granted/);
+    expect(out.notifications).toHaveLength(1);
+    expect(out.path).not.toContain('Prune');
+    await expectNothingPruned();
+  });
+});
