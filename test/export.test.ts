@@ -1,0 +1,230 @@
+/**
+ * SnapshotExportBucket, SnapshotReplicaBucket and ScheduledSnapshotExport as synthesized: what the
+ * templates declare, the rules checked at synth time, and cdk-nag AwsSolutions.
+ */
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import {
+  BackupSource, ClusterMode, ElastiCacheBucketAccess, RedisReplicationGroup, ScheduledSnapshotExport, ScheduledSnapshotExportProps,
+  SnapshotExportBucket, SnapshotExportBucketProps, SnapshotReplicaBucket,
+} from '../src';
+
+const ACCOUNT = '111111111111';
+
+function app(region = 'eu-west-1', drRegion = 'us-west-2') {
+  const a = new App();
+  const dr = new Stack(a, 'Dr', { env: { account: ACCOUNT, region: drRegion } });
+  const main = new Stack(a, 'Main', { env: { account: ACCOUNT, region } });
+  const vpc = new ec2.Vpc(main, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'cache', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+  const replica = new SnapshotReplicaBucket(dr, 'Replica');
+  return { app: a, dr, main, vpc, replica };
+}
+
+function exportApp(bucketProps: SnapshotExportBucketProps = {}, workflow: Partial<ScheduledSnapshotExportProps> = {}, region?: string) {
+  const a = app(region);
+  const group = new RedisReplicationGroup(a.main, 'Cache', { vpc: a.vpc, nodeType: 'cache.r7g.large', replicationGroupId: 'orders' });
+  const exportBucket = new SnapshotExportBucket(a.main, 'Exports', { replica: a.replica, ...bucketProps });
+  const flow = new ScheduledSnapshotExport(a.main, 'Nightly', { replicationGroup: group, exportBucket, ...workflow });
+  return { ...a, group, exportBucket, flow };
+}
+
+function definition(stack: Stack): any {
+  const machines = Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine');
+  const ours = Object.entries<any>(machines).find(([id]) => id.startsWith('Nightly'))![1];
+  const body = stack.resolve(ours.Properties.DefinitionString);
+  const text = body['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : `<${JSON.stringify(p)}>`)).join('');
+  return JSON.parse(text.replace(/<\{[^>]*\}>/g, 'TOKEN'));
+}
+
+describe('SnapshotExportBucket', () => {
+  test('in a region launched before 2019-03-20: ACLs on, ElastiCache granted by a custom resource, no bucket policy statement for it', () => {
+    const { main, exportBucket } = exportApp();
+    expect(exportBucket.elastiCacheAccess).toBe(ElastiCacheBucketAccess.CANONICAL_USER_ACL);
+    const t = Template.fromStack(main);
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: [Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } })] },
+    });
+    t.hasResourceProperties('Custom::SnapshotExportBucketAcl', {
+      CanonicalUserId: '540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353',
+      Permissions: ['READ', 'WRITE', 'READ_ACP', 'WRITE_ACP'],
+    });
+    t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    // TLS is enforced; no statement names ElastiCache's service principal.
+    const policy = JSON.stringify(t.findResources('AWS::S3::BucketPolicy'));
+    expect(policy).toContain('aws:SecureTransport');
+    expect(policy).not.toContain('elasticache-snapshot');
+  });
+
+  test('in an opt-in region: the regional service principal in the bucket policy, ACLs stay off', () => {
+    const { main, exportBucket } = exportApp({}, {}, 'ap-southeast-3');
+    expect(exportBucket.elastiCacheAccess).toBe(ElastiCacheBucketAccess.SERVICE_PRINCIPAL_POLICY);
+    const t = Template.fromStack(main);
+    t.resourceCountIs('Custom::SnapshotExportBucketAcl', 0);
+    t.hasResourceProperties('AWS::S3::Bucket', { OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } });
+    t.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'ElastiCacheExportBucket',
+            Principal: { Service: 'ap-southeast-3.elasticache-snapshot.amazonaws.com' },
+            Action: Match.arrayWith(['s3:ListBucket', 's3:GetBucketAcl', 's3:ListBucketMultipartUploads']),
+          }),
+          Match.objectLike({
+            Sid: 'ElastiCacheExportObjects',
+            Principal: { Service: 'ap-southeast-3.elasticache-snapshot.amazonaws.com' },
+            Action: Match.arrayWith(['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts']),
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('replicates every object and delete marker to the replica, with its own role; the replica stack deploys first', () => {
+    const { main, dr, replica } = exportApp();
+    // The replica's name is generated by CDK, because the export bucket's stack refers to it.
+    void replica;
+    const replicaName = Object.values<any>(Template.fromStack(dr).findResources('AWS::S3::Bucket'))[0].Properties.BucketName;
+    expect(replicaName).toMatch(/^[a-z0-9-]+$/);
+    Template.fromStack(main).hasResourceProperties('AWS::S3::Bucket', {
+      ReplicationConfiguration: {
+        Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ExportsReplicationRole'), 'Arn'] },
+        Rules: [Match.objectLike({
+          Status: 'Enabled',
+          Priority: 1,
+          Filter: { Prefix: '' },
+          DeleteMarkerReplication: { Status: 'Enabled' },
+          Destination: { Bucket: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${replicaName}`]] } },
+        })],
+      },
+    });
+    Template.fromStack(dr).hasResourceProperties('AWS::S3::Bucket', { BucketName: replicaName, VersioningConfiguration: { Status: 'Enabled' } });
+    expect(main.dependencies).toContain(dr);
+  });
+
+  test.each<[string, () => void, string]>([
+    ['no region, no access mode', () => {
+      const stack = new Stack(new App(), 'Agnostic');
+      new SnapshotExportBucket(stack, 'Exports');
+    }, "elastiCacheAccess is not set and the stack's region is not known at synth time"],
+    ['a bucket name with dots', () => exportApp({ bucketName: 'my.exports' }), "bucketName 'my.exports' is not a DNS-compliant bucket name"],
+    ['a bucket name in upper case', () => exportApp({ bucketName: 'Exports' }), "bucketName 'Exports' is not a DNS-compliant bucket name"],
+    ['a lifecycle in hours', () => exportApp({ noncurrentVersionExpiration: Duration.hours(12) }), 'noncurrentVersionExpiration is 12 hours; S3 lifecycle rules count whole days, at least 1'],
+    ['a replica in the same region', () => {
+      const a = new App();
+      const one = new Stack(a, 'One', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+      const two = new Stack(a, 'Two', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+      new SnapshotExportBucket(one, 'Exports', { replica: new SnapshotReplicaBucket(two, 'Replica') });
+    }, "replica is in eu-west-1, the export bucket's own region; a replica for disaster recovery must be in another region"],
+  ])('refuses %s', (_, build, message) => {
+    expect(build).toThrow(message);
+  });
+
+  test('an env-agnostic stack works when the access mode is given', () => {
+    const stack = new Stack(new App(), 'Agnostic');
+    new SnapshotExportBucket(stack, 'Exports', { elastiCacheAccess: ElastiCacheBucketAccess.SERVICE_PRINCIPAL_POLICY });
+    const statements = JSON.stringify(Template.fromStack(stack).findResources('AWS::S3::BucketPolicy'));
+    expect(statements).toContain('{"Ref":"AWS::Region"},".elasticache-snapshot.amazonaws.com"');
+  });
+});
+
+describe('ScheduledSnapshotExport', () => {
+  test('the state machine: snapshot from the backup source, sized waits, export, verify, replica, prune; every task caught', () => {
+    const { main } = exportApp();
+    const def = definition(main);
+    expect(def.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+    expect(def.StartAt).toBe('Plan');
+    expect(def.States.TakeSnapshot.Parameters).toEqual({ 'CacheClusterId': 'orders-002', 'SnapshotName.$': '$.plan.snapshotName' });
+    expect(def.States.TakeSnapshot.Retry[0]).toMatchObject({
+      ErrorEquals: expect.arrayContaining(['ElastiCache.InvalidReplicationGroupStateException', 'ElastiCache.InvalidCacheClusterStateException']),
+      IntervalSeconds: 300,
+      BackoffRate: 2,
+      MaxAttempts: 4,
+    });
+    expect(def.States.WaitForSnapshot.Seconds).toBe(120);
+    expect(def.States.WaitForExport.Seconds).toBe(60);
+    expect(def.States.WaitForReplica.Seconds).toBe(300);
+    expect(def.States.ExportSnapshot.Parameters).toEqual({ 'SourceSnapshotName.$': '$.plan.snapshotName', 'TargetSnapshotName.$': '$.plan.snapshotName', 'TargetBucket': 'TOKEN' });
+    expect(def.States.Prune.Parameters).toMatchObject({ keep: 7, maxAgeDays: 0, replicaRegion: 'us-west-2' });
+    for (const [name, state] of Object.entries<any>(def.States)) {
+      if (state.Type === 'Task' && name !== 'NotifyFailure') {
+        expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyFailure' }]);
+      }
+    }
+    expect(def.States.Failed).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+    expect(def.TimeoutSeconds).toBe(6 * 3600);
+  });
+
+  test('scheduled daily by default; an alarm on failed, timed-out and aborted runs', () => {
+    const { main } = exportApp();
+    const t = Template.fromStack(main);
+    t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)' });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'failed + timedOut + aborted' })]),
+    });
+    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  test('a member source and cluster mode enabled snapshot at group level', () => {
+    const primary = exportApp({}, { source: BackupSource.primary() });
+    // The member id is built on the group's Ref (TOKEN here): `<group id>-001`.
+    expect(definition(primary.main).States.TakeSnapshot.Parameters.CacheClusterId).toBe('TOKEN-001');
+    const a = app();
+    const group = new RedisReplicationGroup(a.main, 'Cache', { vpc: a.vpc, nodeType: 'cache.r7g.large', replicationGroupId: 'orders', clusterMode: ClusterMode.ENABLED, shards: 3 });
+    new ScheduledSnapshotExport(a.main, 'Nightly', { replicationGroup: group, exportBucket: new SnapshotExportBucket(a.main, 'Exports', { replica: a.replica }) });
+    expect(definition(a.main).States.TakeSnapshot.Parameters).toEqual({ 'ReplicationGroupId': 'TOKEN', 'SnapshotName.$': '$.plan.snapshotName' });
+  });
+
+  test.each<[string, () => void, string]>([
+    ['a data tiering group', () => {
+      const a = app();
+      const group = new RedisReplicationGroup(a.main, 'Cache', { vpc: a.vpc, nodeType: 'cache.r6gd.xlarge', replicationGroupId: 'orders' });
+      new ScheduledSnapshotExport(a.main, 'Nightly', { replicationGroup: group, exportBucket: new SnapshotExportBucket(a.main, 'Exports', { replica: a.replica }) });
+    }, "replicationGroup 'Main/Cache' runs on data tiering nodes (r6gd); ElastiCache cannot export snapshots of data tiering groups to S3"],
+    ['an export bucket without replica', () => {
+      const a = app();
+      const group = new RedisReplicationGroup(a.main, 'Cache', { vpc: a.vpc, nodeType: 'cache.r7g.large' });
+      new ScheduledSnapshotExport(a.main, 'Nightly', { replicationGroup: group, exportBucket: new SnapshotExportBucket(a.main, 'Exports') });
+    }, 'exportBucket has no replica'],
+    ['a prefix too long for the run stamp', () => exportApp({}, { snapshotPrefix: 'a'.repeat(25) }), 'snapshotPrefix'],
+    ['a prefix in upper case', () => exportApp({}, { snapshotPrefix: 'Nightly' }), 'snapshotPrefix'],
+    ['keep 0', () => exportApp({}, { keep: 0 }), 'keep is 0; keep at least 1 run'],
+    ['maxAge in hours', () => exportApp({}, { maxAge: Duration.hours(36) }), 'maxAge is 1 day 12 hours; give whole days, at least 1'],
+    ['a source on a cluster-mode-enabled group', () => {
+      const a = app();
+      const group = new RedisReplicationGroup(a.main, 'Cache', { vpc: a.vpc, nodeType: 'cache.r7g.large', clusterMode: ClusterMode.ENABLED, shards: 2 });
+      new ScheduledSnapshotExport(a.main, 'Nightly', { replicationGroup: group, exportBucket: new SnapshotExportBucket(a.main, 'Exports', { replica: a.replica }), source: BackupSource.replica() });
+    }, 'source is given but the replication group has cluster mode enabled'],
+  ])('refuses %s', (_, build, message) => {
+    expect(build).toThrow(message);
+  });
+
+  test('cdk-nag AwsSolutions: only the user\'s own decisions remain (ports, secret rotation, access logs, the test VPC)', () => {
+    const { main, dr } = exportApp();
+    const findings = [main, dr].flatMap((s) => new AwsSolutionsChecks().validateScope(s).violations
+      .flatMap((v) => v.violatingResources.map((r) => `${v.ruleName}: ${r.constructPath}`))).sort();
+    expect(findings).toEqual([
+      'AwsSolutions-AEC5: Main/Cache/Resource',
+      'AwsSolutions-S1: Dr/Replica/Bucket/Resource',
+      'AwsSolutions-S1: Main/Exports/Bucket/Resource',
+      'AwsSolutions-SMG4: Main/Cache/AuthToken/Resource',
+      'AwsSolutions-VPC7: Main/Vpc/Resource',
+    ]);
+  });
+
+  test('with access logs given, the buckets log to them', () => {
+    const a = app();
+    const logs = new s3.Bucket(a.main, 'Logs');
+    new SnapshotExportBucket(a.main, 'Exports', { replica: a.replica, serverAccessLogsBucket: logs, serverAccessLogsPrefix: 'exports/' });
+    Template.fromStack(a.main).hasResourceProperties('AWS::S3::Bucket', { LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^Logs') }, LogFilePrefix: 'exports/' } });
+  });
+});
