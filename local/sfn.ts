@@ -17,9 +17,14 @@
  */
 import * as elasticache from '@aws-sdk/client-elasticache';
 import * as s3 from '@aws-sdk/client-s3';
-import { StateMachine } from 'aws-local-stepfunctions';
+import type { StateMachine as StateMachineClass } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
 import { Deployment } from './deploy';
 import { LocalProvider } from './provider';
+
+// The package is an ES module with a CommonJS build; its types are declared for the ES module, so
+// this CommonJS file imports the types and requires the CommonJS build.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { StateMachine } = require('aws-local-stepfunctions') as { StateMachine: typeof StateMachineClass };
 
 // aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22+); Node 20 lacks it.
 if (typeof (Promise as any).withResolvers !== 'function') {

@@ -247,7 +247,7 @@ describe('failure paths end with the cause, a notification, and nothing pruned',
       ResourceType: 'Custom::SnapshotExportBucketAcl',
       PhysicalResourceId: 'x',
       ResourceProperties: primary.resolve(primary.template.Resources[logicalIdOf(primary.template, 'Custom::SnapshotExportBucketAcl')].Properties),
-    });
+    } as Parameters<typeof handlers.onEvent>[0]);
     const out = await run();
     expect(out.status).toBe('FAILED');
     expect(out.error).toBe('ElastiCache.InvalidParameterValueException');
