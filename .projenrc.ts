@@ -126,7 +126,7 @@ for (const dir of ['local', 'integ']) {
 // Integration apps (`integ/integ.<case>.ts`). Their synthesized templates are kept as snapshots and
 // compared on every test run (this brings in the aws-cdk CLI as a dev dependency: it does the synth); `npx projen integ:<case>:snapshot` rewrites one on purpose, and
 // `npx projen integ:<case>:deploy` deploys it to a real account.
-for (const name of ['backup-plan']) {
+for (const name of ['backup-plan', 'scheduled-export']) {
   const integ = new awscdk.IntegrationTest(project, {
     name,
     entrypoint: `integ/integ.${name}.ts`,
