@@ -116,6 +116,12 @@ test('the deployed export bucket admits ElastiCache through its ACL, keeping the
   const acl = await s3(A).send(new GetBucketAclCommand({ Bucket: bucketOf(primary, 'Exports') }));
   const grants = (acl.Grants ?? []).map((g) => `${g.Grantee?.ID?.slice(0, 8)}:${g.Permission}`).sort();
   expect(grants).toEqual(['540804c3:READ', '540804c3:READ_ACP', '540804c3:WRITE', '540804c3:WRITE_ACP', `${acl.Owner!.ID!.slice(0, 8)}:FULL_CONTROL`].sort());
+
+  // A retried Create changes nothing.
+  const props = primary.resolve(primary.template.Resources[logicalIdOf(primary.template, 'Custom::SnapshotExportBucketAcl')].Properties);
+  await handlers.onEvent({ RequestType: 'Create', ResourceType: 'Custom::SnapshotExportBucketAcl', ResourceProperties: props } as Parameters<typeof handlers.onEvent>[0]);
+  const again = await s3(A).send(new GetBucketAclCommand({ Bucket: bucketOf(primary, 'Exports') }));
+  expect(again.Grants).toEqual(acl.Grants);
 });
 
 let first: StateMachineRun;
