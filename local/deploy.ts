@@ -11,7 +11,7 @@
  * Step Functions, EventBridge, networking), since the local provider does not emulate those services.
  */
 import {
-  CreateReplicationGroupCommand, DescribeReplicationGroupsCommand, ElastiCacheClient, ModifyReplicationGroupCommand,
+  CreateReplicationGroupCommand, ElastiCacheClient, ModifyReplicationGroupCommand,
 } from '@aws-sdk/client-elasticache';
 import {
   CreateBucketCommand, PutBucketEncryptionCommand, PutBucketOwnershipControlsCommand, PutBucketPolicyCommand, PutBucketReplicationCommand,
@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { until } from './poll';
 import { LocalProvider } from './provider';
+import { groupAvailable } from './waiters';
 
 /** The Provider framework's two entry points, as the bundled handlers export them. */
 export interface CustomResourceHandlers {
@@ -219,11 +220,7 @@ async function deployResource(d: Deployment, id: string, type: string, props: an
         SnapshotArns: props.SnapshotArns,
         SnapshotName: props.SnapshotName,
       }));
-      const available = () => until(`${groupId} available`, async () => {
-        const g = (await c.ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: groupId }))).ReplicationGroups![0];
-        if (g.Status === 'create-failed' || g.Status === 'restore-failed') throw new Error(`${groupId} ended ${g.Status}`);
-        return g.Status === 'available' ? g : undefined;
-      });
+      const available = () => groupAvailable(c.ec, groupId);
       let group = await available();
       if (props.SnapshottingClusterId) {
         // CreateReplicationGroup has no SnapshottingClusterId: CloudFormation sets it with a modify.

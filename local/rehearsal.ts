@@ -11,8 +11,7 @@
  * directly with SDK calls; the workflows will replace this driver, not the provider.
  */
 import {
-  CopySnapshotCommand, CreateReplicationGroupCommand, CreateSnapshotCommand, DescribeReplicationGroupsCommand,
-  DescribeSnapshotsCommand, ElastiCacheClient, ModifyReplicationGroupCommand, ReplicationGroup,
+  CopySnapshotCommand, CreateReplicationGroupCommand, CreateSnapshotCommand, ElastiCacheClient, ModifyReplicationGroupCommand, ReplicationGroup,
 } from '@aws-sdk/client-elasticache';
 import {
   ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, GetChangeCommand, Route53Client,
@@ -25,6 +24,7 @@ import Redis from 'ioredis';
 import { ELASTICACHE_CANONICAL_ID } from './elasticache/engine';
 import { until } from './poll';
 import { LocalProvider } from './provider';
+import { groupAvailable, snapshotAvailable } from './waiters';
 
 export interface RehearsalOptions {
   /** The template to take the replication group from. */
@@ -72,11 +72,6 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalResu
     log(`  ${name.padEnd(66)} ${String(entry.realMs).padStart(6)} ms real, ~${entry.simulatedMinutes} min simulated`);
     return result;
   };
-  const available = (client: ElastiCacheClient, group: string) => until(`${group} available`, async () => {
-    const g = (await client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: group }))).ReplicationGroups![0];
-    if (g.Status === 'create-failed' || g.Status === 'restore-failed') throw new Error(`${group} ended ${g.Status}`);
-    return g.Status === 'available' ? g : undefined;
-  });
   const connect = (g: ReplicationGroup) => {
     const endpoint = g.NodeGroups![0].PrimaryEndpoint!;
     const client = new Redis({ host: endpoint.Address, port: endpoint.Port, maxRetriesPerRequest: 2 });
@@ -97,13 +92,13 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalResu
         SnapshotWindow: typeof declared.SnapshotWindow === 'string' ? declared.SnapshotWindow : undefined,
         PreferredMaintenanceWindow: typeof declared.PreferredMaintenanceWindow === 'string' ? declared.PreferredMaintenanceWindow : undefined,
       }));
-      await available(ecA, id);
+      await groupAvailable(ecA, id);
       if (declared.SnapshottingClusterId) {
         // The template names the member by the declared group id; here the group is `drill-primary`.
         const member = `${id}-${String(declared.SnapshottingClusterId).slice(-3)}`;
         await ecA.send(new ModifyReplicationGroupCommand({ ReplicationGroupId: id, SnapshottingClusterId: member, ApplyImmediately: true }));
       }
-      return available(ecA, id);
+      return groupAvailable(ecA, id);
     });
 
     await step(`write ${keys.toLocaleString('en-US')} keys to the primary`, async () => {
@@ -137,13 +132,9 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalResu
 
     const snapshot = await step('snapshot from the declared backup source', async () => {
       await ecA.send(new CreateSnapshotCommand(declared.SnapshottingClusterId
-        ? { CacheClusterId: (await available(ecA, id)).SnapshottingClusterId, SnapshotName: 'drill-1' }
+        ? { CacheClusterId: (await groupAvailable(ecA, id)).SnapshottingClusterId, SnapshotName: 'drill-1' }
         : { ReplicationGroupId: id, SnapshotName: 'drill-1' }));
-      return until('drill-1 available', async () => {
-        const s = (await ecA.send(new DescribeSnapshotsCommand({ SnapshotName: 'drill-1' }))).Snapshots![0];
-        if (s.SnapshotStatus === 'failed') throw new Error('the snapshot failed');
-        return s.SnapshotStatus === 'available' ? s : undefined;
-      });
+      return snapshotAvailable(ecA, 'drill-1');
     });
     log(`    taken from ${snapshot.NodeSnapshots![0].CacheClusterId}`);
 
@@ -171,7 +162,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalResu
         AutomaticFailoverEnabled: replicas > 0,
         SnapshotArns: ['arn:aws:s3:::drill-replica/drill-1-0001.rdb'],
       }));
-      return available(ecB, 'drill-standby');
+      return groupAvailable(ecB, 'drill-standby');
     });
 
     // Every local node is 127.0.0.1 on its own port, so the name carries host:port in a TXT record

@@ -1,5 +1,5 @@
 import {
-  Annotations, ArnFormat, CustomResource, Duration, IResource, Names, RemovalPolicy, Resource, Stack, Token,
+  Annotations, CustomResource, Duration, IResource, RemovalPolicy, Resource, Token,
 } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -10,8 +10,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { RedisAuthentication, RedisAuthenticationKind } from './auth';
 import { BackupSourceKind, RedisBackupProps } from './backup';
+import { elastiCacheArn } from './private/arns';
 import { FinalSnapshotResourceProperties } from './private/final-snapshot-contract';
-import { checkName, checkSnapshotNameToRestore, MAX_GROUP_ID_LENGTH, MAX_SNAPSHOT_NAME_LENGTH } from './private/names';
+import { checkName, checkSnapshotNameToRestore, MAX_GROUP_ID_LENGTH, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/names';
 import { BackupProvider } from './private/provider';
 import { slotRanges } from './private/slots';
 import { windowsOverlap } from './private/window-range';
@@ -210,22 +211,12 @@ export abstract class RedisReplicationGroupBase extends Resource implements IRed
 
   /** The ARN of a member cache cluster; `suffix` follows `<group id>-`. */
   protected memberArn(suffix: string): string {
-    return Stack.of(this).formatArn({
-      service: 'elasticache',
-      resource: 'cluster',
-      resourceName: `${this.replicationGroupId}-${suffix}`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    return elastiCacheArn(this, 'cluster', `${this.replicationGroupId}-${suffix}`);
   }
 
   /** The ARN of a snapshot in this group's account and region. */
   protected snapshotArn(name: string): string {
-    return Stack.of(this).formatArn({
-      service: 'elasticache',
-      resource: 'snapshot',
-      resourceName: name,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    return elastiCacheArn(this, 'snapshot', name);
   }
 
   private primaryMemberId(): string {
@@ -413,12 +404,7 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
   public static fromReplicationGroupAttributes(scope: Construct, id: string, attrs: RedisReplicationGroupAttributes): IRedisReplicationGroup {
     class Import extends RedisReplicationGroupBase {
       public readonly replicationGroupId = attrs.replicationGroupId;
-      public readonly replicationGroupArn = Stack.of(scope).formatArn({
-        service: 'elasticache',
-        resource: 'replicationgroup',
-        resourceName: attrs.replicationGroupId,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      });
+      public readonly replicationGroupArn = elastiCacheArn(scope, 'replicationgroup', attrs.replicationGroupId);
       public readonly clusterMode = attrs.clusterMode ?? ClusterMode.DISABLED;
       public readonly connections = new ec2.Connections({
         securityGroups: attrs.securityGroups,
@@ -618,12 +604,7 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
     this.cfnReplicationGroup.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.SNAPSHOT);
 
     this.replicationGroupId = this.cfnReplicationGroup.ref;
-    this.replicationGroupArn = Stack.of(this).formatArn({
-      service: 'elasticache',
-      resource: 'replicationgroup',
-      resourceName: this.replicationGroupId,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    this.replicationGroupArn = elastiCacheArn(this, 'replicationgroup', this.replicationGroupId);
     const finalSnapshotName = props.backup?.finalSnapshotName;
     if (finalSnapshotName !== undefined) {
       this.finalSnapshot(finalSnapshotName, props.removalPolicy, props.nodeType, clustered);
@@ -881,10 +862,6 @@ function isDataTiering(nodeType: string): boolean {
  * at most 40 characters).
  */
 function defaultGroupId(scope: Construct): string {
-  const unique = Names.uniqueResourceName(scope, { maxLength: MAX_GROUP_ID_LENGTH - 2, separator: '-', allowedSpecialCharacters: '-' })
-    .toLowerCase()
-    .replace(/[^a-z0-9-]/g, '')
-    .replace(/-+/g, '-')
-    .replace(/^-+|-+$/g, '');
+  const unique = nameFromPath(scope, MAX_GROUP_ID_LENGTH - 2);
   return /^[a-z]/.test(unique) ? unique : `r-${unique}`.slice(0, MAX_GROUP_ID_LENGTH);
 }

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { ArnFormat, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -13,11 +13,12 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { BackupSource } from './backup';
 import { SnapshotExportBucket } from './export-bucket';
+import { elastiCacheArn } from './private/arns';
 import {
   CheckReplicaInput, PlanInput, PruneInput, RUN_STAMP_LENGTH, VerifyExportInput,
 } from './private/export-workflow-contract';
 import { acknowledgeFinding, findingResource } from './private/nag';
-import { checkName, MAX_SNAPSHOT_NAME_LENGTH } from './private/names';
+import { checkName, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/names';
 import { snapshotSourceMember } from './private/source';
 import { IRedisReplicationGroup, RedisReplicationGroup } from './replication-group';
 
@@ -167,7 +168,6 @@ export class ScheduledSnapshotExport extends Construct {
     const group = props.replicationGroup;
     const bucket = props.exportBucket;
     this.exportBucket = bucket;
-    const stack = Stack.of(this);
 
     if (group instanceof RedisReplicationGroup && group.dataTiering) {
       throw new Error(`replicationGroup '${group.node.path}' runs on data tiering nodes (r6gd); ElastiCache cannot export snapshots of data tiering groups to S3`);
@@ -213,13 +213,12 @@ export class ScheduledSnapshotExport extends Construct {
       description: 'cdk-elasticache-backup scheduled export: name, verify, check replica, prune',
       logGroup: new logs.LogGroup(this, 'StepLogs', { retention: logs.RetentionDays.ONE_MONTH }),
     });
-    this.grantSteps(fn, bucket);
+    // The workflow's own snapshots: the only ones it creates, reads, exports and deletes.
+    const snapshotArns = elastiCacheArn(this, 'snapshot', `${this.snapshotPrefix}-*`);
+    this.grantSteps(fn, bucket, snapshotArns);
 
     // ---- the state machine -----------------------------------------------------------------
-    const snapshotArns = stack.formatArn({ service: 'elasticache', resource: 'snapshot', resourceName: `${this.snapshotPrefix}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const memberArns = member
-      ? [stack.formatArn({ service: 'elasticache', resource: 'cluster', resourceName: member, arnFormat: ArnFormat.COLON_RESOURCE_NAME })]
-      : [];
+    const memberArns = member ? [elastiCacheArn(this, 'cluster', member)] : [];
 
     const failed = new sfn.Fail(this, 'Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     this.notificationTopic = props.notificationTopic ?? this.newTopic();
@@ -415,10 +414,8 @@ export class ScheduledSnapshotExport extends Construct {
   }
 
   /** What the Lambda steps need: read and prune the workflow's own snapshots and exports, read the replica. */
-  private grantSteps(fn: lambda.Function, bucket: SnapshotExportBucket): void {
-    const stack = Stack.of(this);
+  private grantSteps(fn: lambda.Function, bucket: SnapshotExportBucket, snapshotArns: string): void {
     const own = `${this.snapshotPrefix}-*`;
-    const snapshotArns = stack.formatArn({ service: 'elasticache', resource: 'snapshot', resourceName: own, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     fn.addToRolePolicy(new iam.PolicyStatement({
       // Pruning deletes only the workflow's own snapshots.
       actions: ['elasticache:DeleteSnapshot'],
@@ -503,10 +500,6 @@ function throttlingRetry(): sfn.RetryProps {
 /** A snapshot name prefix from the construct path: unique in the app, valid, short enough for the run stamp. */
 function defaultPrefix(scope: Construct): string {
   const max = MAX_SNAPSHOT_NAME_LENGTH - RUN_STAMP_LENGTH;
-  const unique = Names.uniqueResourceName(scope, { maxLength: max, separator: '-', allowedSpecialCharacters: '-' })
-    .toLowerCase()
-    .replace(/[^a-z0-9-]/g, '')
-    .replace(/-+/g, '-')
-    .replace(/^-+|-+$/g, '');
+  const unique = nameFromPath(scope, max);
   return (/^[a-z]/.test(unique) ? unique : `x-${unique}`).slice(0, max).replace(/-+$/, '');
 }

@@ -8,7 +8,8 @@
  * - Delete: remove the grants again (the bucket may be retained; it then no longer admits
  *   ElastiCache). A bucket that is already gone is fine.
  */
-import { GetBucketAclCommand, Grant, Permission, PutBucketAclCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketAclCommand, Grant, Permission, PutBucketAclCommand } from '@aws-sdk/client-s3';
+import { s3 } from './clients';
 import { ExportBucketAclResourceProperties } from '../../src/private/export-bucket-contract';
 
 export interface AclEvent {
@@ -16,12 +17,6 @@ export interface AclEvent {
   readonly PhysicalResourceId?: string;
   readonly ResourceProperties: ExportBucketAclResourceProperties & { ServiceToken?: string };
   readonly OldResourceProperties?: ExportBucketAclResourceProperties & { ServiceToken?: string };
-}
-
-let client: S3Client | undefined;
-function s3(): S3Client {
-  client ??= new S3Client({});
-  return client;
 }
 
 function isGrantTo(g: Grant, id: string, permissions: readonly string[]): boolean {

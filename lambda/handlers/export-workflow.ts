@@ -8,29 +8,13 @@
  * again. A step that finds something wrong throws an error whose `name` the state machine's Catch
  * reports.
  */
-import { DeleteSnapshotCommand, DescribeSnapshotsCommand, ElastiCacheClient, Snapshot, SnapshotNotFoundFault } from '@aws-sdk/client-elasticache';
+import { DescribeSnapshotsCommand, Snapshot } from '@aws-sdk/client-elasticache';
 import { DeleteObjectCommand, HeadObjectCommand, HeadObjectCommandOutput, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { deleteSnapshotIfPresent, elasticache, s3 } from './clients';
 import {
   CheckReplicaInput, CheckReplicaOutput, EXPORT_EMPTY, EXPORT_INCOMPLETE, ExportedObject, PlanInput, PlanOutput, PruneInput, PruneOutput,
   REPLICATION_FAILED, REPLICATION_INCOMPLETE, VerifyExportInput, VerifyExportOutput, WorkflowStepInput,
 } from '../../src/private/export-workflow-contract';
-
-const s3Clients = new Map<string, S3Client>();
-function s3(region?: string): S3Client {
-  const key = region ?? '';
-  let c = s3Clients.get(key);
-  if (!c) {
-    c = new S3Client(region ? { region } : {});
-    s3Clients.set(key, c);
-  }
-  return c;
-}
-
-let ecClient: ElastiCacheClient | undefined;
-function elasticache(): ElastiCacheClient {
-  ecClient ??= new ElastiCacheClient({});
-  return ecClient;
-}
 
 class StepError extends Error {
   constructor(name: string, message: string) {
@@ -147,12 +131,6 @@ async function verifiedInReplica(input: PruneInput, name: string, keys: string[]
   return true;
 }
 
-async function deleteSnapshot(name: string): Promise<void> {
-  await elasticache().send(new DeleteSnapshotCommand({ SnapshotName: name })).catch((e) => {
-    if (!(e instanceof SnapshotNotFoundFault)) throw e;
-  });
-}
-
 async function prune(input: PruneInput): Promise<PruneOutput> {
   const now = new Date(input.now).getTime();
   const pruned: string[] = [];
@@ -166,7 +144,7 @@ async function prune(input: PruneInput): Promise<PruneOutput> {
     if (!tooMany && !tooOld) continue;
     if (run.snapshot?.SnapshotStatus === 'failed' && run.keys.length === 0) {
       // A failed snapshot holds no data and was never exported: nothing is lost by deleting it.
-      await deleteSnapshot(name);
+      await deleteSnapshotIfPresent(name);
       pruned.push(name);
       continue;
     }
@@ -184,7 +162,7 @@ async function prune(input: PruneInput): Promise<PruneOutput> {
       await s3().send(new DeleteObjectCommand({ Bucket: input.bucket, Key: key }));
     }
     if (run.snapshot) {
-      await deleteSnapshot(name);
+      await deleteSnapshotIfPresent(name);
     }
     pruned.push(name);
   }

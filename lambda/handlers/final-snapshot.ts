@@ -12,9 +12,10 @@
  *   `available` and the group is gone.
  */
 import {
-  DeleteReplicationGroupCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCacheClient,
-  InvalidReplicationGroupStateFault, ReplicationGroup, ReplicationGroupNotFoundFault, Snapshot, SnapshotNotFoundFault,
+  DeleteReplicationGroupCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, InvalidReplicationGroupStateFault,
+  ReplicationGroup, ReplicationGroupNotFoundFault, Snapshot, SnapshotNotFoundFault,
 } from '@aws-sdk/client-elasticache';
+import { elasticache } from './clients';
 import { FinalSnapshotResourceProperties } from '../../src/private/final-snapshot-contract';
 
 export interface FinalSnapshotEvent {
@@ -22,12 +23,6 @@ export interface FinalSnapshotEvent {
   readonly PhysicalResourceId?: string;
   readonly ResourceProperties: FinalSnapshotResourceProperties;
   readonly OldResourceProperties?: FinalSnapshotResourceProperties;
-}
-
-let client: ElastiCacheClient | undefined;
-function elasticache(): ElastiCacheClient {
-  client ??= new ElastiCacheClient({});
-  return client;
 }
 
 async function group(id: string): Promise<ReplicationGroup | undefined> {

@@ -9,9 +9,9 @@
  * - Delete: `destroy` deletes the snapshot once it is no longer being created; `retain` keeps it.
  */
 import {
-  CreateSnapshotCommand, DeleteSnapshotCommand, DescribeSnapshotsCommand, ElastiCacheClient, ListTagsForResourceCommand,
-  Snapshot, SnapshotNotFoundFault,
+  CreateSnapshotCommand, DescribeSnapshotsCommand, ListTagsForResourceCommand, Snapshot, SnapshotNotFoundFault,
 } from '@aws-sdk/client-elasticache';
+import { deleteSnapshotIfPresent, elasticache } from './clients';
 import { OWNER_TAG, RedisSnapshotAttributes, RedisSnapshotResourceProperties } from '../../src/private/redis-snapshot-contract';
 
 export interface SnapshotEvent {
@@ -31,12 +31,6 @@ export interface OnEventResponse {
 export interface IsCompleteResponse {
   readonly IsComplete: boolean;
   readonly Data?: RedisSnapshotAttributes;
-}
-
-let client: ElastiCacheClient | undefined;
-function elasticache(): ElastiCacheClient {
-  client ??= new ElastiCacheClient({});
-  return client;
 }
 
 function owner(event: SnapshotEvent): string {
@@ -99,9 +93,7 @@ export async function isComplete(event: SnapshotEvent): Promise<IsCompleteRespon
       return { IsComplete: true };
     }
     if (snapshot.SnapshotStatus === 'available' || snapshot.SnapshotStatus === 'failed') {
-      await elasticache().send(new DeleteSnapshotCommand({ SnapshotName: name })).catch((e) => {
-        if (!(e instanceof SnapshotNotFoundFault)) throw e;
-      });
+      await deleteSnapshotIfPresent(name);
     }
     return { IsComplete: false };
   }

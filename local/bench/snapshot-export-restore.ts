@@ -14,14 +14,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  CopySnapshotCommand, CreateReplicationGroupCommand, CreateSnapshotCommand, DescribeReplicationGroupsCommand,
-  DescribeSnapshotsCommand, ElastiCacheClient,
+  CopySnapshotCommand, CreateReplicationGroupCommand, CreateSnapshotCommand, ElastiCacheClient,
 } from '@aws-sdk/client-elasticache';
 import { CreateBucketCommand, HeadObjectCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import Redis from 'ioredis';
 import { until } from '../poll';
 import { LocalProvider } from '../provider';
 import { RedisServer } from '../redis/server';
+import { groupAvailable, snapshotAvailable } from '../waiters';
 
 const KEYS = Number(process.env.KEYS ?? 1_000_000);
 const REGION = 'af-south-1';
@@ -79,15 +79,8 @@ async function engine(): Promise<{ snapshot: number; exportMs: number; restore: 
       Bucket: 'bench',
       Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { Service: `${REGION}.elasticache-snapshot.amazonaws.com` }, Action: 's3:*', Resource: '*' }] }),
     }));
-    const available = (id: string) => until(`${id} available`, async () => {
-      const g = (await ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }))).ReplicationGroups![0];
-      if (g.Status === 'restore-failed') throw new Error(`${id} restore-failed`);
-      return g.Status === 'available' ? g : undefined;
-    }, NO_TIMEOUT, POLL_MS);
-    const snapshotAvailable = (name: string) => until(`${name} available`, async () => {
-      const s = (await ec.send(new DescribeSnapshotsCommand({ SnapshotName: name }))).Snapshots![0];
-      return s.SnapshotStatus === 'available' ? s : undefined;
-    }, NO_TIMEOUT, POLL_MS);
+    const available = (id: string) => groupAvailable(ec, id, NO_TIMEOUT, POLL_MS);
+    const snapshotReady = (name: string) => snapshotAvailable(ec, name, NO_TIMEOUT, POLL_MS);
 
     await ec.send(new CreateReplicationGroupCommand({ ReplicationGroupId: 'bench', ReplicationGroupDescription: 'bench', CacheNodeType: 'cache.r7g.large', NumCacheClusters: 1 }));
     const group = await available('bench');
@@ -97,7 +90,7 @@ async function engine(): Promise<{ snapshot: number; exportMs: number; restore: 
 
     const [snapshot] = await timed(async () => {
       await ec.send(new CreateSnapshotCommand({ ReplicationGroupId: 'bench', SnapshotName: 'bench-1' }));
-      await snapshotAvailable('bench-1');
+      await snapshotReady('bench-1');
     });
     const [exportMs] = await timed(async () => {
       await ec.send(new CopySnapshotCommand({ SourceSnapshotName: 'bench-1', TargetSnapshotName: 'bench-1', TargetBucket: 'bench' }));

@@ -1,4 +1,5 @@
-import { Token } from 'aws-cdk-lib';
+import { Names, Token } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
 
 /**
  * ElastiCache's rules for the names it lets callers choose: replication group ids, cluster
@@ -63,4 +64,17 @@ export function checkSnapshotNameToRestore(prop: string, value: string): void {
     return;
   }
   checkName(prop, value, MAX_SNAPSHOT_NAME_LENGTH);
+}
+
+/**
+ * A name derived from the construct path: unique in the app, stable across deployments, at most
+ * `maxLength` characters, lower case, letters, digits and single hyphens, no hyphen at either end.
+ * It may still start with a digit; callers add their own leading letter where that matters.
+ */
+export function nameFromPath(scope: IConstruct, maxLength: number): string {
+  return Names.uniqueResourceName(scope, { maxLength, separator: '-', allowedSpecialCharacters: '-' })
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '')
+    .replace(/-+/g, '-')
+    .replace(/^-+|-+$/g, '');
 }

@@ -1,11 +1,12 @@
 import * as path from 'path';
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { elastiCacheArn } from './arns';
 import { acknowledgeFinding } from './nag';
 import { IRedisReplicationGroup } from '../replication-group';
 
@@ -71,11 +72,8 @@ export class BackupProvider extends Construct {
 
   /** Grants the handlers what one RedisSnapshot needs, on that group and that snapshot only. */
   public grantSnapshot(group: IRedisReplicationGroup, snapshotName: string, cacheClusterId: string | undefined): void {
-    const stack = Stack.of(this);
-    const snapshotArn = stack.formatArn({ service: 'elasticache', resource: 'snapshot', resourceName: snapshotName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const memberArns = cacheClusterId
-      ? [stack.formatArn({ service: 'elasticache', resource: 'cluster', resourceName: cacheClusterId, arnFormat: ArnFormat.COLON_RESOURCE_NAME })]
-      : [];
+    const snapshotArn = elastiCacheArn(this, 'snapshot', snapshotName);
+    const memberArns = cacheClusterId ? [elastiCacheArn(this, 'cluster', cacheClusterId)] : [];
     const role = this.onEvent.role!;
     // CreateSnapshot is authorized on the group (or member) and on the snapshot it creates; the
     // tag marks the snapshot as this resource's.
@@ -97,8 +95,7 @@ export class BackupProvider extends Construct {
    * authorizes DeleteReplicationGroup with FinalSnapshotIdentifier also as a CreateSnapshot.
    */
   public grantFinalSnapshot(groupArn: string, memberArns: string[], snapshotName: string): void {
-    const stack = Stack.of(this);
-    const snapshotArn = stack.formatArn({ service: 'elasticache', resource: 'snapshot', resourceName: snapshotName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const snapshotArn = elastiCacheArn(this, 'snapshot', snapshotName);
     for (const fn of [this.onEvent, this.isComplete]) {
       fn.role!.addToPrincipalPolicy(new iam.PolicyStatement({
         // Reading the group's and the final snapshot's status.

@@ -14,10 +14,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import Redis from 'ioredis';
 import * as handlers from '../../lambda/handlers';
 import { Deployment, deployStack } from '../../local/deploy';
-import { until } from '../../local/poll';
 import { LocalProvider } from '../../local/provider';
 import { RedisServer } from '../../local/redis/server';
 import { runStateMachine, StateMachineRun } from '../../local/sfn';
+import { snapshotAvailable } from '../../local/waiters';
 import { RedisReplicationGroup, ScheduledSnapshotExport, SnapshotExportBucket, SnapshotReplicaBucket } from '../../src';
 
 jest.setTimeout(300_000);
@@ -197,10 +197,7 @@ describe('failure paths end with the cause, a notification, and nothing pruned',
     const busy = await run();
     expect(busy.retries.filter((r) => r.state === 'TakeSnapshot').map((r) => r.error)).toContain('ElastiCache.InvalidCacheClusterStateException');
     expect(busy.error ?? busy.status).toBe('SUCCEEDED');
-    await until('someone-elses available', async () => {
-      const s = (await ec().send(new DescribeSnapshotsCommand({ SnapshotName: 'someone-elses' }))).Snapshots![0];
-      return s.SnapshotStatus === 'available' ? s : undefined;
-    });
+    await snapshotAvailable(ec(), 'someone-elses');
     expect(await workflowSnapshots()).not.toContain('someone-elses');
   });
 

@@ -5,8 +5,8 @@
  * read every key back. Then the export's failure paths.
  */
 import {
-  CopySnapshotCommand, CreateReplicationGroupCommand, CreateSnapshotCommand, DescribeReplicationGroupsCommand,
-  DescribeSnapshotsCommand, ElastiCacheClient, InvalidParameterValueException, InvalidSnapshotStateFault, ReplicationGroup,
+  CopySnapshotCommand, CreateReplicationGroupCommand, CreateSnapshotCommand, DescribeReplicationGroupsCommand, ElastiCacheClient,
+  InvalidParameterValueException, InvalidSnapshotStateFault, ReplicationGroup,
 } from '@aws-sdk/client-elasticache';
 import {
   CreateBucketCommand, HeadObjectCommand, PutBucketAclCommand, PutBucketOwnershipControlsCommand, PutBucketPolicyCommand,
@@ -16,6 +16,7 @@ import Redis from 'ioredis';
 import { ELASTICACHE_CANONICAL_ID } from '../../local/elasticache/engine';
 import { until } from '../../local/poll';
 import { LocalProvider } from '../../local/provider';
+import { groupAvailable, snapshotAvailable } from '../../local/waiters';
 
 jest.setTimeout(300_000);
 
@@ -44,20 +45,6 @@ function redis(group: ReplicationGroup): Redis {
   return r;
 }
 
-async function available(client: ElastiCacheClient, id: string): Promise<ReplicationGroup> {
-  return until(`${id} available`, async () => {
-    const g = (await client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }))).ReplicationGroups![0];
-    if (g.Status === 'restore-failed' || g.Status === 'create-failed') throw new Error(`${id} is ${g.Status}`);
-    return g.Status === 'available' ? g : undefined;
-  });
-}
-
-async function snapshotAvailable(client: ElastiCacheClient, name: string) {
-  return until(`${name} available`, async () => {
-    const s = (await client.send(new DescribeSnapshotsCommand({ SnapshotName: name }))).Snapshots![0];
-    return s.SnapshotStatus === 'available' ? s : undefined;
-  });
-}
 
 beforeAll(async () => {
   provider = await LocalProvider.start({ speed: 600 });
@@ -101,7 +88,7 @@ test(`${KEYS} keys survive snapshot, export, cross-region replication and seedin
     NumCacheClusters: 2,
     AutomaticFailoverEnabled: true,
   }));
-  const source = await available(a, 'orders');
+  const source = await groupAvailable(a, 'orders');
   const primary = redis(source);
   for (let i = 0; i < KEYS; i += 10_000) {
     const pipeline = primary.pipeline();
@@ -141,7 +128,7 @@ test(`${KEYS} keys survive snapshot, export, cross-region replication and seedin
     AutomaticFailoverEnabled: true,
     SnapshotArns: ['arn:aws:s3:::rdb-replica/orders-nightly-0001.rdb'],
   }));
-  const standby = redis(await available(b, 'orders-standby'));
+  const standby = redis(await groupAvailable(b, 'orders-standby'));
   expect(await standby.dbsize()).toBe(KEYS);
   const values = await standby.mget(Array.from({ length: KEYS }, (_, i) => `order:${i}`));
   const wrong = values.findIndex((v, i) => v !== `value-${i}`);
@@ -167,7 +154,7 @@ describe('export failures', () => {
     const c = ec(region);
     await s3(region).send(new CreateBucketCommand({ Bucket: 'cape-exports', CreateBucketConfiguration: { LocationConstraint: region } }));
     await c.send(new CreateReplicationGroupCommand({ ReplicationGroupId: 'cape', ReplicationGroupDescription: 'cape', CacheNodeType: 'cache.r7g.large', NumCacheClusters: 1 }));
-    await available(c, 'cape');
+    await groupAvailable(c, 'cape');
     await c.send(new CreateSnapshotCommand({ ReplicationGroupId: 'cape', SnapshotName: 'cape-1' }));
     await snapshotAvailable(c, 'cape-1');
     await expect(c.send(new CopySnapshotCommand({ SourceSnapshotName: 'cape-1', TargetSnapshotName: 'cape-1', TargetBucket: 'cape-exports' })))
