@@ -52,6 +52,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // The Route 53 client: tests drive the local provider's Route 53 with it; the restore
     // workflow's DNS cutover (DESIGN.md part 4) uses it.
     '@aws-sdk/client-route-53@^3',
+    // The CloudFormation client: the final snapshot handler asks CloudFormation whether the group
+    // is leaving the stack (DescribeStacks, GetTemplate, DescribeStackResource) before it deletes
+    // anything, and tests drive the local provider's CloudFormation with it. Bundled like the others;
+    // the same release as the ElastiCache client so the bundle shares one SDK core.
+    '@aws-sdk/client-cloudformation@3.1127.0',
     // Bundles the local provider's command (and, later, the Lambda handlers) into single files at
     // build time, so the package needs no runtime dependencies for them and synth needs no Docker.
     'esbuild@^0.25',
