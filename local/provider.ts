@@ -11,6 +11,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Clock } from './clock';
+import { CLOUDFORMATION_XMLNS, CloudFormationModel } from './cloudformation';
 import { handleElastiCache } from './elasticache/api';
 import { ElastiCacheEngine, Timings } from './elasticache/engine';
 import { errorXml, ServiceError } from './elasticache/query';
@@ -52,6 +53,7 @@ export class LocalProvider {
   /** Route 53 (global). */
   public readonly route53: Route53;
   private readonly engines = new Map<string, ElastiCacheEngine>();
+  private readonly stacks = new Map<string, CloudFormationModel>();
   private readonly server: http.Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly ownsDataDir: boolean;
@@ -83,6 +85,7 @@ export class LocalProvider {
       AWS_ENDPOINT_URL_ELASTICACHE: this.endpoint,
       AWS_ENDPOINT_URL_S3: this.endpoint,
       AWS_ENDPOINT_URL_ROUTE_53: this.endpoint,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: this.endpoint,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_REGION: 'us-east-1',
@@ -104,6 +107,16 @@ export class LocalProvider {
       this.engines.set(region, engine);
     }
     return engine;
+  }
+
+  /** CloudFormation's stacks in a region (created on first use). */
+  public cloudformation(region: string): CloudFormationModel {
+    let model = this.stacks.get(region);
+    if (!model) {
+      model = new CloudFormationModel(region, this.options.account ?? '000000000000', this.clock);
+      this.stacks.set(region, model);
+    }
+    return model;
   }
 
   private async listen(): Promise<void> {
@@ -140,6 +153,16 @@ export class LocalProvider {
       } catch (e) {
         const error = e instanceof Route53Error ? e : new Route53Error('InternalFailure', (e as Error).message, 500);
         res.writeHead(error.status, { 'content-type': 'text/xml' }).end(Route53.errorBody(error));
+      }
+      return;
+    }
+    if (service === 'cloudformation') {
+      try {
+        const xml = this.cloudformation(region).handle(raw.toString('utf-8'));
+        res.writeHead(200, { 'content-type': 'text/xml' }).end(xml);
+      } catch (e) {
+        const error = e instanceof ServiceError ? e : new ServiceError('InternalFailure', (e as Error).message, 500);
+        res.writeHead(error.status, { 'content-type': 'text/xml' }).end(errorXml(error, CLOUDFORMATION_XMLNS));
       }
       return;
     }

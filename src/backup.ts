@@ -81,11 +81,18 @@ export interface RedisBackupProps {
   readonly source?: BackupSource;
 
   /**
-   * The name of a snapshot taken from the primary when the group is deleted (stack deletion, or
-   * replacement), verified `available` before the deletion completes.
+   * The name of a snapshot taken from the primary when the group leaves the stack (the stack is
+   * deleted, the group is removed from the app, or it is replaced), verified `available` before the
+   * deletion completes.
    *
    * CloudFormation cannot name a final snapshot, so the group is then deleted by a custom resource
-   * (`DeleteReplicationGroup` with `FinalSnapshotIdentifier`) and kept by CloudFormation itself.
+   * (`DeleteReplicationGroup` with `FinalSnapshotIdentifier`) and kept by CloudFormation itself
+   * (`DeletionPolicy: RetainExceptOnCreate`, `UpdateReplacePolicy: Retain`). Before it deletes
+   * anything, the custom resource asks CloudFormation whether the group is leaving: removing or
+   * renaming this prop, or any other change that deletes only the custom resource, deletes nothing.
+   * A failed deployment's rollback deletes nothing either; CloudFormation itself then deletes a group
+   * that the failed operation had just created (it holds nothing but its seed) and keeps any other.
+   *
    * If a snapshot with this name already exists, the deletion fails and nothing is deleted: give
    * each replacement a new name.
    *

@@ -1,5 +1,5 @@
 import {
-  Annotations, CustomResource, Duration, IResource, RemovalPolicy, Resource, Token,
+  Annotations, CustomResource, Duration, IResource, RemovalPolicy, Resource, Stack, Token,
 } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -616,8 +616,9 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
   }
 
   /**
-   * A named final snapshot: CloudFormation keeps the group (Retain) and a custom resource deletes it
-   * with `FinalSnapshotIdentifier`, waiting until the snapshot is available and the group gone.
+   * A named final snapshot: CloudFormation keeps the group (RetainExceptOnCreate, Retain on
+   * replacement) and a custom resource deletes it with `FinalSnapshotIdentifier` when CloudFormation
+   * says the group is leaving, waiting until the snapshot is available and the group gone.
    */
   private finalSnapshot(name: string, removalPolicy: RemovalPolicy | undefined, nodeType: string, clustered: boolean): void {
     checkName('backup.finalSnapshotName', name, MAX_SNAPSHOT_NAME_LENGTH);
@@ -627,7 +628,11 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
     if (!clustered && !Token.isUnresolved(nodeType) && nodeType === 'cache.t1.micro') {
       throw new Error(`backup.finalSnapshotName is '${name}' but nodeType 'cache.t1.micro' with cluster mode disabled cannot take snapshots (SnapshotFeatureNotSupportedFault)`);
     }
-    this.cfnReplicationGroup.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    // CloudFormation keeps the group when it leaves the stack or is replaced; the custom resource
+    // below deletes it then, with the named snapshot. A group created by a failed operation is new,
+    // holds nothing but its seed, and is deleted by CloudFormation on rollback (RetainExceptOnCreate),
+    // so that a retry does not find its id taken.
+    this.cfnReplicationGroup.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     const provider = BackupProvider.of(this);
     // Every member by name (no wildcard): after a failover the primary may be any of them.
     const members = clustered
@@ -635,7 +640,11 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
         (__, r) => `${String(s + 1).padStart(4, '0')}-${String(r + 1).padStart(3, '0')}`)).flat()
       : Array.from({ length: 1 + this.replicasPerShard }, (_, r) => String(r + 1).padStart(3, '0'));
     provider.grantFinalSnapshot(this.replicationGroupArn, members.map((m) => this.memberArn(m)), name);
-    const properties: FinalSnapshotResourceProperties = { ReplicationGroupId: this.replicationGroupId, FinalSnapshotName: name };
+    const properties: FinalSnapshotResourceProperties = {
+      ReplicationGroupId: this.replicationGroupId,
+      FinalSnapshotName: name,
+      ReplicationGroupLogicalId: Stack.of(this).getLogicalId(this.cfnReplicationGroup),
+    };
     new CustomResource(this, 'FinalSnapshot', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::RedisFinalSnapshot',

@@ -104,10 +104,21 @@ describe('backup.finalSnapshotName', () => {
       const built = groupStack({ replicationGroupId: 'orders', backup: { retention: Duration.days(15), finalSnapshotName: 'orders-final' } });
       return { ...built, template: built.template() };
     })();
-    template.hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    template.hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
     template.hasResourceProperties('Custom::RedisFinalSnapshot', {
       ReplicationGroupId: stack.resolve(group.replicationGroupId),
       FinalSnapshotName: 'orders-final',
+      ReplicationGroupLogicalId: stack.getLogicalId(group.cfnReplicationGroup),
+    });
+    // The handler asks CloudFormation about this stack only.
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Action: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate', 'cloudformation:DescribeStackResource'],
+          Effect: 'Allow',
+          Resource: { Ref: 'AWS::StackId' },
+        }]),
+      },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {

@@ -127,16 +127,19 @@ export function toXml(name: string, value: unknown): string {
   return `<${name}>${escape(String(value))}</${name}>`;
 }
 
-/** A successful response: `<ActionResponse><ActionResult>…</ActionResult><ResponseMetadata>…`. */
-export function resultXml(action: string, result: Record<string, unknown> | undefined): string {
+/**
+ * A successful response: `<ActionResponse><ActionResult>…</ActionResult><ResponseMetadata>…`, in
+ * ElastiCache's namespace unless another Query service's is given.
+ */
+export function resultXml(action: string, result: Record<string, unknown> | undefined, xmlns: string = XMLNS): string {
   const body = result === undefined ? '' : toXml(`${action}Result`, result);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${XMLNS}">${body}`
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${xmlns}">${body}`
     + `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`;
 }
 
-/** An error response as ElastiCache writes it. */
-export function errorXml(error: ServiceError): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${XMLNS}"><Error><Type>Sender</Type>`
+/** An error response as ElastiCache (or another Query service, by its namespace) writes it. */
+export function errorXml(error: ServiceError, xmlns: string = XMLNS): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${xmlns}"><Error><Type>Sender</Type>`
     + `<Code>${escape(error.code)}</Code><Message>${escape(error.message)}</Message></Error>`
     + `<RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
 }

@@ -103,6 +103,12 @@ export class BackupProvider extends Construct {
         resources: [groupArn, snapshotArn],
       }));
     }
+    this.onEvent.role!.addToPrincipalPolicy(new iam.PolicyStatement({
+      // Whether the group is leaving its stack: the stack's status, its current template, and the
+      // group its logical resource stands for now. Only this stack.
+      actions: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate', 'cloudformation:DescribeStackResource'],
+      resources: [Stack.of(this).stackId],
+    }));
     this.isComplete.role!.addToPrincipalPolicy(new iam.PolicyStatement({
       // The deletion itself, with the final snapshot it takes from the primary.
       actions: ['elasticache:DeleteReplicationGroup', 'elasticache:CreateSnapshot'],
