@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ExportBucketAclResourceProperties } from './private/export-bucket-contract';
-import { acknowledgeFinding, findingResource } from './private/nag';
+import { acknowledgeComplianceFinding, acknowledgeFinding, acknowledgeInlinePolicy, findingResource } from './private/nag';
 import { BackupProvider } from './private/provider';
 import {
   CANONICAL_USER_PERMISSIONS, ELASTICACHE_CANONICAL_ID, OPT_IN_REGIONS, SERVICE_PRINCIPAL_BUCKET_ACTIONS, SERVICE_PRINCIPAL_OBJECT_ACTIONS,
@@ -118,6 +118,9 @@ export class SnapshotReplicaBucket extends Construct {
     this.bucket = new s3.Bucket(this, 'Bucket', snapshotBucketProps(props, props.bucketName ?? PhysicalName.GENERATE_IF_NEEDED));
     this.bucketName = this.bucket.bucketName;
     this.bucketArn = this.bucket.bucketArn;
+    acknowledgeSseS3(this.bucket);
+    acknowledgeComplianceFinding(this.bucket.node.defaultChild!, 'S3BucketReplicationEnabled', 'This bucket is the replication destination: '
+      + 'the copy of the export bucket in the recovery region. Replicating it again would only copy the recovery copy to a third region.');
   }
 }
 
@@ -226,6 +229,7 @@ export class SnapshotExportBucket extends Construct {
     });
     this.bucketName = this.bucket.bucketName;
     this.bucketArn = this.bucket.bucketArn;
+    acknowledgeSseS3(this.bucket);
 
     if (this.replicationRole && props.replica) {
       this.bucket.grantReplicationPermission(this.replicationRole, { destinations: [{ bucket: props.replica.bucket }] });
@@ -293,6 +297,7 @@ export class SnapshotExportBucket extends Construct {
    */
   private acknowledgeReplicationFindings(role: iam.IRole, replica: SnapshotReplicaBucket): void {
     const stack = Stack.of(this);
+    acknowledgeInlinePolicy(role);
     const policy = role.node.tryFindChild('DefaultPolicy');
     if (!policy) return;
     const reason = 'S3 replication reads every object version of the export bucket and writes every object into the replica bucket; both buckets hold only snapshot exports.';
@@ -300,6 +305,17 @@ export class SnapshotExportBucket extends Construct {
       acknowledgeFinding(policy, `AwsSolutions-IAM5[Resource::${findingResource(stack, arn)}]`, reason);
     }
   }
+}
+
+/**
+ * HIPAA Security and NIST 800-53 rev 5 ask for SSE-KMS; the snapshot buckets must use SSE-S3.
+ * Seeding a replication group from RDB files in S3 (what a restore from these exports does) needs
+ * objects that are not SSE-KMS encrypted (ElastiCache user guide, "Seeding a new cluster with an
+ * externally created backup"; not confirmed in the stored AWS docs, see ELASTICACHE-FACTS).
+ */
+function acknowledgeSseS3(bucket: s3.Bucket): void {
+  acknowledgeComplianceFinding(bucket.node.defaultChild!, 'S3DefaultEncryptionKMS', 'Every object is encrypted at rest with SSE-S3. '
+    + 'SSE-KMS is not an option: seeding a replication group from RDB files in S3, which is how these exports are restored, needs SSE-S3 objects.');
 }
 
 /** The settings every snapshot bucket has. */

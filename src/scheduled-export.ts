@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -17,7 +17,7 @@ import { elastiCacheArn } from './private/arns';
 import {
   CheckReplicaInput, PlanInput, PruneInput, RUN_STAMP_LENGTH, VerifyExportInput,
 } from './private/export-workflow-contract';
-import { acknowledgeFinding, findingResource } from './private/nag';
+import { acknowledgeFinding, acknowledgeHandlerFunction, acknowledgeInlinePolicy, findingResource } from './private/nag';
 import { checkName, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/names';
 import { snapshotSourceMember } from './private/source';
 import { IRedisReplicationGroup, RedisReplicationGroup } from './replication-group';
@@ -122,6 +122,17 @@ export interface ScheduledSnapshotExportProps {
    * @default - a new topic, encrypted with the AWS managed key for SNS, TLS enforced
    */
   readonly notificationTopic?: sns.ITopic;
+
+  /**
+   * A customer managed KMS key for the workflow's two log groups (its execution history and its
+   * Lambda step's logs). CloudWatch Logs must be allowed to use it: for a `kms.Key` of this app the
+   * key policy statement is added; for an imported key, its policy must allow
+   * `logs.<region>.amazonaws.com` (cdk-nag HIPAA Security and NIST 800-53 rev 5
+   * `CloudWatchLogGroupEncrypted` ask for such a key).
+   *
+   * @default - encrypted at rest by CloudWatch Logs with keys it manages
+   */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 const DEFAULT_KEEP = 7;
@@ -205,13 +216,14 @@ export class ScheduledSnapshotExport extends Construct {
     const timeout = props.timeout ?? Duration.hours(6);
 
     // ---- the Lambda steps ----------------------------------------------------------------
+    const logEncryptionKey = logKey(this, props.logEncryptionKey);
     const fn = new lambda.Function(this, 'Steps', {
       code: lambda.Code.fromAsset(path.join(__dirname, '..', 'assets', 'handlers')),
       handler: 'index.exportWorkflowStep',
       runtime: lambda.Runtime.NODEJS_24_X,
       timeout: Duration.minutes(1),
       description: 'cdk-elasticache-backup scheduled export: name, verify, check replica, prune',
-      logGroup: new logs.LogGroup(this, 'StepLogs', { retention: logs.RetentionDays.ONE_MONTH }),
+      logGroup: new logs.LogGroup(this, 'StepLogs', { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: logEncryptionKey }),
     });
     // The workflow's own snapshots: the only ones it creates, reads, exports and deletes.
     const snapshotArns = elastiCacheArn(this, 'snapshot', `${this.snapshotPrefix}-*`);
@@ -370,7 +382,7 @@ export class ScheduledSnapshotExport extends Construct {
       timeout,
       tracingEnabled: true,
       logs: {
-        destination: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH }),
+        destination: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: logEncryptionKey }),
         level: sfn.LogLevel.ALL,
       },
     });
@@ -470,7 +482,37 @@ export class ScheduledSnapshotExport extends Construct {
       'lambda:InvokeFunction on the versions and aliases (`<arn>:*`) of the workflow\'s own step function, as aws-cdk-lib grants it for LambdaInvoke.');
     acknowledgeFinding(fn, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       'AWSLambdaBasicExecutionRole only lets the function write its logs to CloudWatch Logs.');
+
+    // HIPAA Security and NIST 800-53 rev 5 (the same rules in both).
+    acknowledgeHandlerFunction(fn, {
+      invokedBy: 'the workflow\'s state machine, synchronously (Lambda tasks that catch its errors and notify them)',
+      calls: 'ElastiCache and S3',
+      concurrency: 'one step at a time in each run of the workflow',
+    });
+    acknowledgeInlinePolicy(this.stateMachine.role);
+    const eventsRole = this.stateMachine.node.tryFindChild('EventsRole');
+    if (eventsRole) acknowledgeInlinePolicy(eventsRole);
   }
+}
+
+/**
+ * The workflow's log key, with the key policy statement CloudWatch Logs needs to use it when the key
+ * is defined in the app (CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using AWS
+ * KMS"). Scoped to the log groups of the stack's account and region: naming the group itself would
+ * make the key and the group depend on each other.
+ */
+function logKey(scope: Construct, key: kms.IKey | undefined): kms.IKey | undefined {
+  if (!key) return undefined;
+  const stack = Stack.of(scope);
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    resources: ['*'],
+    conditions: {
+      ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+    },
+  }), true);
+  return key;
 }
 
 /**

@@ -7,7 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { elastiCacheArn } from './arns';
-import { acknowledgeFinding } from './nag';
+import { acknowledgeComplianceFinding, acknowledgeFinding, acknowledgeHandlerFunction, acknowledgeInlinePolicy } from './nag';
 import { IRedisReplicationGroup } from '../replication-group';
 
 const PROVIDER_ID = 'CdkElastiCacheBackupProvider';
@@ -154,6 +154,62 @@ export class BackupProvider extends Construct {
       acknowledgeFinding(waiter, 'AwsSolutions-IAM5[Resource::*]',
         'The CloudWatch Logs delivery actions the waiter\'s execution logging needs (logs:CreateLogDelivery and related) do not support resource-level permissions.');
       acknowledgeFinding(waiter, 'AwsSolutions-SF2', 'X-Ray tracing of the Provider framework\'s waiter state machine cannot be turned on through aws-cdk-lib; its executions are logged at level ALL.');
+    }
+    this.acknowledgeComplianceFindings();
+  }
+
+  /**
+   * The findings cdk-nag HIPAA Security and NIST 800-53 rev 5 raise on the provider's own resources
+   * (they name the same rules), each acknowledged on the resource it is about. The functions run
+   * only while CloudFormation deploys this stack's custom resources.
+   */
+  private acknowledgeComplianceFindings(): void {
+    const framework = (id: string) => this.provider.node.tryFindChild(id) as lambda.Function | undefined;
+    const perEvent = 'one invocation per CloudFormation event of this stack\'s custom resources';
+    const perCheck = 'one invocation per check (a minute apart) of each custom resource waiting to complete';
+    acknowledgeHandlerFunction(this.onEvent, {
+      invokedBy: 'the Provider framework\'s onEvent function, synchronously (RequestResponse)', calls: 'ElastiCache and S3', concurrency: perEvent,
+    });
+    acknowledgeHandlerFunction(this.isComplete, {
+      invokedBy: 'the Provider framework\'s isComplete function, synchronously (RequestResponse)', calls: 'ElastiCache', concurrency: perCheck,
+    });
+    const onEvent = framework('framework-onEvent');
+    if (onEvent) {
+      acknowledgeHandlerFunction(onEvent, {
+        invokedBy: 'CloudFormation',
+        calls: 'Lambda, Step Functions and the CloudFormation response URL (S3)',
+        concurrency: perEvent,
+        // Lambda developer guide, "Using AWS Lambda with CloudFormation": CloudFormation invokes
+        // the function asynchronously.
+        dlq: 'CloudFormation invokes this aws-cdk-lib Provider framework function asynchronously, and the framework reports every error of its handlers '
+          + 'to CloudFormation as FAILED itself; an event it could not answer fails the stack operation at the custom resource\'s timeout, '
+          + 'so a dead-letter queue would only hold events that nothing replays.',
+      });
+    }
+    const isComplete = framework('framework-isComplete');
+    if (isComplete) {
+      acknowledgeHandlerFunction(isComplete, {
+        invokedBy: 'the Provider framework\'s waiter state machine, synchronously (a Lambda task)', calls: 'Lambda and the CloudFormation response URL (S3)', concurrency: perCheck,
+      });
+    }
+    const onTimeout = framework('framework-onTimeout');
+    if (onTimeout) {
+      acknowledgeHandlerFunction(onTimeout, {
+        invokedBy: 'the Provider framework\'s waiter state machine, synchronously (a Lambda task)',
+        calls: 'the CloudFormation response URL (S3)',
+        concurrency: 'once per custom resource that did not complete in time',
+      });
+    }
+    const waiterRole = this.provider.node.tryFindChild('waiter-state-machine')?.node.tryFindChild('Role');
+    if (waiterRole) acknowledgeInlinePolicy(waiterRole);
+    // CloudWatch Logs encrypts all log data at rest with keys it manages; a customer managed key is
+    // what these rules ask for.
+    const logReason = 'CloudWatch Logs encrypts these logs at rest with keys it manages. They hold the CloudFormation events and handler results of '
+      + 'this library\'s custom resources (group and snapshot names, ARNs, statuses), no cached data and no secrets; the provider is shared by '
+      + 'the stack\'s resources, so no construct prop chooses a key for it.';
+    for (const id of ['Logs', 'WaiterLogs']) {
+      const group = this.node.tryFindChild(id);
+      if (group) acknowledgeComplianceFinding(group.node.defaultChild ?? group, 'CloudWatchLogGroupEncrypted', logReason);
     }
   }
 }
