@@ -1,5 +1,5 @@
 import {
-  Annotations, CustomResource, Duration, IResource, RemovalPolicy, Resource, Stack, Token,
+  Annotations, CfnResource, CustomResource, Duration, IResource, RemovalPolicy, Resource, Stack, Token,
 } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -380,6 +380,12 @@ export interface RedisReplicationGroupProps {
   /**
    * What happens to the group when it is removed from the stack or replaced.
    *
+   * With `RemovalPolicy.RETAIN` (or `RETAIN_ON_UPDATE_OR_DELETE`) the group outlives the stack, and so
+   * do the AUTH token secret, subnet group, security group and parameter group this construct made
+   * for it, so that the retained group can still be used and the stack deletion does not fail on
+   * a security group in use. With `SNAPSHOT` the group is deleted after its snapshot, which needs
+   * none of them to be restored.
+   *
    * @default RemovalPolicy.SNAPSHOT (on deletion and on replacement)
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -601,7 +607,9 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
     // ElastiCache can't create the group before its subnet group exists.
     this.cfnReplicationGroup.addDependency(subnetGroup);
     // DeletionPolicy and UpdateReplacePolicy both: a replacement must not lose the data either.
-    this.cfnReplicationGroup.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.SNAPSHOT);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
+    this.cfnReplicationGroup.applyRemovalPolicy(removalPolicy);
+    this.keepWhatOutlivesTheStack(removalPolicy, subnetGroup);
 
     this.replicationGroupId = this.cfnReplicationGroup.ref;
     this.replicationGroupArn = elastiCacheArn(this, 'replicationgroup', this.replicationGroupId);
@@ -650,6 +658,29 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
       resourceType: 'Custom::RedisFinalSnapshot',
       properties,
     });
+  }
+
+  /**
+   * A group that outlives its stack (RETAIN) is only usable with its AUTH token, its subnet group,
+   * its security group and its parameter group, so those the construct made follow the group's
+   * removal policy, as aws-rds keeps a retained instance's subnet group. (CloudFormation could not
+   * delete a security group or subnet group a live group still uses anyway: the stack deletion
+   * would fail.) With SNAPSHOT the group itself is deleted and nothing else needs to stay.
+   */
+  private keepWhatOutlivesTheStack(policy: RemovalPolicy, subnetGroup: elasticache.CfnSubnetGroup): void {
+    if (policy !== RemovalPolicy.RETAIN && policy !== RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE) {
+      return;
+    }
+    subnetGroup.applyRemovalPolicy(policy);
+    // The AUTH token secret, security group and parameter group the construct made (an L2's
+    // CloudFormation resource is its default child).
+    for (const id of ['AuthToken', 'SecurityGroup', 'ParameterGroup']) {
+      const child = this.node.tryFindChild(id);
+      const resource = child?.node.defaultChild ?? child;
+      if (resource instanceof CfnResource) {
+        resource.applyRemovalPolicy(policy);
+      }
+    }
   }
 
   private parameterGroup(parameters: { [name: string]: string } | undefined, engine: EngineVersion, clustered: boolean): string | undefined {

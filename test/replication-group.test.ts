@@ -306,6 +306,47 @@ describe('removal policy', () => {
     const { template } = groupStack({ removalPolicy });
     template().hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: policy, UpdateReplacePolicy: policy });
   });
+
+  const own = ['AWS::SecretsManager::Secret', 'AWS::ElastiCache::SubnetGroup', 'AWS::EC2::SecurityGroup', 'AWS::ElastiCache::ParameterGroup'];
+  test.each([
+    [RemovalPolicy.RETAIN, 'Retain', 'Retain'],
+    [RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, 'RetainExceptOnCreate', 'Retain'],
+  ])('a group that outlives the stack (%s) keeps its AUTH token, subnet group, security group and parameter group', (removalPolicy, deletion, replace) => {
+    const { template } = groupStack({ removalPolicy, parameters: { 'maxmemory-policy': 'noeviction' } });
+    const t = template();
+    for (const type of own) {
+      t.resourceCountIs(type, 1);
+      t.hasResource(type, { DeletionPolicy: deletion, UpdateReplacePolicy: replace });
+    }
+  });
+
+  test.each([
+    ['the default (SNAPSHOT)', {}],
+    ['DESTROY', { removalPolicy: RemovalPolicy.DESTROY }],
+    ['a named final snapshot', { backup: { retention: Duration.days(1), finalSnapshotName: 'last' } }],
+  ])('with %s the group leaves with the stack, and so does what the construct made for it', (_name, props) => {
+    const { template } = groupStack({ ...props, parameters: { 'maxmemory-policy': 'noeviction' } });
+    const t = template();
+    for (const type of own) {
+      const resources = Object.values(t.findResources(type));
+      expect(resources).toHaveLength(1);
+      expect(resources[0].DeletionPolicy ?? 'Delete').toBe('Delete');
+    }
+  });
+
+  test('a security group and secret the user gives are left as they are', () => {
+    const { stack, vpc } = newStack();
+    const sg = new ec2.SecurityGroup(stack, 'Mine', { vpc });
+    const secret = new secretsmanager.Secret(stack, 'MyToken');
+    new RedisReplicationGroup(stack, 'Cache', {
+      vpc, nodeType: 'cache.r7g.large', removalPolicy: RemovalPolicy.RETAIN, securityGroups: [sg], authentication: RedisAuthentication.authToken({ secret }),
+    });
+    const t = Template.fromStack(stack);
+    for (const type of ['AWS::SecretsManager::Secret', 'AWS::EC2::SecurityGroup']) {
+      for (const r of Object.values(t.findResources(type))) expect(r.DeletionPolicy ?? 'Delete').toBe('Delete');
+    }
+    t.hasResource('AWS::ElastiCache::SubnetGroup', { DeletionPolicy: 'Retain' });
+  });
 });
 
 describe('authentication and encryption', () => {
