@@ -1,7 +1,7 @@
 import { Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { BackupSource, ClusterMode, RedisReplicationGroup, RedisSnapshot } from '../src';
+import { BackupSource, ClusterMode, RedisReplicationGroup, RedisSnapshot, RedisSnapshotProps } from '../src';
 import { groupStack, newStack } from './util';
 
 function snapshotStack(props: Partial<ConstructorParameters<typeof RedisSnapshot>[2]> = {}) {
@@ -61,23 +61,24 @@ test('one provider per stack, with handlers bundled at build time and IAM scoped
   });
 });
 
-test.each([
+type Refused = [name: string, props: Partial<RedisSnapshotProps>, message: string];
+test.each<Refused>([
   ['an invalid name', { snapshotName: 'Before_Upgrade' },
     "snapshotName 'Before_Upgrade' has upper-case letters (ElastiCache stores names lower-case); ElastiCache names are 1 to 40 lower-case letters, digits or hyphens, start with a letter, and have no '--' and no trailing '-'"],
   ['RemovalPolicy.SNAPSHOT', { removalPolicy: RemovalPolicy.SNAPSHOT },
     'removalPolicy is snapshot; a RedisSnapshot is either retained or destroyed (RemovalPolicy.RETAIN or RemovalPolicy.DESTROY)'],
-  ...[
+  ...([
     ['a timeout over 1 hour', Duration.hours(2), '2 hours'],
     ['a timeout of 61 minutes', Duration.minutes(61), '1 hour 1 minute'],
     ['a timeout under 1 minute', Duration.seconds(59), '59 seconds'],
     ['a timeout of 0', Duration.seconds(0), '0 seconds'],
-  ].map(([name, timeout, human]) => [name, { timeout },
+  ] as const).map(([name, timeout, human]): Refused => [name, { timeout },
     `timeout is ${human}; a RedisSnapshot waits from 1 minute to 1 hour (CloudFormation waits at most one hour for a custom resource)`]),
-  ...[
+  ...([
     ['a timeout of 90 seconds', Duration.seconds(90), '1 minute 30 seconds'],
     ['a timeout in milliseconds', Duration.millis(60_500), '1 minute 500 millis'],
     ['a timeout of 59 minutes 30 seconds', Duration.seconds(3570), '59 minutes 30 seconds'],
-  ].map(([name, timeout, human]) => [name, { timeout },
+  ] as const).map(([name, timeout, human]): Refused => [name, { timeout },
     `timeout is ${human}; a RedisSnapshot's timeout is a whole number of minutes (its status is checked once a minute)`]),
   ['a timeout that is a token', { timeout: Duration.seconds(Lazy.number({ produce: () => 600 })) },
     'timeout is a token; it must be known at synth time (the handler is given it in whole minutes)'],
