@@ -254,7 +254,8 @@ async function deployResource(d: Deployment, id: string, type: string, props: an
     };
     const out = await c.options.customResources.onEvent(event);
     const done = await until(`${id} complete`, async () => {
-      const r = await c.options.customResources!.isComplete({ ...event, PhysicalResourceId: out.PhysicalResourceId });
+      // As the Provider framework does: every key of onEvent's answer (e.g. the deadline) reaches isComplete.
+      const r = await c.options.customResources!.isComplete({ ...event, ...out, PhysicalResourceId: out.PhysicalResourceId });
       return r.IsComplete ? r : undefined;
     }, 600_000);
     d.refs.set(id, out.PhysicalResourceId);

@@ -96,6 +96,17 @@ export interface RedisBackupProps {
    * If a snapshot with this name already exists, the deletion fails and nothing is deleted: give
    * each replacement a new name.
    *
+   * CloudFormation waits at most one hour for the deletion (its limit for a custom resource). A
+   * final snapshot of a large group can take longer: the resource then fails after 58 minutes with
+   * an error naming the group, the snapshot and its status, and the stack deletion fails (after a
+   * replacement, the update itself has completed and only the old group's cleanup fails). Nothing
+   * is lost: ElastiCache cannot stop a deletion it has started, goes on taking the snapshot
+   * (`creating`), and deletes the group (`deleting` until then) only once the snapshot is
+   * `available`. Wait for that (`aws elasticache describe-snapshots --snapshot-name <name>`), then
+   * delete the stack again; the resource then finds the group gone and its snapshot available. If
+   * the hour ran out before the deletion could start (the group was busy), the group and its data
+   * are untouched and no snapshot exists.
+   *
    * @default - no named final snapshot; `removalPolicy` applies (`RemovalPolicy.SNAPSHOT` takes
    * one that CloudFormation names)
    */

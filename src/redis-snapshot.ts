@@ -1,6 +1,7 @@
 import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { BackupSource } from './backup';
+import { MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS } from './private/deadline-contract';
 import { checkName, MAX_SNAPSHOT_NAME_LENGTH } from './private/names';
 import { BackupProvider } from './private/provider';
 import { RedisSnapshotResourceProperties } from './private/redis-snapshot-contract';
@@ -32,7 +33,14 @@ export interface RedisSnapshotProps {
   readonly source?: BackupSource;
 
   /**
-   * How long the snapshot may take before the deployment fails.
+   * How long the snapshot may take before the deployment fails: a whole number of minutes, from
+   * 1 minute to 1 hour. The resource's handler keeps it, and the error names the snapshot and its
+   * status; ElastiCache goes on taking the snapshot, and the removal policy decides whether it is
+   * kept when CloudFormation rolls back.
+   *
+   * CloudFormation waits at most one hour for a custom resource, so no snapshot can take longer
+   * here. With a timeout over 58 minutes the handler fails the resource 58 minutes after the
+   * request, before CloudFormation gives up with no more than "timed out" to say.
    *
    * @default Duration.hours(1)
    */
@@ -80,14 +88,11 @@ export class RedisSnapshot extends Construct {
     if (removal !== RemovalPolicy.RETAIN && removal !== RemovalPolicy.DESTROY) {
       throw new Error(`removalPolicy is ${removal}; a RedisSnapshot is either retained or destroyed (RemovalPolicy.RETAIN or RemovalPolicy.DESTROY)`);
     }
-    const timeout = props.timeout ?? Duration.hours(1);
-    if (!timeout.isUnresolved() && (timeout.toSeconds() < 60 || timeout.toHours({ integral: false }) > 2)) {
-      throw new Error(`timeout is ${timeout.toHumanString()}; a RedisSnapshot waits from 1 minute to 2 hours (the Provider framework's limit)`);
-    }
+    const timeoutSeconds = checkTimeout(props.timeout ?? Duration.hours(1));
     const group = props.replicationGroup;
     const cacheClusterId = snapshotSourceMember(group, props.source, 'source');
 
-    const provider = BackupProvider.of(this, timeout);
+    const provider = BackupProvider.of(this);
     provider.grantSnapshot(group, props.snapshotName, cacheClusterId);
 
     const properties: RedisSnapshotResourceProperties = {
@@ -95,6 +100,7 @@ export class RedisSnapshot extends Construct {
       SnapshotName: props.snapshotName,
       CacheClusterId: cacheClusterId,
       Removal: removal === RemovalPolicy.DESTROY ? 'destroy' : 'retain',
+      TimeoutSeconds: timeoutSeconds,
     };
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
@@ -104,4 +110,19 @@ export class RedisSnapshot extends Construct {
     this.snapshotName = resource.getAttString('SnapshotName');
     this.snapshotArn = resource.getAttString('SnapshotArn');
   }
+}
+
+/** A RedisSnapshot's timeout in seconds: whole minutes (the handler checks once a minute), 1 minute to 1 hour (CloudFormation's limit). */
+function checkTimeout(timeout: Duration): number {
+  if (timeout.isUnresolved()) {
+    throw new Error('timeout is a token; it must be known at synth time (the handler is given it in whole minutes)');
+  }
+  const ms = timeout.toMilliseconds();
+  if (ms < MIN_TIMEOUT_SECONDS * 1000 || ms > MAX_TIMEOUT_SECONDS * 1000) {
+    throw new Error(`timeout is ${timeout.toHumanString()}; a RedisSnapshot waits from 1 minute to 1 hour (CloudFormation waits at most one hour for a custom resource)`);
+  }
+  if (ms % 60_000 !== 0) {
+    throw new Error(`timeout is ${timeout.toHumanString()}; a RedisSnapshot's timeout is a whole number of minutes (its status is checked once a minute)`);
+  }
+  return ms / 1000;
 }

@@ -1,7 +1,7 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { BackupSource, ClusterMode, RedisReplicationGroup, RedisSnapshot } from '../src';
+import { BackupSource, ClusterMode, RedisReplicationGroup, RedisSnapshot, RedisSnapshotProps } from '../src';
 import { groupStack, newStack } from './util';
 
 function snapshotStack(props: Partial<ConstructorParameters<typeof RedisSnapshot>[2]> = {}) {
@@ -61,12 +61,27 @@ test('one provider per stack, with handlers bundled at build time and IAM scoped
   });
 });
 
-test.each([
+type Refused = [name: string, props: Partial<RedisSnapshotProps>, message: string];
+test.each<Refused>([
   ['an invalid name', { snapshotName: 'Before_Upgrade' },
     "snapshotName 'Before_Upgrade' has upper-case letters (ElastiCache stores names lower-case); ElastiCache names are 1 to 40 lower-case letters, digits or hyphens, start with a letter, and have no '--' and no trailing '-'"],
   ['RemovalPolicy.SNAPSHOT', { removalPolicy: RemovalPolicy.SNAPSHOT },
     'removalPolicy is snapshot; a RedisSnapshot is either retained or destroyed (RemovalPolicy.RETAIN or RemovalPolicy.DESTROY)'],
-  ['a timeout over 2 hours', { timeout: Duration.hours(3) }, 'timeout is 3 hours; a RedisSnapshot waits from 1 minute to 2 hours (the Provider framework\'s limit)'],
+  ...([
+    ['a timeout over 1 hour', Duration.hours(2), '2 hours'],
+    ['a timeout of 61 minutes', Duration.minutes(61), '1 hour 1 minute'],
+    ['a timeout under 1 minute', Duration.seconds(59), '59 seconds'],
+    ['a timeout of 0', Duration.seconds(0), '0 seconds'],
+  ] as const).map(([name, timeout, human]): Refused => [name, { timeout },
+    `timeout is ${human}; a RedisSnapshot waits from 1 minute to 1 hour (CloudFormation waits at most one hour for a custom resource)`]),
+  ...([
+    ['a timeout of 90 seconds', Duration.seconds(90), '1 minute 30 seconds'],
+    ['a timeout in milliseconds', Duration.millis(60_500), '1 minute 500 millis'],
+    ['a timeout of 59 minutes 30 seconds', Duration.seconds(3570), '59 minutes 30 seconds'],
+  ] as const).map(([name, timeout, human]): Refused => [name, { timeout },
+    `timeout is ${human}; a RedisSnapshot's timeout is a whole number of minutes (its status is checked once a minute)`]),
+  ['a timeout that is a token', { timeout: Duration.seconds(Lazy.number({ produce: () => 600 })) },
+    'timeout is a token; it must be known at synth time (the handler is given it in whole minutes)'],
   ['a member of another group', { source: BackupSource.member('other-002') }, "source member 'other-002' is not a member of replication group 'app'"],
 ])('%s is refused', (_name, props, message) => {
   const { stack, vpc } = newStack();
@@ -82,10 +97,63 @@ test('a source with cluster mode enabled is refused', () => {
     .toThrow('source is given but the replication group has cluster mode enabled; ElastiCache snapshots such groups at group level only');
 });
 
-test('a later snapshot cannot ask the stack provider for a longer wait', () => {
-  const { stack, group } = groupStack();
-  new RedisSnapshot(stack, 'A', { replicationGroup: group, snapshotName: 'a', timeout: Duration.minutes(30) });
-  expect(() => new RedisSnapshot(stack, 'B', { replicationGroup: group, snapshotName: 'b', timeout: Duration.hours(1) })).toThrow(/give the longest timeout to the first RedisSnapshot/);
+test.each([
+  ['1 minute', Duration.minutes(1), 60],
+  ['30 minutes', Duration.minutes(30), 1800],
+  ['1 hour', Duration.hours(1), 3600],
+  ['the default', undefined, 3600],
+])('a timeout of %s reaches the handler in seconds', (_name, timeout, seconds) => {
+  snapshotStack({ timeout }).template.hasResourceProperties('Custom::RedisSnapshot', { SnapshotName: 'before-upgrade', TimeoutSeconds: seconds });
+});
+
+/** Each custom resource's TimeoutSeconds by snapshot name (final snapshots have none: theirs is the hour), and the waiter's retry. */
+function timeouts(stack: Stack) {
+  const template = Template.fromStack(stack);
+  const snapshots = Object.values(template.findResources('Custom::RedisSnapshot')).map((r) => [r.Properties.SnapshotName, r.Properties.TimeoutSeconds]);
+  const finals = Object.values(template.findResources('Custom::RedisFinalSnapshot')).map((r) => [r.Properties.FinalSnapshotName, r.Properties.TimeoutSeconds]);
+  const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+  expect(machines).toHaveLength(1);
+  const definition = JSON.parse((stack.resolve(machines[0].Properties.DefinitionString)['Fn::Join'][1] as unknown[])
+    .map((part) => (typeof part === 'string' ? part : 'arn')).join(''));
+  const retry = definition.States['framework-isComplete-task'].Retry[0];
+  return { snapshots, finals, waiter: { interval: retry.IntervalSeconds, attempts: retry.MaxAttempts }, lambdas: template.findResources('AWS::Lambda::Function') };
+}
+
+describe('the order of construction does not matter: one provider, waiting the hour, and each resource with its own timeout', () => {
+  const expected = {
+    snapshots: [['hour-long', 3600], ['five-minutes', 300]],
+    finals: [['orders-final', undefined]],
+    waiter: { interval: 60, attempts: 60 },
+  };
+
+  test('a group with a final snapshot, then a 1-hour RedisSnapshot and a shorter one', () => {
+    const { stack, group } = groupStack({ replicationGroupId: 'orders', backup: { retention: Duration.days(15), finalSnapshotName: 'orders-final' } });
+    new RedisSnapshot(stack, 'HourLong', { replicationGroup: group, snapshotName: 'hour-long', timeout: Duration.hours(1) });
+    new RedisSnapshot(stack, 'FiveMinutes', { replicationGroup: group, snapshotName: 'five-minutes', timeout: Duration.minutes(5) });
+    const { lambdas, ...rest } = timeouts(stack);
+    expect(rest).toEqual(expected);
+    expect(Object.keys(lambdas)).toHaveLength(5);
+  });
+
+  test('a 1-hour RedisSnapshot first, then a shorter one, then a group with a final snapshot', () => {
+    const { stack, vpc } = newStack();
+    const other = RedisReplicationGroup.fromReplicationGroupAttributes(stack, 'Other', { replicationGroupId: 'other' });
+    new RedisSnapshot(stack, 'HourLong', { replicationGroup: other, snapshotName: 'hour-long', timeout: Duration.hours(1) });
+    new RedisSnapshot(stack, 'FiveMinutes', { replicationGroup: other, snapshotName: 'five-minutes', timeout: Duration.minutes(5) });
+    new RedisReplicationGroup(stack, 'Orders', {
+      vpc, nodeType: 'cache.r7g.large', replicationGroupId: 'orders', backup: { retention: Duration.days(15), finalSnapshotName: 'orders-final' },
+    });
+    const { lambdas, ...rest } = timeouts(stack);
+    expect(rest).toEqual(expected);
+    expect(Object.keys(lambdas)).toHaveLength(5);
+  });
+
+  test('a shorter RedisSnapshot first no longer caps a later, longer one', () => {
+    const { stack, group } = groupStack();
+    new RedisSnapshot(stack, 'A', { replicationGroup: group, snapshotName: 'a', timeout: Duration.minutes(30) });
+    new RedisSnapshot(stack, 'B', { replicationGroup: group, snapshotName: 'b', timeout: Duration.hours(1) });
+    expect(timeouts(stack).snapshots).toEqual([['a', 1800], ['b', 3600]]);
+  });
 });
 
 test('cdk-nag AwsSolutions: the snapshot provider leaves no finding, its acknowledgements scoped to the provider', () => {

@@ -25,10 +25,11 @@ import {
   ReplicationGroup, ReplicationGroupNotFoundFault, Snapshot, SnapshotNotFoundFault,
 } from '@aws-sdk/client-elasticache';
 import { elasticache } from './clients';
+import { DeadlineEvent, enforceDeadline } from './deadline';
 import { physicalIdOf, stackStatus, templateDeclares } from './stack';
 import { FinalSnapshotResourceProperties } from '../../src/private/final-snapshot-contract';
 
-export interface FinalSnapshotEvent {
+export interface FinalSnapshotEvent extends DeadlineEvent {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
   readonly StackId: string;
   readonly LogicalResourceId: string;
@@ -101,11 +102,18 @@ export async function onEvent(event: FinalSnapshotEvent): Promise<FinalSnapshotR
     console.log(`Replication group '${id}' stays: ${decision.why}. Nothing is deleted.`);
     return { PhysicalResourceId: id, DeleteGroup: false };
   }
-  if (!await group(id)) {
+  const current = await group(id);
+  if (!current) {
     console.log(`Replication group '${id}' is leaving (${decision.why}) but no longer exists. Nothing to delete.`);
     return { PhysicalResourceId: id, DeleteGroup: false };
   }
-  if (await snapshot(props.FinalSnapshotName)) {
+  const final = await snapshot(props.FinalSnapshotName);
+  if (final && current.Status === 'deleting' && final.ReplicationGroupId === id) {
+    // A retry after an earlier attempt ran out of time: the deletion is under way; wait for it.
+    console.log(`Replication group '${id}' is already being deleted with final snapshot '${props.FinalSnapshotName}'; waiting.`);
+    return { PhysicalResourceId: id, DeleteGroup: true };
+  }
+  if (final) {
     throw new Error(`Final snapshot '${props.FinalSnapshotName}' already exists, so replication group '${id}' was not deleted; `
       + 'delete or rename that snapshot, or give backup.finalSnapshotName a new name, and retry');
   }
@@ -117,6 +125,7 @@ export async function isComplete(event: FinalSnapshotEvent): Promise<{ IsComplet
   if (event.RequestType !== 'Delete' || event.DeleteGroup !== true) {
     return { IsComplete: true };
   }
+  await enforceDeadline(event, () => deletionNotDone(event));
   const id = event.PhysicalResourceId!;
   const name = event.ResourceProperties.FinalSnapshotName;
   const [current, final] = [await group(id), await snapshot(name)];
@@ -143,4 +152,28 @@ export async function isComplete(event: FinalSnapshotEvent): Promise<{ IsComplet
   }
   // Done when the group is gone and its final snapshot is available (verified, not assumed).
   return { IsComplete: !current && final?.SnapshotStatus === 'available' };
+}
+
+/**
+ * What a deletion past its deadline has not done; undefined when it is done or isComplete reports
+ * the outcome. ElastiCache cannot cancel a deletion once started ("you cannot cancel or revert this
+ * operation", and the group is deleted once its final snapshot is taken: ElastiCache API Reference,
+ * DeleteReplicationGroup), so a deletion under way finishes without CloudFormation.
+ */
+async function deletionNotDone(event: FinalSnapshotEvent): Promise<string | undefined> {
+  if (event.RequestType !== 'Delete') return undefined;
+  const id = event.PhysicalResourceId!;
+  const name = event.ResourceProperties.FinalSnapshotName;
+  const [current, final] = [await group(id), await snapshot(name)];
+  if (final?.SnapshotStatus === 'failed') return undefined;
+  const state = final ? `'${final.SnapshotStatus}'` : 'not started';
+  if (!current) {
+    return final?.SnapshotStatus === 'available' ? undefined : `replication group '${id}' is gone but its final snapshot '${name}' is ${state}`;
+  }
+  if (current.Status === 'deleting') {
+    return `final snapshot '${name}' of replication group '${id}' is ${state}; ElastiCache deletes the group once that snapshot is available `
+      + '(a deletion cannot be stopped). Wait until the snapshot is available and the group gone, then delete the stack again if its deletion failed';
+  }
+  return `replication group '${id}' was not deleted (status '${current.Status}') and its final snapshot '${name}' is ${state}; `
+    + 'nothing was deleted. Once the group is available, delete the stack again (after a replacement: delete the old group with a final snapshot yourself)';
 }

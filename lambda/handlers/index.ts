@@ -1,7 +1,9 @@
 /**
  * The one entry point of this library's custom resources, for the Provider framework: each event
- * goes to the handler of its resource type.
+ * goes to the handler of its resource type. onEvent's answer carries the resource's deadline
+ * (lambda/handlers/deadline.ts), which the framework passes on to every isComplete call.
  */
+import { startDeadline } from './deadline';
 import * as exportBucketAcl from './export-bucket-acl';
 import * as finalSnapshot from './final-snapshot';
 import * as redisSnapshot from './redis-snapshot';
@@ -24,7 +26,10 @@ function handlerFor(event: TypedEvent): { onEvent(e: unknown): Promise<unknown>;
 }
 
 export async function onEvent(event: TypedEvent): Promise<unknown> {
-  return handlerFor(event).onEvent(event);
+  // The clock starts when the request arrives, not when onEvent's own work is done.
+  const deadline = startDeadline(event);
+  const answer = await handlerFor(event).onEvent(event) as object;
+  return { ...answer, ...deadline };
 }
 
 export async function isComplete(event: TypedEvent): Promise<unknown> {

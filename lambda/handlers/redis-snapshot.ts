@@ -7,14 +7,17 @@
  *   fails the deployment before anything changes.
  * - Update without a new name: nothing to do (the removal policy is read at deletion).
  * - Delete: `destroy` deletes the snapshot once it is no longer being created; `retain` keeps it.
+ *
+ * Each request has the resource's own timeout (`TimeoutSeconds`), kept by `enforceDeadline`.
  */
 import {
   CreateSnapshotCommand, DescribeSnapshotsCommand, ListTagsForResourceCommand, Snapshot, SnapshotNotFoundFault,
 } from '@aws-sdk/client-elasticache';
 import { deleteSnapshotIfPresent, elasticache } from './clients';
+import { DeadlineEvent, enforceDeadline } from './deadline';
 import { OWNER_TAG, RedisSnapshotAttributes, RedisSnapshotResourceProperties } from '../../src/private/redis-snapshot-contract';
 
-export interface SnapshotEvent {
+export interface SnapshotEvent extends DeadlineEvent {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
   readonly StackId: string;
   readonly LogicalResourceId: string;
@@ -86,6 +89,7 @@ export async function onEvent(event: SnapshotEvent): Promise<OnEventResponse> {
 }
 
 export async function isComplete(event: SnapshotEvent): Promise<IsCompleteResponse> {
+  await enforceDeadline(event, () => notDone(event));
   const name = event.PhysicalResourceId!;
   const snapshot = await describe(name);
   if (event.RequestType === 'Delete') {
@@ -108,4 +112,20 @@ export async function isComplete(event: SnapshotEvent): Promise<IsCompleteRespon
     default:
       return { IsComplete: false };
   }
+}
+
+/** What a request past its deadline has not done; undefined when it is done or isComplete reports the outcome. */
+async function notDone(event: SnapshotEvent): Promise<string | undefined> {
+  const name = event.PhysicalResourceId!;
+  const snapshot = await describe(name);
+  const status = snapshot?.SnapshotStatus;
+  if (event.RequestType === 'Delete') {
+    if (event.ResourceProperties.Removal !== 'destroy' || !snapshot) return undefined;
+    return status === 'deleting'
+      ? `snapshot '${name}' is still being deleted (ElastiCache status 'deleting'); ElastiCache finishes the deletion`
+      : `snapshot '${name}' was not deleted (ElastiCache status '${status}') and is kept; delete it once it is available if it is not wanted`;
+  }
+  if (!snapshot || status === 'available' || status === 'failed') return undefined;
+  return `snapshot '${name}' is not available yet (ElastiCache status '${status}'); ElastiCache goes on taking it, `
+    + 'and the resource\'s removal policy decides whether it is kept when CloudFormation rolls back';
 }

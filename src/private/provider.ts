@@ -7,6 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { elastiCacheArn } from './arns';
+import { CHECK_INTERVAL_SECONDS, MAX_TIMEOUT_SECONDS } from './deadline-contract';
 import { acknowledgeComplianceFinding, acknowledgeFinding, acknowledgeHandlerFunction, acknowledgeInlinePolicy } from './nag';
 import { IRedisReplicationGroup } from '../replication-group';
 
@@ -16,16 +17,15 @@ const PROVIDER_ID = 'CdkElastiCacheBackupProvider';
  * The stack's one provider for this library's custom resources (`Custom::RedisSnapshot`,
  * `Custom::RedisFinalSnapshot`, `Custom::SnapshotExportBucketAcl`): onEvent and isComplete functions over the bundled handlers, which
  * dispatch on the resource type.
+ *
+ * Its waiter waits the longest CloudFormation allows (one hour); each resource's own timeout is
+ * kept by its handler (lambda/handlers/deadline.ts), so no resource depends on which one came first.
  */
 export class BackupProvider extends Construct {
-  public static of(scope: Construct, timeout: Duration = Duration.hours(1)): BackupProvider {
+  public static of(scope: Construct): BackupProvider {
     const stack = Stack.of(scope);
     const existing = stack.node.tryFindChild(PROVIDER_ID) as BackupProvider | undefined;
-    if (existing) {
-      existing.checkTimeout(timeout);
-      return existing;
-    }
-    return new BackupProvider(stack, PROVIDER_ID, timeout);
+    return existing ?? new BackupProvider(stack, PROVIDER_ID);
   }
 
   public readonly serviceToken: string;
@@ -33,7 +33,7 @@ export class BackupProvider extends Construct {
   private readonly isComplete: lambda.Function;
   private readonly provider: cr.Provider;
 
-  private constructor(scope: Construct, id: string, private readonly timeout: Duration) {
+  private constructor(scope: Construct, id: string) {
     super(scope, id);
     // Bundled with esbuild at build time (the package ships it); nothing is bundled during synth.
     const code = lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'handlers'));
@@ -49,8 +49,9 @@ export class BackupProvider extends Construct {
       onEventHandler: this.onEvent,
       isCompleteHandler: this.isComplete,
       // A snapshot takes minutes; one check a minute keeps the waiter cheap.
-      queryInterval: Duration.minutes(1),
-      totalTimeout: timeout,
+      queryInterval: Duration.seconds(CHECK_INTERVAL_SECONDS),
+      // CloudFormation's limit for a custom resource; shorter timeouts are the handlers' to keep.
+      totalTimeout: Duration.seconds(MAX_TIMEOUT_SECONDS),
       // The waiter's history is kept, so a failed wait can be traced.
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: {
@@ -60,14 +61,6 @@ export class BackupProvider extends Construct {
     });
     this.serviceToken = this.provider.serviceToken;
     this.acknowledgeFrameworkFindings();
-  }
-
-  /** The stack's one provider waits as long as its first resource asked; a longer wait is refused. */
-  private checkTimeout(timeout: Duration): void {
-    if (!timeout.isUnresolved() && !this.timeout.isUnresolved() && timeout.toSeconds() > this.timeout.toSeconds()) {
-      throw new Error(`timeout is ${timeout.toHumanString()} but the stack's snapshot provider waits ${this.timeout.toHumanString()} `
-        + '(set by the first resource that uses it); give the longest timeout to the first RedisSnapshot');
-    }
   }
 
   /** Grants the handlers what one RedisSnapshot needs, on that group and that snapshot only. */

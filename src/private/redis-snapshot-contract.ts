@@ -4,10 +4,12 @@
  * handler returns. Shared so that both ends are type-checked against one definition.
  */
 
+import { TimeoutResourceProperties } from './deadline-contract';
+
 /** What happens to the snapshot when the resource is deleted (or replaced by a new name). */
 export type SnapshotRemoval = 'retain' | 'destroy';
 
-export interface RedisSnapshotResourceProperties {
+export interface RedisSnapshotResourceProperties extends TimeoutResourceProperties {
   /** The replication group to snapshot. */
   readonly ReplicationGroupId: string;
   /** The snapshot's name. A new name takes a new snapshot. */
