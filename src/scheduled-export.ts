@@ -14,12 +14,11 @@ import { Construct } from 'constructs';
 import { BackupSource } from './backup';
 import { SnapshotExportBucket } from './export-bucket';
 import { elastiCacheArn } from './private/arns';
-import {
-  CheckReplicaInput, PlanInput, PruneInput, RUN_STAMP_LENGTH, VerifyExportInput,
-} from './private/export-workflow-contract';
+import { RUN_STAMP_LENGTH } from './private/export-workflow-contract';
 import { acknowledgeFinding, findingResource } from './private/nag';
 import { checkName, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/names';
 import { snapshotSourceMember } from './private/source';
+import { at, renderPayload, WorkflowStepPayload } from './private/step-payload';
 import { IRedisReplicationGroup, RedisReplicationGroup } from './replication-group';
 
 /**
@@ -241,15 +240,16 @@ export class ScheduledSnapshotExport extends Construct {
       return task;
     };
 
-    const step = (stateName: string, payload: Record<string, unknown>, resultPath: string) => onError(new tasks.LambdaInvoke(this, stateName, {
+    // Payloads are typed by the step contract: a missing or misspelled key does not compile.
+    const step = (stateName: string, payload: WorkflowStepPayload, resultPath: string) => onError(new tasks.LambdaInvoke(this, stateName, {
       lambdaFunction: fn,
-      payload: sfn.TaskInput.fromObject(payload),
+      payload: sfn.TaskInput.fromObject(renderPayload(payload)),
       payloadResponseOnly: true,
       resultPath,
       retryOnServiceExceptions: true,
     }));
 
-    const plan = step('Plan', { 'step': 'plan', 'prefix': this.snapshotPrefix, 'startTime.$': '$$.Execution.StartTime' } satisfies Partial<PlanInput> & Record<string, unknown>, '$.plan');
+    const plan = step('Plan', { step: 'plan', prefix: this.snapshotPrefix, startTime: at('$$.Execution.StartTime') }, '$.plan');
 
     const takeSnapshot = onError(new tasks.CallAwsService(this, 'TakeSnapshot', {
       service: 'elasticache',
@@ -310,38 +310,38 @@ export class ScheduledSnapshotExport extends Construct {
     const maxReplicaChecks = Math.max(1, Math.ceil(GIVE_UP_AFTER.toSeconds() / waits.replication.toSeconds()));
     const waitExport = new sfn.Wait(this, 'WaitForExport', { time: sfn.WaitTime.duration(waits.export) });
     const verifyExport = step('VerifyExport', {
-      'step': 'verifyExport',
-      'bucket': bucket.bucketName,
-      'snapshotName.$': '$.plan.snapshotName',
-      'shards.$': '$.snapshot.shards',
-      'checks.$': '$.export.checks',
-      'maxChecks': maxExportChecks,
-    } satisfies Partial<VerifyExportInput> & Record<string, unknown>, '$.export');
+      step: 'verifyExport',
+      bucket: bucket.bucketName,
+      snapshotName: at('$.plan.snapshotName'),
+      shards: at('$.snapshot.shards'),
+      checks: at('$.export.checks'),
+      maxChecks: maxExportChecks,
+    }, '$.export');
 
     const startReplicaChecks = new sfn.Pass(this, 'StartReplicaChecks', { result: sfn.Result.fromObject({ checks: 0 }), resultPath: '$.replica' });
     const waitReplica = new sfn.Wait(this, 'WaitForReplica', { time: sfn.WaitTime.duration(waits.replication) });
     const checkReplica = step('CheckReplica', {
-      'step': 'checkReplica',
-      'bucket': bucket.bucketName,
-      'replicaBucket': replica.bucketName,
-      'replicaRegion': replicaRegion,
-      'objects.$': '$.export.objects',
-      'checks.$': '$.replica.checks',
-      'maxChecks': maxReplicaChecks,
-    } satisfies Partial<CheckReplicaInput> & Record<string, unknown>, '$.replica');
+      step: 'checkReplica',
+      bucket: bucket.bucketName,
+      replicaBucket: replica.bucketName,
+      replicaRegion: replicaRegion,
+      objects: at('$.export.objects'),
+      checks: at('$.replica.checks'),
+      maxChecks: maxReplicaChecks,
+    }, '$.replica');
 
     const pruneStep = step('Prune', {
-      'step': 'prune',
-      'replicationGroupId': group.replicationGroupId,
-      'prefix': this.snapshotPrefix,
-      'bucket': bucket.bucketName,
-      'replicaBucket': replica.bucketName,
-      'replicaRegion': replicaRegion,
-      'current.$': '$.plan.snapshotName',
-      'keep': keep,
-      'maxAgeDays': maxAgeDays,
-      'now.$': '$$.Execution.StartTime',
-    } satisfies Partial<PruneInput> & Record<string, unknown>, '$.prune');
+      step: 'prune',
+      replicationGroupId: group.replicationGroupId,
+      prefix: this.snapshotPrefix,
+      bucket: bucket.bucketName,
+      replicaBucket: replica.bucketName,
+      replicaRegion: replicaRegion,
+      current: at('$.plan.snapshotName'),
+      keep: keep,
+      maxAgeDays: maxAgeDays,
+      now: at('$$.Execution.StartTime'),
+    }, '$.prune');
     const done = new sfn.Succeed(this, 'Done');
 
     const definition = plan
