@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { RedisAuthentication, RedisAuthenticationKind } from './auth';
 import { BackupSourceKind, RedisBackupProps } from './backup';
 import { elastiCacheArn } from './private/arns';
+import { checkOfferedEngineVersion } from './private/engine-versions';
 import { FinalSnapshotResourceProperties } from './private/final-snapshot-contract';
 import { checkName, checkSnapshotNameToRestore, MAX_GROUP_ID_LENGTH, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/names';
 import { BackupProvider } from './private/provider';
@@ -272,7 +273,8 @@ export interface RedisReplicationGroupProps {
   readonly nodeType: string;
 
   /**
-   * The Redis OSS engine version, e.g. `7.1` or `6.2`.
+   * The Redis OSS engine version: one ElastiCache offers, `4.0.10`, `5.0.0`, `5.0.3` to `5.0.6`,
+   * `6.0`, `6.2`, `6.x`, `7.0` or `7.1`. Redis OSS ends at 7.1 (later versions are Valkey's).
    *
    * @default '7.1'
    */
@@ -791,6 +793,7 @@ function parseEngineVersion(version: string): EngineVersion {
   if (major < 4) {
     throw new Error(`engineVersion '${version}' is older than Redis OSS 4.0.10, the first version with encryption and the oldest ElastiCache still runs`);
   }
+  checkOfferedEngineVersion(version);
   let family: string;
   if (major >= 7) {
     family = `redis${major}`;
