@@ -87,7 +87,8 @@ export interface RedisBackupProps {
    * CloudFormation cannot name a final snapshot, so the group is then deleted by a custom resource
    * (`DeleteReplicationGroup` with `FinalSnapshotIdentifier`) and kept by CloudFormation itself.
    * If a snapshot with this name already exists, the deletion fails and nothing is deleted: give
-   * each replacement a new name.
+   * each replacement a new name. A name used by another snapshot of the app (a `RedisSnapshot`, or
+   * another group's final snapshot) in the same account and region fails synth.
    *
    * @default - no named final snapshot; `removalPolicy` applies (`RemovalPolicy.SNAPSHOT` takes
    * one that CloudFormation names)
