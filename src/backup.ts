@@ -94,7 +94,8 @@ export interface RedisBackupProps {
    * that the failed operation had just created (it holds nothing but its seed) and keeps any other.
    *
    * If a snapshot with this name already exists, the deletion fails and nothing is deleted: give
-   * each replacement a new name.
+   * each replacement a new name. A name used by another snapshot of the app (a `RedisSnapshot`, or
+   * another group's final snapshot) in the same account and region fails synth.
    *
    * CloudFormation waits at most one hour for the deletion (its limit for a custom resource). A
    * final snapshot of a large group can take longer: the resource then fails after 58 minutes with

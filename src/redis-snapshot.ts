@@ -1,7 +1,9 @@
 import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { BackupSource } from './backup';
+import { claimName, Namespace } from './private/app-registry';
 import { MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS } from './private/deadline-contract';
+import { SNAPSHOT_NAME_REASON } from './private/group-facts';
 import { checkName, MAX_SNAPSHOT_NAME_LENGTH } from './private/names';
 import { BackupProvider } from './private/provider';
 import { RedisSnapshotResourceProperties } from './private/redis-snapshot-contract';
@@ -20,7 +22,8 @@ export interface RedisSnapshotProps {
   /**
    * The snapshot's name: 1 to 40 lower-case letters, digits or hyphens, starting with a letter, with
    * no `--` and no trailing `-`. A new name takes a new snapshot; the old one then follows the
-   * removal policy.
+   * removal policy. Snapshot names are unique in an account and region: a name another snapshot of
+   * the app uses there (a `RedisSnapshot` or a group's `backup.finalSnapshotName`) fails synth.
    */
   readonly snapshotName: string;
 
@@ -84,6 +87,7 @@ export class RedisSnapshot extends Construct {
   constructor(scope: Construct, id: string, props: RedisSnapshotProps) {
     super(scope, id);
     checkName('snapshotName', props.snapshotName, MAX_SNAPSHOT_NAME_LENGTH);
+    claimName({ namespace: Namespace.SNAPSHOT_NAME, name: props.snapshotName, scope: this, prop: 'snapshotName', perEnvironment: true }, SNAPSHOT_NAME_REASON);
     const removal = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (removal !== RemovalPolicy.RETAIN && removal !== RemovalPolicy.DESTROY) {
       throw new Error(`removalPolicy is ${removal}; a RedisSnapshot is either retained or destroyed (RemovalPolicy.RETAIN or RemovalPolicy.DESTROY)`);

@@ -11,7 +11,9 @@ import { Construct } from 'constructs';
 import { RedisAuthentication, RedisAuthenticationKind } from './auth';
 import { BackupSourceKind, RedisBackupProps } from './backup';
 import { elastiCacheArn } from './private/arns';
+import { checkOfferedEngineVersion } from './private/engine-versions';
 import { FinalSnapshotResourceProperties } from './private/final-snapshot-contract';
+import { groupFactsOf, recordGroupFacts } from './private/group-facts';
 import { checkName, checkSnapshotNameToRestore, MAX_GROUP_ID_LENGTH, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/names';
 import { BackupProvider } from './private/provider';
 import { slotRanges } from './private/slots';
@@ -96,7 +98,8 @@ export interface IRedisReplicationGroup extends IResource, ec2.IConnectable {
 
   /**
    * How far (seconds) a replica is behind its primary. A snapshot from a lagging replica misses the
-   * latest writes.
+   * latest writes. ElastiCache publishes it for replicas only: for a group defined in this app
+   * without replicas, this throws.
    */
   metricReplicationLag(props?: RedisMetricOptions): cloudwatch.Metric;
 
@@ -196,9 +199,11 @@ export abstract class RedisReplicationGroupBase extends Resource implements IRed
   }
 
   /**
-   * Defaults to the first replica (`-002`, or `-0001-002` with cluster mode enabled).
+   * Defaults to the first replica (`-002`, or `-0001-002` with cluster mode enabled). Throws for a
+   * group defined in this app that has no replicas.
    */
   public metricReplicationLag(props?: RedisMetricOptions): cloudwatch.Metric {
+    checkHasReplicas(this);
     return this.metric('ReplicationLag', { statistic: 'Maximum', memberId: this.firstReplicaMemberId(), ...props });
   }
 
@@ -253,7 +258,9 @@ export interface RedisReplicationGroupProps {
 
   /**
    * The replication group id: 1 to 40 lower-case letters, digits or hyphens, starting with a
-   * letter, with no `--` and no trailing `-`. Changing it replaces the group.
+   * letter, with no `--` and no trailing `-`. Changing it replaces the group. Ids are unique in an
+   * account and region: two groups of the app with one id in the same account and region (or both
+   * in env-agnostic stacks) fail synth.
    *
    * @default - an id derived from the construct path, stable across deployments
    */
@@ -272,7 +279,8 @@ export interface RedisReplicationGroupProps {
   readonly nodeType: string;
 
   /**
-   * The Redis OSS engine version, e.g. `7.1` or `6.2`.
+   * The Redis OSS engine version: one ElastiCache offers, `4.0.10`, `5.0.0`, `5.0.3` to `5.0.6`,
+   * `6.0`, `6.2`, `6.x`, `7.0` or `7.1`. Redis OSS ends at 7.1 (later versions are Valkey's).
    *
    * @default '7.1'
    */
@@ -527,6 +535,15 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
       : undefined;
 
     this.dataTiering = isDataTiering(props.nodeType);
+    recordGroupFacts(this, {
+      groupId,
+      clustered,
+      shards: this.shards,
+      replicasPerShard: this.replicasPerShard,
+      snapshotWindow: backup.retentionDays > 0 && snapshotRange ? { text: backup.window!.toString(), range: snapshotRange } : undefined,
+      maintenanceWindow: maintenanceRange ? { text: props.maintenanceWindow!.toString(), range: maintenanceRange } : undefined,
+      finalSnapshotName: props.backup?.finalSnapshotName,
+    });
 
     const seed = checkRestore(props.restoreFrom, props.nodeType, this.clusterMode, this.shards);
     if (props.restoreFrom) {
@@ -831,6 +848,7 @@ function parseEngineVersion(version: string): EngineVersion {
   if (major < 4) {
     throw new Error(`engineVersion '${version}' is older than Redis OSS 4.0.10, the first version with encryption and the oldest ElastiCache still runs`);
   }
+  checkOfferedEngineVersion(version);
   let family: string;
   if (major >= 7) {
     family = `redis${major}`;
@@ -840,6 +858,19 @@ function parseEngineVersion(version: string): EngineVersion {
     family = `redis${major}.${minor ?? 0}`;
   }
   return { major, minor, family };
+}
+
+/**
+ * ElastiCache publishes ReplicationLag only for replicas (the user guide's metric list, "Metrics for
+ * Valkey and Redis OSS", says it applies to a node running as a read replica; quoted from memory,
+ * the page is not in the stored documentation). A group defined here with no replicas has no member
+ * that reports it. Imported groups are not known and not checked.
+ */
+function checkHasReplicas(group: RedisReplicationGroupBase): void {
+  const facts = groupFactsOf(group);
+  if (facts && facts.replicasPerShard === 0) {
+    throw new Error(`metricReplicationLag() is asked of replication group ${group.node.path}, which has no replicas (replicasPerShard is 0); ElastiCache publishes ReplicationLag only for replicas`);
+  }
 }
 
 function checkNodeType(nodeType: string): void {

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -13,13 +13,15 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { BackupSource } from './backup';
 import { SnapshotExportBucket } from './export-bucket';
+import { claimName, Namespace } from './private/app-registry';
 import { elastiCacheArn } from './private/arns';
-import {
-  CheckReplicaInput, PlanInput, PruneInput, RUN_STAMP_LENGTH, VerifyExportInput,
-} from './private/export-workflow-contract';
+import { RUN_STAMP_LENGTH } from './private/export-workflow-contract';
+import { groupFactsOf } from './private/group-facts';
 import { acknowledgeFinding, acknowledgeHandlerFunction, acknowledgeInlinePolicy, findingResource } from './private/nag';
 import { checkName, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/names';
+import { scheduleWindowProblems } from './private/schedule-windows';
 import { snapshotSourceMember } from './private/source';
+import { at, renderPayload, WorkflowStepPayload } from './private/step-payload';
 import { IRedisReplicationGroup, RedisReplicationGroup } from './replication-group';
 
 /**
@@ -66,7 +68,9 @@ export interface ScheduledSnapshotExportProps {
   readonly exportBucket: SnapshotExportBucket;
 
   /**
-   * When the workflow runs.
+   * When the workflow runs (UTC). A cron schedule that starts runs inside the group's snapshot window
+   * fails synth (the group is busy with its automatic backup then); one inside its maintenance window
+   * is warned about. Checked for groups defined in this app; rate schedules are not checked.
    *
    * @default Schedule.rate(Duration.days(1))
    */
@@ -82,7 +86,8 @@ export interface ScheduledSnapshotExportProps {
 
   /**
    * The prefix of the workflow's snapshot and export names: `<prefix>-YYYYMMDD-HHMMSS`. Pruning only
-   * touches names of this form, so the prefix must be unique to this workflow.
+   * touches names of this form, so the prefix must be unique to this workflow: two workflows of the
+   * app with one prefix fail synth.
    *
    * @default - derived from the construct path (unique in the app)
    */
@@ -193,6 +198,8 @@ export class ScheduledSnapshotExport extends Construct {
     }
     this.snapshotPrefix = props.snapshotPrefix ?? defaultPrefix(this);
     checkName('snapshotPrefix', this.snapshotPrefix, MAX_SNAPSHOT_NAME_LENGTH - RUN_STAMP_LENGTH);
+    claimName({ namespace: Namespace.EXPORT_PREFIX, name: this.snapshotPrefix, scope: this, prop: 'snapshotPrefix', perEnvironment: false },
+      'each workflow prunes the snapshots and exports named <prefix>-YYYYMMDD-HHMMSS, so two workflows with one prefix delete each other\'s backups: give each its own snapshotPrefix');
     const keep = props.keep ?? DEFAULT_KEEP;
     if (!Number.isInteger(keep) || keep < 1) {
       throw new Error(`keep is ${keep}; keep at least 1 run (a whole number)`);
@@ -214,6 +221,8 @@ export class ScheduledSnapshotExport extends Construct {
       }
     }
     const timeout = props.timeout ?? Duration.hours(6);
+    const schedule = props.schedule ?? events.Schedule.rate(Duration.days(1));
+    this.checkScheduleWindows(schedule, group);
 
     // ---- the Lambda steps ----------------------------------------------------------------
     const logEncryptionKey = logKey(this, props.logEncryptionKey);
@@ -253,15 +262,16 @@ export class ScheduledSnapshotExport extends Construct {
       return task;
     };
 
-    const step = (stateName: string, payload: Record<string, unknown>, resultPath: string) => onError(new tasks.LambdaInvoke(this, stateName, {
+    // Payloads are typed by the step contract: a missing or misspelled key does not compile.
+    const step = (stateName: string, payload: WorkflowStepPayload, resultPath: string) => onError(new tasks.LambdaInvoke(this, stateName, {
       lambdaFunction: fn,
-      payload: sfn.TaskInput.fromObject(payload),
+      payload: sfn.TaskInput.fromObject(renderPayload(payload)),
       payloadResponseOnly: true,
       resultPath,
       retryOnServiceExceptions: true,
     }));
 
-    const plan = step('Plan', { 'step': 'plan', 'prefix': this.snapshotPrefix, 'startTime.$': '$$.Execution.StartTime' } satisfies Partial<PlanInput> & Record<string, unknown>, '$.plan');
+    const plan = step('Plan', { step: 'plan', prefix: this.snapshotPrefix, startTime: at('$$.Execution.StartTime') }, '$.plan');
 
     const takeSnapshot = onError(new tasks.CallAwsService(this, 'TakeSnapshot', {
       service: 'elasticache',
@@ -322,38 +332,38 @@ export class ScheduledSnapshotExport extends Construct {
     const maxReplicaChecks = Math.max(1, Math.ceil(GIVE_UP_AFTER.toSeconds() / waits.replication.toSeconds()));
     const waitExport = new sfn.Wait(this, 'WaitForExport', { time: sfn.WaitTime.duration(waits.export) });
     const verifyExport = step('VerifyExport', {
-      'step': 'verifyExport',
-      'bucket': bucket.bucketName,
-      'snapshotName.$': '$.plan.snapshotName',
-      'shards.$': '$.snapshot.shards',
-      'checks.$': '$.export.checks',
-      'maxChecks': maxExportChecks,
-    } satisfies Partial<VerifyExportInput> & Record<string, unknown>, '$.export');
+      step: 'verifyExport',
+      bucket: bucket.bucketName,
+      snapshotName: at('$.plan.snapshotName'),
+      shards: at('$.snapshot.shards'),
+      checks: at('$.export.checks'),
+      maxChecks: maxExportChecks,
+    }, '$.export');
 
     const startReplicaChecks = new sfn.Pass(this, 'StartReplicaChecks', { result: sfn.Result.fromObject({ checks: 0 }), resultPath: '$.replica' });
     const waitReplica = new sfn.Wait(this, 'WaitForReplica', { time: sfn.WaitTime.duration(waits.replication) });
     const checkReplica = step('CheckReplica', {
-      'step': 'checkReplica',
-      'bucket': bucket.bucketName,
-      'replicaBucket': replica.bucketName,
-      'replicaRegion': replicaRegion,
-      'objects.$': '$.export.objects',
-      'checks.$': '$.replica.checks',
-      'maxChecks': maxReplicaChecks,
-    } satisfies Partial<CheckReplicaInput> & Record<string, unknown>, '$.replica');
+      step: 'checkReplica',
+      bucket: bucket.bucketName,
+      replicaBucket: replica.bucketName,
+      replicaRegion: replicaRegion,
+      objects: at('$.export.objects'),
+      checks: at('$.replica.checks'),
+      maxChecks: maxReplicaChecks,
+    }, '$.replica');
 
     const pruneStep = step('Prune', {
-      'step': 'prune',
-      'replicationGroupId': group.replicationGroupId,
-      'prefix': this.snapshotPrefix,
-      'bucket': bucket.bucketName,
-      'replicaBucket': replica.bucketName,
-      'replicaRegion': replicaRegion,
-      'current.$': '$.plan.snapshotName',
-      'keep': keep,
-      'maxAgeDays': maxAgeDays,
-      'now.$': '$$.Execution.StartTime',
-    } satisfies Partial<PruneInput> & Record<string, unknown>, '$.prune');
+      step: 'prune',
+      replicationGroupId: group.replicationGroupId,
+      prefix: this.snapshotPrefix,
+      bucket: bucket.bucketName,
+      replicaBucket: replica.bucketName,
+      replicaRegion: replicaRegion,
+      current: at('$.plan.snapshotName'),
+      keep: keep,
+      maxAgeDays: maxAgeDays,
+      now: at('$$.Execution.StartTime'),
+    }, '$.prune');
     const done = new sfn.Succeed(this, 'Done');
 
     const definition = plan
@@ -391,7 +401,7 @@ export class ScheduledSnapshotExport extends Construct {
     bucket.grantExport(this.stateMachine);
 
     new events.Rule(this, 'Schedule', {
-      schedule: props.schedule ?? events.Schedule.rate(Duration.days(1)),
+      schedule,
       description: `Backs up and exports ElastiCache replication group ${group.replicationGroupId}`,
       targets: [new targets.SfnStateMachine(this.stateMachine)],
     });
@@ -415,6 +425,24 @@ export class ScheduledSnapshotExport extends Construct {
     });
 
     this.acknowledgeFindings(fn, snapshotArns, replica);
+  }
+
+  /**
+   * A cron schedule that starts runs inside the group's snapshot window is refused, one inside its
+   * maintenance window warned about (see schedule-windows.ts for why). Only groups defined in this
+   * app have known windows; rate schedules and tokens are not checked.
+   */
+  private checkScheduleWindows(schedule: events.Schedule, group: IRedisReplicationGroup): void {
+    const facts = groupFactsOf(group);
+    if (!facts) {
+      return;
+    }
+    for (const problem of scheduleWindowProblems(schedule.expressionString, group.node.path, facts)) {
+      if (problem.error) {
+        throw new Error(problem.message);
+      }
+      Annotations.of(this).addWarningV2('cdk-elasticache-backup:scheduleInMaintenanceWindow', problem.message);
+    }
   }
 
   private newTopic(): sns.Topic {

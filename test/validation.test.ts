@@ -7,6 +7,8 @@ import {
 import { GroupProps, groupProperties, groupStack, newStack } from './util';
 
 const NAME_RULE = "ElastiCache names are 1 to 40 lower-case letters, digits or hyphens, start with a letter, and have no '--' and no trailing '-'";
+const OFFERED = '4.0.10, 5.0.0, 5.0.3, 5.0.4, 5.0.5, 5.0.6, 6.0, 6.2, 6.x, 7.0, 7.1';
+const VALKEY = 'Redis OSS ends at 7.1, and 7.2 and later are Valkey versions (engine valkey), which this construct does not create';
 const day = Duration.days(1);
 const win = (s: string) => SnapshotWindow.fromString(s);
 const mwin = (s: string) => MaintenanceWindow.fromString(s);
@@ -38,6 +40,12 @@ describe('every invalid case throws an error naming the prop, the value and the 
     ['engine version', { engineVersion: 'latest' }, "engineVersion 'latest' is not a Redis OSS version such as '7.1' or '6.2'"],
     ['engine too old', { engineVersion: '3.2.6' },
       "engineVersion '3.2.6' is older than Redis OSS 4.0.10, the first version with encryption and the oldest ElastiCache still runs"],
+    ['engine version Redis OSS never had', { engineVersion: '8.0' }, `engineVersion '8.0' is not a Redis OSS version ElastiCache offers (${OFFERED}); ${VALKEY}`],
+    ['engine version of Valkey', { engineVersion: '7.2' }, `engineVersion '7.2' is not a Redis OSS version ElastiCache offers (${OFFERED}); ${VALKEY}`],
+    ['engine patch version not offered', { engineVersion: '5.0.1' }, `engineVersion '5.0.1' is not a Redis OSS version ElastiCache offers (${OFFERED})`],
+    ['engine 7.x', { engineVersion: '7.x' }, `engineVersion '7.x' is not a Redis OSS version ElastiCache offers (${OFFERED})`],
+    ['engine 6.1', { engineVersion: '6.1' }, `engineVersion '6.1' is not a Redis OSS version ElastiCache offers (${OFFERED})`],
+    ['engine 4.0.9', { engineVersion: '4.0.9' }, `engineVersion '4.0.9' is not a Redis OSS version ElastiCache offers (${OFFERED})`],
     ['replicas', { replicasPerShard: 6 }, 'replicasPerShard is 6; ElastiCache allows 0 to 5 replicas per shard'],
     ['shards with cluster mode disabled', { shards: 2 },
       'shards is 2 but clusterMode is ClusterMode.DISABLED; a group with cluster mode disabled has exactly 1 shard (use ClusterMode.ENABLED to shard)'],
@@ -161,6 +169,10 @@ describe('every invalid case throws an error naming the prop, the value and the 
   test.each(cases)('%s', (_name, props, message) => {
     expect(() => groupStack(props)).toThrow(new Error(message));
   });
+});
+
+test.each(OFFERED.split(', '))('engine version %s, which ElastiCache offers, is accepted', (engineVersion) => {
+  expect(groupProperties(groupStack({ engineVersion }).template()).EngineVersion).toBe(engineVersion);
 });
 
 describe('other invalid input', () => {
