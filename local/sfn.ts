@@ -10,7 +10,11 @@
  * - a Lambda function ARN (or `arn:aws:states:::lambda:invoke`): the handler module the function's
  *   `Handler` names, called in-process;
  * - `arn:aws:states:::sns:publish`: recorded as a notification (SNS is not emulated).
- * Waits and retry intervals run on the provider's clock (divided by its speed).
+ * Waits, retry intervals and the run's timeout run on the provider's clock (divided by its speed).
+ *
+ * When the run ends, its "Step Functions Execution Status Change" event goes to the deployment's
+ * EventBridge rules (local/events.ts): a state machine target is run in turn (its notifications are
+ * the run's too), an SNS topic target is recorded as a notification.
  *
  * The run reports what Step Functions would bill: state transitions (states entered, and retries),
  * and the Lambda invocations.
@@ -19,6 +23,7 @@ import * as elasticache from '@aws-sdk/client-elasticache';
 import * as s3 from '@aws-sdk/client-s3';
 import type { StateMachine as StateMachineClass } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
 import { Deployment } from './deploy';
+import { BusEvent, deliveries } from './events';
 import { LocalProvider } from './provider';
 
 // The package is an ES module with a CommonJS build; its types are declared for the ES module, so
@@ -46,6 +51,10 @@ export interface RunOptions {
   readonly stateMachine: string;
   readonly lambdas: LambdaHandlers;
   readonly input?: unknown;
+  /** Replaces the definition's `TimeoutSeconds` (simulated seconds): a run that times out, without waiting hours. */
+  readonly timeoutSeconds?: number;
+  /** Stops the run after this many simulated seconds, as `StopExecution` does. */
+  readonly abortAfterSeconds?: number;
 }
 
 export interface Notification {
@@ -54,8 +63,15 @@ export interface Notification {
   readonly message: unknown;
 }
 
+/** A run that an EventBridge rule started when this one ended. */
+export interface TriggeredRun {
+  readonly rule: string;
+  readonly stateMachine: string;
+  readonly run: StateMachineRun;
+}
+
 export interface StateMachineRun {
-  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
   readonly output?: any;
   readonly error?: string;
   readonly cause?: string;
@@ -67,7 +83,10 @@ export interface StateMachineRun {
   /** States entered, in order. */
   readonly path: string[];
   readonly retries: Array<{ state: string; error: string }>;
+  /** Published by the run, and by the runs its status change started. */
   readonly notifications: Notification[];
+  /** Runs started by EventBridge rules on this run's status change. */
+  readonly triggered: TriggeredRun[];
   /** Simulated minutes the run took on the provider's clock. */
   readonly simulatedMinutes: number;
 }
@@ -91,6 +110,10 @@ export function sdkErrorName(service: string, error: { name?: string }): string 
 }
 
 export async function runStateMachine(options: RunOptions): Promise<StateMachineRun> {
+  return runOne(options, 0);
+}
+
+async function runOne(options: RunOptions, depth: number): Promise<StateMachineRun> {
   const d = options.deployment;
   const resource = d.template.Resources?.[options.stateMachine];
   if (resource?.Type !== 'AWS::StepFunctions::StateMachine') {
@@ -99,10 +122,10 @@ export async function runStateMachine(options: RunOptions): Promise<StateMachine
   const body = d.resolve(resource.Properties.DefinitionString);
   const definition = typeof body === 'string' ? JSON.parse(body) : body;
   const speed = options.provider.clock.speed;
-  if (typeof definition.TimeoutSeconds === 'number') {
-    // The run's timeout, on the provider's clock too.
-    definition.TimeoutSeconds = definition.TimeoutSeconds / speed;
-  }
+  // The run's timeout, on the provider's clock too: kept by a timer here, since the interpreter
+  // takes whole seconds only.
+  const timeoutSeconds: number | undefined = options.timeoutSeconds ?? definition.TimeoutSeconds;
+  delete definition.TimeoutSeconds;
   const clientConfig = { region: d.region, endpoint: options.provider.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 };
   const clients = new Map<string, any>();
   const taskCalls: Record<string, number> = {};
@@ -171,10 +194,21 @@ export async function runStateMachine(options: RunOptions): Promise<StateMachine
 
   const machine = new StateMachine(definition, { validationOptions: { checkArn: false, checkPaths: true } });
   const started = options.provider.clock.now();
+  const stateMachineArn: string = d.resolve({ Ref: options.stateMachine });
+  const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:local-${started}`;
   const execution = machine.run((options.input ?? {}) as any, {
     overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits, retryIntervalOverrides: retryIntervals },
-    context: { Execution: { Id: `${d.resolve({ Ref: options.stateMachine })}:local-${started}`, StartTime: new Date(started).toISOString(), Input: (options.input ?? {}) as any } },
+    context: { Execution: { Id: executionArn, StartTime: new Date(started).toISOString(), Input: (options.input ?? {}) as any } },
   });
+  let timedOut = false;
+  const timers = [
+    timeoutSeconds === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      execution.abort();
+    }, options.provider.clock.real(timeoutSeconds * 1000)),
+    options.abortAfterSeconds === undefined ? undefined
+      : setTimeout(() => execution.abort(), options.provider.clock.real(options.abortAfterSeconds * 1000)),
+  ];
   const path: string[] = [];
   const retries: Array<{ state: string; error: string }> = [];
   let stateTransitions = 0;
@@ -193,15 +227,69 @@ export async function runStateMachine(options: RunOptions): Promise<StateMachine
     }
   })();
   let output: any;
+  let status: StateMachineRun['status'] = 'SUCCEEDED';
   let failure: { error: string; cause: string } | undefined;
   try {
     output = await execution.result;
   } catch (e) {
-    const err = e as { message: string; cause?: { name?: string; message?: string } };
-    failure = { error: err.cause?.name ?? 'States.Runtime', cause: err.cause?.message ?? err.message };
+    const err = e as { name?: string; message: string; cause?: { name?: string; message?: string } };
+    if (err.name === 'ExecutionAbortedError' && timedOut) {
+      status = 'TIMED_OUT';
+      failure = { error: 'States.Timeout', cause: `The execution outlasted its timeout of ${timeoutSeconds} seconds` };
+    } else if (err.name === 'ExecutionAbortedError') {
+      status = 'ABORTED';
+      failure = { error: 'States.Aborted', cause: err.message };
+    } else {
+      status = 'FAILED';
+      failure = { error: err.cause?.name ?? 'States.Runtime', cause: err.cause?.message ?? err.message };
+    }
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
   }
   await collect;
   for (const c of clients.values()) c.destroy();
+  const stopped = options.provider.clock.now();
+
+  // The status change, as Step Functions sends it to EventBridge.
+  const event: BusEvent = {
+    'version': '0',
+    'id': `local-${stopped}`,
+    'detail-type': 'Step Functions Execution Status Change',
+    'source': 'aws.states',
+    'account': d.account,
+    'time': new Date(stopped).toISOString(),
+    'region': d.region,
+    'resources': [executionArn],
+    'detail': {
+      executionArn,
+      stateMachineArn,
+      name: executionArn.split(':').pop(),
+      status,
+      startDate: started,
+      stopDate: stopped,
+      input: JSON.stringify(options.input ?? {}),
+      output: status === 'SUCCEEDED' ? JSON.stringify(output) : null,
+    },
+  };
+  const triggered: TriggeredRun[] = [];
+  for (const delivery of deliveries(d, event)) {
+    if (delivery.targetArn.startsWith('arn:aws:sns:')) {
+      notifications.push({ topicArn: delivery.targetArn, message: delivery.input });
+      continue;
+    }
+    const target = d.logicalIdOfArn(delivery.targetArn)
+      ?? Object.keys(d.template.Resources).find((id) => d.refs.get(id) === delivery.targetArn);
+    if (!target || d.template.Resources[target].Type !== 'AWS::StepFunctions::StateMachine') {
+      throw new Error(`rule ${delivery.rule}: its target ${delivery.targetArn} is not emulated (state machines and SNS topics are)`);
+    }
+    if (depth >= 5) throw new Error(`rule ${delivery.rule}: runs started by rules nest more than 5 deep`);
+    const run = await runOne({
+      provider: options.provider, deployment: d, stateMachine: target, lambdas: options.lambdas, input: delivery.input,
+    }, depth + 1);
+    notifications.push(...run.notifications);
+    triggered.push({ rule: delivery.rule, stateMachine: target, run });
+  }
+
   const common = {
     stateTransitions,
     lambdaInvocations,
@@ -209,9 +297,10 @@ export async function runStateMachine(options: RunOptions): Promise<StateMachine
     path,
     retries,
     notifications,
-    simulatedMinutes: Math.round((options.provider.clock.now() - started) / 60_000),
+    triggered,
+    simulatedMinutes: Math.round((stopped - started) / 60_000),
   };
-  return failure ? { status: 'FAILED', ...failure, ...common } : { status: 'SUCCEEDED', output, ...common };
+  return failure ? { status, ...failure, ...common } : { status, output, ...common };
 }
 
 function tryJson(text: unknown): unknown {

@@ -53,6 +53,41 @@ export interface ExportWorkflowWaits {
 }
 
 /**
+ * How long the workflow keeps checking each operation before it fails the run with a named error
+ * (and publishes it). Each bound is a number of checks: the bound divided by the wait between
+ * checks, rounded up. Their sum, with the busy-group retries (1 hour 15 minutes), must fit in the
+ * run's `timeout`, so that a stalled operation ends the run with its own error, not a timeout.
+ *
+ * Nothing is lost when a bound is reached: the run stops before pruning, and a later run prunes an
+ * export only once its copy is verified in the replica bucket.
+ */
+export interface ExportWorkflowBounds {
+  /**
+   * How long the snapshot may stay `creating` before the run fails with `SnapshotIncomplete`.
+   *
+   * @default Duration.hours(2)
+   */
+  readonly snapshot?: Duration;
+
+  /**
+   * How long the exported objects may be missing from the export bucket before the run fails with
+   * `ExportIncomplete`.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly export?: Duration;
+
+  /**
+   * How long the replica bucket may lack a copy of the exported objects before the run fails with
+   * `ReplicationIncomplete` (S3 replicates most objects within 15 minutes, some take hours; a copy
+   * that arrives later is still found by the next run's pruning).
+   *
+   * @default Duration.minutes(90)
+   */
+  readonly replication?: Duration;
+}
+
+/**
  * Properties of a `ScheduledSnapshotExport`.
  */
 export interface ScheduledSnapshotExportProps {
@@ -115,22 +150,34 @@ export interface ScheduledSnapshotExportProps {
   readonly waits?: ExportWorkflowWaits;
 
   /**
-   * How long one run may take in all before it times out.
+   * How long the workflow keeps checking each operation before it fails the run.
+   *
+   * @default - see `ExportWorkflowBounds`
+   */
+  readonly bounds?: ExportWorkflowBounds;
+
+  /**
+   * How long one run may take in all before it times out. It must hold the sum of `bounds` and the
+   * busy-group retries (checked at synth time).
    *
    * @default Duration.hours(6)
    */
   readonly timeout?: Duration;
 
   /**
-   * The topic failures are published to.
+   * The topic failures are published to: runs that fail (from inside the workflow, with the error
+   * and its cause) and runs that time out or are aborted (by an EventBridge rule on the run's
+   * status). Both publish with an IAM role (`topic.grantPublish`), so a topic encrypted with a
+   * customer managed KMS key works when its key policy lets the account's IAM policies grant use
+   * of the key (the default key policy does).
    *
    * @default - a new topic, encrypted with the AWS managed key for SNS, TLS enforced
    */
   readonly notificationTopic?: sns.ITopic;
 
   /**
-   * A customer managed KMS key for the workflow's two log groups (its execution history and its
-   * Lambda step's logs). CloudWatch Logs must be allowed to use it: for a `kms.Key` of this app the
+   * A customer managed KMS key for the workflow's three log groups (its execution history, its
+   * Lambda step's logs, and the history of the notifier of timed-out and aborted runs). CloudWatch Logs must be allowed to use it: for a `kms.Key` of this app the
    * key policy statement is added; for an imported key, its policy must allow
    * `logs.<region>.amazonaws.com` (cdk-nag HIPAA Security and NIST 800-53 rev 5
    * `CloudWatchLogGroupEncrypted` ask for such a key).
@@ -140,8 +187,14 @@ export interface ScheduledSnapshotExportProps {
   readonly logEncryptionKey?: kms.IKey;
 }
 
+/** The error a run ends with when its snapshot is not available within `bounds.snapshot`. */
+const SNAPSHOT_INCOMPLETE = 'SnapshotIncomplete';
+type BoundName = keyof ExportWorkflowBounds;
+const BOUND_NAMES: BoundName[] = ['snapshot', 'export', 'replication'];
 const DEFAULT_KEEP = 7;
-const GIVE_UP_AFTER = Duration.hours(4);
+const DEFAULT_BOUNDS = { snapshot: Duration.hours(2), export: Duration.hours(1), replication: Duration.minutes(90) };
+/** TakeSnapshot's retries of a busy group or member: 4 attempts from 5 minutes, backoff 2. */
+const BUSY_RETRY = { interval: Duration.minutes(5), backoffRate: 2, maxAttempts: 4 };
 
 /**
  * A scheduled workflow that backs a replication group up to S3 in two regions.
@@ -178,6 +231,7 @@ export class ScheduledSnapshotExport extends Construct {
   public readonly snapshotPrefix: string;
 
   private readonly exportBucket: SnapshotExportBucket;
+  private stoppedRunNotifier?: sfn.StateMachine;
 
   constructor(scope: Construct, id: string, props: ScheduledSnapshotExportProps) {
     super(scope, id);
@@ -223,6 +277,7 @@ export class ScheduledSnapshotExport extends Construct {
     const timeout = props.timeout ?? Duration.hours(6);
     const schedule = props.schedule ?? events.Schedule.rate(Duration.days(1));
     this.checkScheduleWindows(schedule, group);
+    const checks = this.checkBounds(waits, props.bounds, timeout);
 
     // ---- the Lambda steps ----------------------------------------------------------------
     const logEncryptionKey = logKey(this, props.logEncryptionKey);
@@ -243,6 +298,8 @@ export class ScheduledSnapshotExport extends Construct {
 
     const failed = new sfn.Fail(this, 'Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     this.notificationTopic = props.notificationTopic ?? this.newTopic();
+    // A failure caught inside the workflow is published by the workflow itself: one message per
+    // failed run, with the error, its cause and what the run knew.
     const notify = new tasks.SnsPublish(this, 'NotifyFailure', {
       topic: this.notificationTopic,
       subject: 'ElastiCache snapshot export failed',
@@ -256,6 +313,7 @@ export class ScheduledSnapshotExport extends Construct {
       }),
       resultPath: sfn.JsonPath.DISCARD,
     });
+    notify.addRetry(publishRetry());
     notify.next(failed);
     const onError = <T extends sfn.TaskStateBase>(task: T): T => {
       task.addCatch(notify, { errors: ['States.ALL'], resultPath: '$.error' });
@@ -282,15 +340,15 @@ export class ScheduledSnapshotExport extends Construct {
       },
       // CreateSnapshot is authorized on the group (or member) and on the snapshot it creates.
       iamResources: [group.replicationGroupArn, ...memberArns, snapshotArns],
-      resultPath: sfn.JsonPath.DISCARD,
+      // The count of status checks starts here.
+      resultSelector: { checks: 0 },
+      resultPath: '$.snapshotWait',
     }));
-    // A busy group (a backup or modification running) frees up within minutes: retry for about
-    // an hour and a half. Throttling clears in seconds.
+    // A busy group (a backup or modification running) frees up within minutes: retry for an hour
+    // and a quarter (5 + 10 + 20 + 40 minutes). Throttling clears in seconds.
     takeSnapshot.addRetry({
       errors: sdkErrors('ElastiCache', 'InvalidReplicationGroupState', 'InvalidCacheClusterState'),
-      interval: Duration.minutes(5),
-      backoffRate: 2,
-      maxAttempts: 4,
+      ...BUSY_RETRY,
     });
     takeSnapshot.addRetry(throttlingRetry());
 
@@ -313,6 +371,18 @@ export class ScheduledSnapshotExport extends Construct {
       resultPath: '$.error',
     });
     snapshotFailed.next(notify);
+    const countSnapshotCheck = new sfn.Pass(this, 'CountSnapshotCheck', {
+      parameters: { 'checks.$': 'States.MathAdd($.snapshotWait.checks, 1)' },
+      resultPath: '$.snapshotWait',
+    });
+    const snapshotIncomplete = new sfn.Pass(this, 'SnapshotIncomplete', {
+      parameters: {
+        'Error': SNAPSHOT_INCOMPLETE,
+        'Cause.$': `States.Format('Snapshot {} is still {} after ${checks.snapshot} checks (${humanDuration(waits.snapshot, checks.snapshot)}); it was not exported and nothing was pruned', $.plan.snapshotName, $.snapshot.status)`,
+      },
+      resultPath: '$.error',
+    });
+    snapshotIncomplete.next(notify);
 
     const exportSnapshot = onError(new tasks.CallAwsService(this, 'ExportSnapshot', {
       service: 'elasticache',
@@ -328,8 +398,6 @@ export class ScheduledSnapshotExport extends Construct {
     exportSnapshot.addRetry(throttlingRetry());
 
     const initChecks = new sfn.Pass(this, 'StartChecks', { result: sfn.Result.fromObject({ checks: 0 }), resultPath: '$.export' });
-    const maxExportChecks = Math.max(1, Math.ceil(GIVE_UP_AFTER.toSeconds() / waits.export.toSeconds()));
-    const maxReplicaChecks = Math.max(1, Math.ceil(GIVE_UP_AFTER.toSeconds() / waits.replication.toSeconds()));
     const waitExport = new sfn.Wait(this, 'WaitForExport', { time: sfn.WaitTime.duration(waits.export) });
     const verifyExport = step('VerifyExport', {
       step: 'verifyExport',
@@ -337,7 +405,7 @@ export class ScheduledSnapshotExport extends Construct {
       snapshotName: at('$.plan.snapshotName'),
       shards: at('$.snapshot.shards'),
       checks: at('$.export.checks'),
-      maxChecks: maxExportChecks,
+      maxChecks: checks.export,
     }, '$.export');
 
     const startReplicaChecks = new sfn.Pass(this, 'StartReplicaChecks', { result: sfn.Result.fromObject({ checks: 0 }), resultPath: '$.replica' });
@@ -349,7 +417,7 @@ export class ScheduledSnapshotExport extends Construct {
       replicaRegion: replicaRegion,
       objects: at('$.export.objects'),
       checks: at('$.replica.checks'),
-      maxChecks: maxReplicaChecks,
+      maxChecks: checks.replication,
     }, '$.replica');
 
     const pruneStep = step('Prune', {
@@ -370,6 +438,7 @@ export class ScheduledSnapshotExport extends Construct {
       .next(takeSnapshot)
       .next(waitSnapshot)
       .next(describeSnapshot)
+      .next(countSnapshotCheck)
       .next(new sfn.Choice(this, 'SnapshotAvailable?')
         .when(sfn.Condition.stringEquals('$.snapshot.status', 'available'), exportSnapshot
           .next(initChecks)
@@ -384,6 +453,7 @@ export class ScheduledSnapshotExport extends Construct {
                 .otherwise(waitReplica)))
             .otherwise(waitExport)))
         .when(sfn.Condition.stringEquals('$.snapshot.status', 'failed'), snapshotFailed)
+        .when(sfn.Condition.numberGreaterThanEquals('$.snapshotWait.checks', checks.snapshot), snapshotIncomplete)
         .otherwise(waitSnapshot));
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
@@ -399,6 +469,10 @@ export class ScheduledSnapshotExport extends Construct {
 
     // CopySnapshot's caller also needs to see the bucket (GetBucketLocation, ListAllMyBuckets).
     bucket.grantExport(this.stateMachine);
+    // Publishing failures: sns:Publish, and the use of the topic's KMS key when it has a customer
+    // managed one (the SnsPublish task alone grants only sns:Publish).
+    this.notificationTopic.grantPublish(this.stateMachine);
+    this.notifyStoppedRuns(group.replicationGroupId, logEncryptionKey);
 
     new events.Rule(this, 'Schedule', {
       schedule,
@@ -443,6 +517,99 @@ export class ScheduledSnapshotExport extends Construct {
       }
       Annotations.of(this).addWarningV2('cdk-elasticache-backup:scheduleInMaintenanceWindow', problem.message);
     }
+  }
+
+  /**
+   * Checks each bound against its wait and their sum against the run's timeout; returns how many
+   * checks each bound allows.
+   */
+  private checkBounds(waits: Record<BoundName, Duration>, given: ExportWorkflowBounds | undefined, timeout: Duration): Record<BoundName, number> {
+    const checks = {} as Record<BoundName, number>;
+    for (const name of BOUND_NAMES) {
+      const bound = given?.[name] ?? DEFAULT_BOUNDS[name];
+      const wait = waits[name];
+      if (bound.toSeconds() < wait.toSeconds()) {
+        throw new Error(`bounds.${name} is ${bound.toHumanString()}, shorter than waits.${name} (${wait.toHumanString()}); a bound holds at least one wait`);
+      }
+      checks[name] = Math.ceil(bound.toSeconds() / wait.toSeconds());
+    }
+    const busy = Array.from({ length: BUSY_RETRY.maxAttempts }, (_, i) => BUSY_RETRY.interval.toSeconds() * BUSY_RETRY.backoffRate ** i)
+      .reduce((a, b) => a + b, 0);
+    const parts: Array<[string, number]> = [
+      ['busy group retries', busy],
+      ['snapshot', waits.snapshot.toSeconds() * checks.snapshot],
+      ['export', waits.export.toSeconds() * checks.export],
+      ['replica', waits.replication.toSeconds() * checks.replication],
+    ];
+    const total = parts.reduce((a, [, seconds]) => a + seconds, 0);
+    if (timeout.toSeconds() < total) {
+      throw new Error(`timeout is ${timeout.toHumanString()} but the workflow's waits can take up to ${Duration.seconds(total).toHumanString()} `
+        + `(${parts.map(([name, seconds]) => `${name} ${Duration.seconds(seconds).toHumanString()}`).join(', ')}); give a longer timeout or shorter bounds`);
+    }
+    return checks;
+  }
+
+  /**
+   * A run that times out or is aborted stops where it is, without passing through the workflow's
+   * own failure handling, so it publishes nothing itself. Step Functions sends every status change
+   * of a Standard workflow's runs to EventBridge ("Step Functions Execution Status Change", Step
+   * Functions developer guide, "Automating Step Functions event delivery with EventBridge"); a rule
+   * on TIMED_OUT and ABORTED starts a one-step state machine that publishes the run. FAILED is left
+   * out: a failed run has published its error from inside, and is published once.
+   *
+   * The publisher is a state machine, not the rule's own SNS target, because an EventBridge SNS
+   * target is authorized by the topic's resource policy and its KMS key policy: a topic encrypted
+   * with the AWS managed key for SNS (this construct's default) cannot allow EventBridge, and an
+   * imported topic or key cannot be given the statements (AWS re:Post knowledge center,
+   * "sns-not-getting-eventbridge-notification"). A state machine publishes with its IAM role, as
+   * the workflow does, so every topic the workflow can publish to works for both.
+   */
+  private notifyStoppedRuns(groupId: string, logEncryptionKey: kms.IKey | undefined): void {
+    const publish = new tasks.SnsPublish(this, 'NotifyStoppedRun', {
+      topic: this.notificationTopic,
+      subject: 'ElastiCache snapshot export timed out or was aborted',
+      message: sfn.TaskInput.fromObject({
+        'execution.$': '$.execution',
+        'replicationGroupId': groupId,
+        'error.$': '$.status',
+        'cause': 'The run stopped before it finished: TIMED_OUT when it outlasted its timeout, ABORTED when it was stopped. '
+          + 'Its snapshot may not be exported or replicated; pruning only ever deletes exports verified in the replica bucket.',
+        'startDate.$': '$.startDate',
+        'stopDate.$': '$.stopDate',
+      }),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    publish.addRetry(publishRetry());
+    const notifier = new sfn.StateMachine(this, 'StoppedRunNotifier', {
+      definitionBody: sfn.DefinitionBody.fromChainable(publish),
+      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+      timeout: Duration.minutes(5),
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'StoppedRunNotifierLogs', { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: logEncryptionKey }),
+        level: sfn.LogLevel.ALL,
+      },
+    });
+    // sns:Publish, and the topic's KMS key when it has a customer managed one.
+    this.notificationTopic.grantPublish(notifier);
+    this.stoppedRunNotifier = notifier;
+
+    new events.Rule(this, 'StoppedRuns', {
+      description: `Publishes runs of the ElastiCache export workflow of ${groupId} that time out or are aborted`,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: ['TIMED_OUT', 'ABORTED'], stateMachineArn: [this.stateMachine.stateMachineArn] },
+      },
+      targets: [new targets.SfnStateMachine(notifier, {
+        input: events.RuleTargetInput.fromObject({
+          execution: events.EventField.fromPath('$.detail.executionArn'),
+          status: events.EventField.fromPath('$.detail.status'),
+          startDate: events.EventField.fromPath('$.detail.startDate'),
+          stopDate: events.EventField.fromPath('$.detail.stopDate'),
+        }),
+      })],
+    });
   }
 
   private newTopic(): sns.Topic {
@@ -506,6 +673,8 @@ export class ScheduledSnapshotExport extends Construct {
     iam5(stepsPolicy, findingResource(stack, this.exportBucket.bucket.arnForObjects(own)), `The workflow's own exports in the export bucket (keys ${own}), verified and pruned by name pattern.`);
     iam5(stepsPolicy, findingResource(stack, replica.bucket.arnForObjects(own)), `The replicas of the workflow's own exports (keys ${own}), read to verify replication.`);
     iam5(machinePolicy, '*', 'Three grants take no resource-level permission: s3:ListAllMyBuckets (which CopySnapshot requires of its caller), the CloudWatch Logs delivery actions of execution logging, and the X-Ray trace actions.');
+    iam5(this.stoppedRunNotifier?.role.node.tryFindChild('DefaultPolicy'), '*',
+      'Two grants take no resource-level permission: the CloudWatch Logs delivery actions of execution logging, and the X-Ray trace actions.');
     iam5(machinePolicy, `<${stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*`,
       'lambda:InvokeFunction on the versions and aliases (`<arn>:*`) of the workflow\'s own step function, as aws-cdk-lib grants it for LambdaInvoke.');
     acknowledgeFinding(fn, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
@@ -520,6 +689,11 @@ export class ScheduledSnapshotExport extends Construct {
     acknowledgeInlinePolicy(this.stateMachine.role);
     const eventsRole = this.stateMachine.node.tryFindChild('EventsRole');
     if (eventsRole) acknowledgeInlinePolicy(eventsRole);
+    if (this.stoppedRunNotifier) {
+      acknowledgeInlinePolicy(this.stoppedRunNotifier.role);
+      const notifierEventsRole = this.stoppedRunNotifier.node.tryFindChild('EventsRole');
+      if (notifierEventsRole) acknowledgeInlinePolicy(notifierEventsRole);
+    }
   }
 }
 
@@ -553,6 +727,16 @@ function sdkErrors(service: string, ...codes: string[]): string[] {
     const base = code.replace(/Fault$/, '');
     return [`${service}.${base}Exception`, `${service}.${base}FaultException`];
   });
+}
+
+/** Publishing is retried: a notification lost to throttling would hide the failure it reports. */
+function publishRetry(): sfn.RetryProps {
+  return { errors: [sfn.Errors.TASKS_FAILED], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 3 };
+}
+
+/** `checks` waits of `wait`, for people. */
+function humanDuration(wait: Duration, checks: number): string {
+  return Duration.seconds(wait.toSeconds() * checks).toHumanString();
 }
 
 function throttlingRetry(): sfn.RetryProps {

@@ -5,7 +5,9 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   BackupSource, ClusterMode, ElastiCacheBucketAccess, RedisReplicationGroup, ScheduledSnapshotExport, ScheduledSnapshotExportProps,
@@ -31,9 +33,9 @@ function exportApp(bucketProps: SnapshotExportBucketProps = {}, workflow: Partia
   return { ...a, group, exportBucket, flow };
 }
 
-function definition(stack: Stack): any {
+function definition(stack: Stack, machine = 'NightlyStateMachine'): any {
   const machines = Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine');
-  const ours = Object.entries<any>(machines).find(([id]) => id.startsWith('Nightly'))![1];
+  const ours = Object.entries<any>(machines).find(([id]) => id.startsWith(machine))![1];
   const body = stack.resolve(ours.Properties.DefinitionString);
   const text = body['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : `<${JSON.stringify(p)}>`)).join('');
   return JSON.parse(text.replace(/<\{[^>]*\}>/g, 'TOKEN'));
@@ -152,6 +154,24 @@ describe('ScheduledSnapshotExport', () => {
       MaxAttempts: 4,
     });
     expect(def.States.WaitForSnapshot.Seconds).toBe(120);
+    // The snapshot loop counts its checks from TakeSnapshot on and gives up after its bound.
+    expect(def.States.TakeSnapshot).toMatchObject({ ResultSelector: { checks: 0 }, ResultPath: '$.snapshotWait' });
+    expect(def.States.DescribeSnapshot.Next).toBe('CountSnapshotCheck');
+    expect(def.States.CountSnapshotCheck).toMatchObject({ Parameters: { 'checks.$': 'States.MathAdd($.snapshotWait.checks, 1)' }, ResultPath: '$.snapshotWait', Next: 'SnapshotAvailable?' });
+    expect(def.States['SnapshotAvailable?'].Choices).toContainEqual({ Variable: '$.snapshotWait.checks', NumericGreaterThanEquals: 60, Next: 'SnapshotIncomplete' });
+    expect(def.States.SnapshotIncomplete).toEqual({
+      Type: 'Pass',
+      Parameters: {
+        'Error': 'SnapshotIncomplete',
+        'Cause.$': "States.Format('Snapshot {} is still {} after 60 checks (2 hours); it was not exported and nothing was pruned', $.plan.snapshotName, $.snapshot.status)",
+      },
+      ResultPath: '$.error',
+      Next: 'NotifyFailure',
+    });
+    // The other two loops: their bound as a number of checks, counted by the Lambda step.
+    expect(def.States.VerifyExport.Parameters.maxChecks).toBe(60);
+    expect(def.States.CheckReplica.Parameters.maxChecks).toBe(18);
+    expect(def.States.NotifyFailure.Retry).toEqual([{ ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 5, BackoffRate: 2, MaxAttempts: 3 }]);
     expect(def.States.WaitForExport.Seconds).toBe(60);
     expect(def.States.WaitForReplica.Seconds).toBe(300);
     expect(def.States.ExportSnapshot.Parameters).toEqual({ 'SourceSnapshotName.$': '$.plan.snapshotName', 'TargetSnapshotName.$': '$.plan.snapshotName', 'TargetBucket': 'TOKEN' });
@@ -176,6 +196,66 @@ describe('ScheduledSnapshotExport', () => {
       Metrics: Match.arrayWith([Match.objectLike({ Expression: 'failed + timedOut + aborted' })]),
     });
     t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  test('a topic with a customer managed key: both state machines may publish and use the key', () => {
+    const a = app();
+    const group = new RedisReplicationGroup(a.main, 'Cache', { vpc: a.vpc, nodeType: 'cache.r7g.large', replicationGroupId: 'orders' });
+    const key = new kms.Key(a.main, 'TopicKey');
+    const topic = new sns.Topic(a.main, 'Topic', { masterKey: key });
+    new ScheduledSnapshotExport(a.main, 'Nightly', { replicationGroup: group, exportBucket: new SnapshotExportBucket(a.main, 'Exports', { replica: a.replica }), notificationTopic: topic });
+    const t = Template.fromStack(a.main);
+    const keyArn = { 'Fn::GetAtt': [a.main.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] };
+    const topicRef = { Ref: a.main.getLogicalId(topic.node.defaultChild as sns.CfnTopic) };
+    for (const role of ['NightlyStateMachineRole', 'NightlyStoppedRunNotifierRole']) {
+      t.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp(`^${role}`) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            { Action: 'sns:Publish', Effect: 'Allow', Resource: topicRef },
+            { Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Effect: 'Allow', Resource: keyArn },
+          ]),
+        },
+      });
+    }
+  });
+
+  test('a run that times out or is aborted is published by a rule on its status; a failed run is not (it publishes itself)', () => {
+    const { main } = exportApp();
+    const t = Template.fromStack(main);
+    const rules = t.findResources('AWS::Events::Rule', { Properties: { EventPattern: Match.anyValue() } });
+    expect(Object.keys(rules)).toHaveLength(1);
+    const rule = Object.values<any>(rules)[0].Properties;
+    const machines = t.findResources('AWS::StepFunctions::StateMachine');
+    const workflow = Object.keys(machines).find((id) => id.startsWith('NightlyStateMachine'))!;
+    const notifier = Object.keys(machines).find((id) => id.startsWith('NightlyStoppedRunNotifier'))!;
+    expect(rule.EventPattern).toEqual({
+      'source': ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      'detail': { status: ['TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: workflow }] },
+    });
+    expect(rule.Targets).toEqual([{
+      Arn: { Ref: notifier },
+      Id: 'Target0',
+      RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^NightlyStoppedRunNotifierEventsRole/), 'Arn'] },
+      InputTransformer: {
+        InputPathsMap: { 'detail-executionArn': '$.detail.executionArn', 'detail-status': '$.detail.status', 'detail-startDate': '$.detail.startDate', 'detail-stopDate': '$.detail.stopDate' },
+        InputTemplate: '{"execution":<detail-executionArn>,"status":<detail-status>,"startDate":<detail-startDate>,"stopDate":<detail-stopDate>}',
+      },
+    }]);
+    // The rule's role may start the notifier and nothing else.
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^NightlyStoppedRunNotifierEventsRole') }],
+      PolicyDocument: { Statement: [{ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: notifier } }] },
+    });
+    const publisher = definition(main, 'NightlyStoppedRunNotifier');
+    expect(publisher.StartAt).toBe('NotifyStoppedRun');
+    expect(publisher.States.NotifyStoppedRun).toMatchObject({
+      Resource: expect.stringContaining(':states:::sns:publish'),
+      Parameters: { Message: { 'execution.$': '$.execution', 'error.$': '$.status', 'replicationGroupId': 'TOKEN' }, TopicArn: 'TOKEN' },
+      End: true,
+    });
+    expect(publisher.TimeoutSeconds).toBe(300);
   });
 
   test('a member source and cluster mode enabled snapshot at group level', () => {
@@ -210,6 +290,33 @@ describe('ScheduledSnapshotExport', () => {
     }, 'source is given but the replication group has cluster mode enabled'],
   ])('refuses %s', (_, build, message) => {
     expect(build).toThrow(message);
+  });
+
+  test.each<[string, () => void, string]>([
+    ['a timeout shorter than the waits', () => exportApp({}, { timeout: Duration.hours(2) }),
+      "timeout is 2 hours but the workflow's waits can take up to 5 hours 45 minutes (busy group retries 1 hour 15 minutes, snapshot 2 hours, export 1 hour, replica 1 hour 30 minutes); give a longer timeout or shorter bounds"],
+    ['bounds rounded up to whole waits', () => exportApp({}, {
+      timeout: Duration.minutes(178),
+      waits: { snapshot: Duration.minutes(7) },
+      bounds: { snapshot: Duration.minutes(10), export: Duration.minutes(30), replication: Duration.hours(1) },
+    }), "timeout is 2 hours 58 minutes but the workflow's waits can take up to 2 hours 59 minutes (busy group retries 1 hour 15 minutes, snapshot 14 minutes, export 30 minutes, replica 1 hour); give a longer timeout or shorter bounds"],
+    ['a bound shorter than its wait', () => exportApp({}, { bounds: { replication: Duration.minutes(2) } }),
+      'bounds.replication is 2 minutes, shorter than waits.replication (5 minutes); a bound holds at least one wait'],
+  ])('refuses %s', (_, build, message) => {
+    expect(build).toThrow(new Error(message));
+  });
+
+  test('bounds that fit the timeout: each becomes a number of checks', () => {
+    const { main } = exportApp({}, {
+      timeout: Duration.minutes(179),
+      waits: { snapshot: Duration.minutes(7) },
+      bounds: { snapshot: Duration.minutes(10), export: Duration.minutes(30), replication: Duration.hours(1) },
+    });
+    const def = definition(main);
+    expect(def.States['SnapshotAvailable?'].Choices).toContainEqual({ Variable: '$.snapshotWait.checks', NumericGreaterThanEquals: 2, Next: 'SnapshotIncomplete' });
+    expect(def.States.VerifyExport.Parameters.maxChecks).toBe(30);
+    expect(def.States.CheckReplica.Parameters.maxChecks).toBe(12);
+    expect(def.TimeoutSeconds).toBe(179 * 60);
   });
 
   test('cdk-nag AwsSolutions: only the user\'s own decisions remain (ports, secret rotation, access logs, the test VPC)', () => {

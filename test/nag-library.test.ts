@@ -88,6 +88,7 @@ const exportDecisions = (p: string) => [
   `${p}-CloudWatchAlarmAction: Main/Nightly/FailureAlarm/Resource`,
   `${p}-CloudWatchLogGroupEncrypted: Main/Nightly/Logs/Resource`,
   `${p}-CloudWatchLogGroupEncrypted: Main/Nightly/StepLogs/Resource`,
+  `${p}-CloudWatchLogGroupEncrypted: Main/Nightly/StoppedRunNotifierLogs/Resource`,
   `${p}-S3BucketLoggingEnabled: Dr/Replica/Bucket/Resource`,
   `${p}-S3BucketLoggingEnabled: Main/Exports/Bucket/Resource`,
 ];
@@ -178,7 +179,7 @@ describe('logEncryptionKey', () => {
     const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] };
     const groups = t.findResources('AWS::Logs::LogGroup');
     const nightly = Object.entries<any>(groups).filter(([id]) => id.startsWith('Nightly'));
-    expect(nightly.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['NightlyLogs', 'NightlyStepLogs']);
+    expect(nightly.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['NightlyLogs', 'NightlyStepLogs', 'NightlyStoppedRunNotifierLogs']);
     for (const [, g] of nightly) expect(g.Properties.KmsKeyId).toEqual(keyArn);
     t.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {

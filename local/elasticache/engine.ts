@@ -127,6 +127,12 @@ interface Snapshot {
 export interface Faults {
   /** The next N snapshots (manual, automatic or final) end `failed`. */
   failSnapshots: number;
+  /**
+   * Extra time (simulated ms) the next snapshots take, one entry per snapshot in the order they
+   * start: a large dataset, or a save slowed by heavy writes. The snapshot stays `creating` (and
+   * its group `snapshotting`) that much longer.
+   */
+  snapshotDelays: number[];
   /** Calls to fail, by action: the next `count` calls get `code` (e.g. Throttling, InternalFailure). */
   failCalls: Map<string, { code: string; count: number; status: number }>;
 }
@@ -173,7 +179,7 @@ export function automaticSnapshotName(groupId: string, time: number): string {
 }
 
 export class ElastiCacheEngine {
-  public readonly faults: Faults = { failSnapshots: 0, failCalls: new Map() };
+  public readonly faults: Faults = { failSnapshots: 0, snapshotDelays: [], failCalls: new Map() };
   private readonly groups = new Map<string, Group>();
   /** Primaries kept as standalone cache clusters (DeleteReplicationGroup with RetainPrimaryCluster), by id. */
   private readonly standalone = new Map<string, Group>();
@@ -890,7 +896,7 @@ export class ElastiCacheEngine {
       }),
       tags: new Map(),
       createdAt: now,
-      doneAt: now + this.timings.snapshot,
+      doneAt: now + this.timings.snapshot + (this.faults.snapshotDelays.shift() ?? 0),
       failed: fail,
     };
     this.snapshots.set(name, snapshot);

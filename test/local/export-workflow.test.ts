@@ -58,8 +58,9 @@ function cached<T extends { destroy(): void }>(key: string, make: () => T): T {
 const ec = () => cached('ec', () => new ElastiCacheClient(clientConfig(A)));
 const s3 = (region: string) => cached(`s3-${region}`, () => new S3Client({ ...clientConfig(region), forcePathStyle: true }));
 
-function logicalIdOf(template: any, type: string): string {
-  const ids = Object.keys(template.Resources).filter((id) => template.Resources[id].Type === type && !id.startsWith('CdkElastiCacheBackupProvider'));
+function logicalIdOf(template: any, type: string, prefix = ''): string {
+  const ids = Object.keys(template.Resources)
+    .filter((id) => template.Resources[id].Type === type && !id.startsWith('CdkElastiCacheBackupProvider') && id.startsWith(prefix));
   expect(ids).toHaveLength(1);
   return ids[0];
 }
@@ -69,8 +70,8 @@ function bucketOf(d: Deployment, prefix: string): string {
   return d.refs.get(id)!;
 }
 
-async function run(): Promise<StateMachineRun> {
-  return runStateMachine({ provider, deployment: primary, stateMachine: workflowId, lambdas: { 'index.exportWorkflowStep': handlers.exportWorkflowStep as any } });
+async function run(options: { timeoutSeconds?: number; abortAfterSeconds?: number } = {}): Promise<StateMachineRun> {
+  return runStateMachine({ provider, deployment: primary, stateMachine: workflowId, lambdas: { 'index.exportWorkflowStep': handlers.exportWorkflowStep as any }, ...options });
 }
 
 async function workflowSnapshots(): Promise<string[]> {
@@ -90,7 +91,7 @@ beforeAll(async () => {
   Object.assign(process.env, provider.env(), { AWS_REGION: A });
   recovery = await deployStack(provider, templates.dr, { stackName: 'Dr', region: B, account: ACCOUNT, customResources: handlers });
   primary = await deployStack(provider, templates.main, { stackName: 'Main', region: A, account: ACCOUNT, customResources: handlers });
-  workflowId = logicalIdOf(templates.main, 'AWS::StepFunctions::StateMachine');
+  workflowId = logicalIdOf(templates.main, 'AWS::StepFunctions::StateMachine', 'NightlyStateMachine');
 
   // Data to back up.
   const client = new Redis({
@@ -209,6 +210,8 @@ describe('failure paths end with the cause, a notification, and nothing pruned',
     expect(out.cause).toMatch(/ended in status failed/);
     expect(out.notifications).toHaveLength(1);
     expect(out.notifications[0].message).toMatchObject({ replicationGroupId: 'orders', error: 'SnapshotFailed' });
+    // Published once: the rule for runs that stop without finishing does not take failed ones.
+    expect(out.triggered).toEqual([]);
     expect(out.path).not.toContain('Prune');
     await expectNothingPruned();
   });
@@ -241,6 +244,54 @@ describe('failure paths end with the cause, a notification, and nothing pruned',
     // Newest first: two, one (the two kept), then the unreplicated run, past keep but unverified.
     expect(two.output.prune.kept).toEqual([unreplicated]);
     expect(await workflowSnapshots()).toEqual([unreplicated, one.output.plan.snapshotName, two.output.plan.snapshotName].sort());
+  });
+
+  /** Lets the slowed snapshot of a stopped run finish, so that the group is free for the next run. */
+  async function finishSnapshot(): Promise<void> {
+    await provider.clock.advance(Duration.hours(3).toMilliseconds());
+    for (const name of await workflowSnapshots()) await snapshotAvailable(ec(), name);
+  }
+
+  test('a stalled snapshot ends the run with SnapshotIncomplete after its bound, published once', async () => {
+    // The snapshot takes 3 hours more than usual; the bound is 2 hours (60 checks, 2 minutes apart).
+    provider.elasticache(A).faults.snapshotDelays.push(Duration.hours(3).toMilliseconds());
+    const out = await run();
+    expect(out.status).toBe('FAILED');
+    expect(out.error).toBe('SnapshotIncomplete');
+    expect(out.cause).toMatch(/^Snapshot orders-x-\d{8}-\d{6} is still creating after 60 checks \(2 hours\); it was not exported and nothing was pruned$/);
+    expect(out.taskCalls.DescribeSnapshot).toBe(60);
+    expect(out.simulatedMinutes).toBeGreaterThanOrEqual(120);
+    expect(out.simulatedMinutes).toBeLessThan(6 * 60);
+    expect(out.notifications).toHaveLength(1);
+    expect(out.notifications[0].message).toMatchObject({ replicationGroupId: 'orders', error: 'SnapshotIncomplete' });
+    expect(out.triggered).toEqual([]);
+    expect(out.path).not.toContain('ExportSnapshot');
+    await expectNothingPruned();
+    await finishSnapshot();
+  });
+
+  test('a run that times out is published once, by the rule on its status', async () => {
+    provider.elasticache(A).faults.snapshotDelays.push(Duration.hours(1).toMilliseconds());
+    // A timeout shorter than the template's, as if the steps had taken longer than their allowance.
+    const out = await run({ timeoutSeconds: Duration.minutes(30).toSeconds() });
+    expect(out.status).toBe('TIMED_OUT');
+    expect(out.path).not.toContain('NotifyFailure');
+    expect(out.triggered.map((t) => [t.stateMachine.replace(/[0-9A-F]{8}$/, ''), t.run.status])).toEqual([['NightlyStoppedRunNotifier', 'SUCCEEDED']]);
+    expect(out.notifications).toHaveLength(1);
+    expect(out.notifications[0].topicArn).toBe(primary.resolve({ Ref: logicalIdOf(primary.template, 'AWS::SNS::Topic') }));
+    expect(out.notifications[0].message).toMatchObject({ replicationGroupId: 'orders', error: 'TIMED_OUT', execution: expect.stringContaining(':execution:') });
+    await expectNothingPruned();
+    await finishSnapshot();
+  });
+
+  test('an aborted run is published once, by the rule on its status', async () => {
+    provider.elasticache(A).faults.snapshotDelays.push(Duration.hours(1).toMilliseconds());
+    const out = await run({ abortAfterSeconds: Duration.minutes(20).toSeconds() });
+    expect(out.status).toBe('ABORTED');
+    expect(out.notifications).toHaveLength(1);
+    expect(out.notifications[0].message).toMatchObject({ replicationGroupId: 'orders', error: 'ABORTED' });
+    await expectNothingPruned();
+    await finishSnapshot();
   });
 
   test('an export the bucket refuses fails the run with the service\'s error', async () => {
