@@ -32,6 +32,8 @@ export class BackupPlanStack extends Stack {
         retention: Duration.days(15),
         window: SnapshotWindow.fromString('05:00-06:00'),
         source: BackupSource.replica(),
+        // A verified snapshot of the sessions before every deployment that changes the group.
+        snapshotBeforeUpdate: { keep: 3 },
       },
       maintenanceWindow: MaintenanceWindow.fromString('sun:23:00-mon:00:30'),
     });

@@ -54,6 +54,30 @@ export class BackupSource {
 }
 
 /**
+ * Snapshots taken before every update of a replication group (`backup.snapshotBeforeUpdate`).
+ */
+export interface SnapshotBeforeUpdateOptions {
+  /**
+   * The start of the snapshots' names: each is `<prefix>-YYYYMMDD-HHMMSS` (UTC, when the update
+   * started). 1 to 24 lower-case letters, digits or hyphens, starting with a letter. No other
+   * snapshot of the account and region may be named this way: only the group's own are pruned
+   * (they carry its tag), but an export workflow with the same prefix would prune them too, so
+   * the app refuses that at synth time.
+   *
+   * @default - `pre-` and the replication group id, cut to 24 characters
+   */
+  readonly prefix?: string;
+
+  /**
+   * How many of these snapshots are kept. Once a new one is available, the oldest beyond this
+   * count are deleted (only snapshots this group's resource took).
+   *
+   * @default 5
+   */
+  readonly keep?: number;
+}
+
+/**
  * The backup plan of a replication group: how long automatic snapshots are kept, when they are
  * taken, and from which node.
  */
@@ -112,4 +136,22 @@ export interface RedisBackupProps {
    * one that CloudFormation names)
    */
   readonly finalSnapshotName?: string;
+
+  /**
+   * A manual snapshot of the group as it is, taken and verified `available` before every
+   * deployment that updates or replaces the group, and kept (manual snapshots outlive the group).
+   * Nothing is taken when the group is first created, when the deployment does not change the
+   * group, or while a failed deployment rolls back. A snapshot that fails fails the deployment
+   * before the group is changed.
+   *
+   * How: a custom resource that the group depends on, whose properties are the group's, so that
+   * CloudFormation updates it (and waits for its snapshot, up to its one-hour limit for a custom
+   * resource) before the group. A change of the AUTH token alone is not preceded by a snapshot (a
+   * secret is kept out of the resource's properties). The replication group id must be known at
+   * synth time. Not with `cache.t1.micro` (no snapshots).
+   *
+   * @default - no snapshot before updates; a `RedisSnapshot` in the same deployment runs after the
+   * group's update, because it refers to the group
+   */
+  readonly snapshotBeforeUpdate?: SnapshotBeforeUpdateOptions;
 }

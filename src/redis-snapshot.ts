@@ -59,7 +59,15 @@ export interface RedisSnapshotProps {
 }
 
 /**
- * A manual ElastiCache snapshot taken at deploy time, e.g. before a risky change.
+ * A manual ElastiCache snapshot taken at deploy time.
+ *
+ * When it runs: CloudFormation creates it once its group exists, and, since it refers to the
+ * group, after every change to the group in the same deployment (a group created, updated or
+ * replaced in that deployment is snapshotted as it is after the change). It is not a snapshot
+ * "before a risky change" in the deployment that makes the change: for that, use
+ * `backup.snapshotBeforeUpdate` on the `RedisReplicationGroup`, or deploy the `RedisSnapshot` first,
+ * on its own, and the change afterwards. A new `snapshotName` in a later deployment takes a new
+ * snapshot in that deployment, again after the group's own changes.
  *
  * A custom resource (Provider framework, one provider per stack) takes the snapshot and waits until
  * it is `available`. A retry finds its own snapshot and resumes; a name taken by a snapshot this

@@ -9,12 +9,15 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { RedisAuthentication, RedisAuthenticationKind } from './auth';
-import { BackupSourceKind, RedisBackupProps } from './backup';
+import { BackupSourceKind, RedisBackupProps, SnapshotBeforeUpdateOptions } from './backup';
+import { claimName, Namespace } from './private/app-registry';
 import { elastiCacheArn } from './private/arns';
 import { checkOfferedEngineVersion } from './private/engine-versions';
 import { FinalSnapshotResourceProperties } from './private/final-snapshot-contract';
 import { groupFactsOf, recordGroupFacts } from './private/group-facts';
 import { checkName, checkSnapshotNameToRestore, MAX_GROUP_ID_LENGTH, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/names';
+import { PreUpdateSnapshot } from './private/pre-update-snapshot';
+import { MAX_PRE_UPDATE_PREFIX_LENGTH } from './private/pre-update-snapshot-contract';
 import { BackupProvider } from './private/provider';
 import { slotRanges } from './private/slots';
 import { windowsOverlap } from './private/window-range';
@@ -400,6 +403,7 @@ export interface RedisReplicationGroupProps {
 }
 
 const DEFAULT_RETENTION_DAYS = 15;
+const DEFAULT_PRE_UPDATE_KEEP = 5;
 const DEFAULT_ENGINE_VERSION = '7.1';
 const DEFAULT_PORT = 6379;
 
@@ -634,10 +638,40 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
     if (finalSnapshotName !== undefined) {
       this.finalSnapshot(finalSnapshotName, props.removalPolicy, props.nodeType, clustered);
     }
+    if (props.backup?.snapshotBeforeUpdate) {
+      this.snapshotBeforeUpdate(props.backup.snapshotBeforeUpdate, groupId, props.nodeType, clustered);
+    }
     this.endpointAddress = clustered
       ? this.cfnReplicationGroup.attrConfigurationEndPointAddress
       : this.cfnReplicationGroup.attrPrimaryEndPointAddress;
     this.readerEndpointAddress = clustered ? undefined : this.cfnReplicationGroup.attrReaderEndPointAddress;
+  }
+
+  /** `backup.snapshotBeforeUpdate`: a snapshot before every update, from the backup source. */
+  private snapshotBeforeUpdate(options: SnapshotBeforeUpdateOptions, groupId: string, nodeType: string, clustered: boolean): void {
+    if (Token.isUnresolved(groupId)) {
+      throw new Error('backup.snapshotBeforeUpdate is set but replicationGroupId is a token; the snapshot runs before the group is updated, so it cannot refer to the group and needs its id at synth time');
+    }
+    if (!clustered && !Token.isUnresolved(nodeType) && nodeType === 'cache.t1.micro') {
+      throw new Error("backup.snapshotBeforeUpdate is set but nodeType 'cache.t1.micro' with cluster mode disabled cannot take snapshots (SnapshotFeatureNotSupportedFault)");
+    }
+    const prefix = options.prefix ?? `pre-${groupId}`.slice(0, MAX_PRE_UPDATE_PREFIX_LENGTH).replace(/-+$/, '');
+    checkName('backup.snapshotBeforeUpdate.prefix', prefix, MAX_PRE_UPDATE_PREFIX_LENGTH);
+    const keep = options.keep ?? DEFAULT_PRE_UPDATE_KEEP;
+    if (!Number.isInteger(keep) || keep < 1) {
+      throw new Error(`backup.snapshotBeforeUpdate.keep is ${keep}; keep at least 1 snapshot (a whole number)`);
+    }
+    claimName({ namespace: Namespace.EXPORT_PREFIX, name: prefix, scope: this, prop: 'backup.snapshotBeforeUpdate.prefix', perEnvironment: false },
+      'snapshots named <prefix>-YYYYMMDD-HHMMSS are pruned by whichever of them keeps that prefix, so each needs a prefix of its own');
+    new PreUpdateSnapshot(this, 'PreUpdateSnapshot', {
+      group: this.cfnReplicationGroup,
+      groupId,
+      // The backup source, as automatic snapshots use (a replica by default); the group's own
+      // choice when there is none (backups off, or cluster mode enabled).
+      cacheClusterId: this.snapshottingClusterId,
+      prefix,
+      keep,
+    });
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * cdk-nag AwsSolutions, HIPAA Security and NIST 800-53 rev 5 on everything the library creates:
- * every construct in one app (a group with a named final snapshot, a manual snapshot, the export
+ * every construct in one app (a group with a named final snapshot and snapshots before updates, a manual snapshot, the export
  * bucket and its replica in another region's stack, the scheduled export). What is left after the
  * library's own acknowledgements is listed exactly, so a new finding fails the build; each of those
  * is a user's decision with the prop (or acknowledgement) that settles it.
@@ -46,7 +46,7 @@ function libraryApp(decisions: Decisions = {}) {
   const logsIn = (stack: Stack): SnapshotBucketOptions => (decisions.accessLogs
     ? { serverAccessLogsBucket: s3.Bucket.fromBucketName(stack, 'AccessLogs', `access-logs-${stack.region}`) } : {});
   const group = new RedisReplicationGroup(main, 'Cache', {
-    vpc, nodeType: 'cache.r7g.large', replicationGroupId: 'orders', backup: { retention: Duration.days(15), finalSnapshotName: 'orders-final' },
+    vpc, nodeType: 'cache.r7g.large', replicationGroupId: 'orders', backup: { retention: Duration.days(15), finalSnapshotName: 'orders-final', snapshotBeforeUpdate: {} },
   });
   new RedisSnapshot(main, 'BeforeUpgrade', { replicationGroup: group, snapshotName: 'orders-before-upgrade' });
   const replica = new SnapshotReplicaBucket(dr, 'Replica', logsIn(dr));

@@ -1,8 +1,10 @@
-import { Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { BackupSource, ClusterMode, RedisReplicationGroup, RedisSnapshot, RedisSnapshotProps } from '../src';
-import { groupStack, newStack } from './util';
+import {
+  BackupSource, ClusterMode, RedisReplicationGroup, RedisSnapshot, RedisSnapshotProps, SnapshotBeforeUpdateOptions,
+} from '../src';
+import { GroupProps, groupStack, newStack } from './util';
 
 function snapshotStack(props: Partial<ConstructorParameters<typeof RedisSnapshot>[2]> = {}) {
   const { stack, group } = groupStack({ replicationGroupId: 'app' });
@@ -214,3 +216,131 @@ describe('backup.finalSnapshotName', () => {
     expect(report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName}: ${r.constructPath}`))).toEqual([]);
   });
 });
+
+describe('backup.snapshotBeforeUpdate', () => {
+  const withSnapshots = (extra: Partial<GroupProps> = {}, options: SnapshotBeforeUpdateOptions = {}) => groupStack({
+    replicationGroupId: 'orders',
+    ...extra,
+    backup: { retention: Duration.days(15), snapshotBeforeUpdate: options, ...extra.backup },
+  });
+
+  test('the group depends on a resource that carries its properties (not its AUTH token), so CloudFormation updates that resource first', () => {
+    const { stack, group, template } = withSnapshots();
+    const t = template();
+    const [[crId, cr]] = Object.entries(t.findResources('Custom::RedisPreUpdateSnapshot'));
+    const groupResource = t.toJSON().Resources[stack.getLogicalId(group.cfnReplicationGroup)];
+    expect(groupResource.DependsOn).toContain(crId);
+    const { AuthToken, ...withoutToken } = groupResource.Properties;
+    expect(AuthToken).toBeDefined();
+    expect(cr.Properties).toEqual({
+      ServiceToken: expect.anything(),
+      ReplicationGroupId: 'orders',
+      CacheClusterId: 'orders-002',
+      SnapshotPrefix: 'pre-orders',
+      Keep: 5,
+      GroupProperties: withoutToken,
+    });
+    // A provider of its own, whose permissions name no group (the group depends on the resource).
+    const policies = t.findResources('AWS::IAM::Policy');
+    const own = Object.entries(policies).filter(([id]) => id.startsWith('CdkElastiCacheBackupPreUpdateProvider'));
+    expect(own.length).toBeGreaterThan(0);
+    expect(JSON.stringify(own)).not.toContain(stack.getLogicalId(group.cfnReplicationGroup));
+  });
+
+  test('a change of any group property changes the resource\'s properties; the AUTH token does not', () => {
+    const props = (nodeType: string) => {
+      const { template } = withSnapshots({ nodeType });
+      return Object.values(template().findResources('Custom::RedisPreUpdateSnapshot'))[0].Properties.GroupProperties;
+    };
+    expect(props('cache.r7g.xlarge')).not.toEqual(props('cache.r7g.large'));
+    expect(props('cache.r7g.large')).toEqual(props('cache.r7g.large'));
+  });
+
+  test('with a final snapshot and a RedisSnapshot in the same stack the template has no dependency cycle', () => {
+    const { group, stack } = withSnapshots({ backup: { retention: Duration.days(15), finalSnapshotName: 'orders-final' } });
+    new RedisSnapshot(stack, 'Manual', { replicationGroup: group, snapshotName: 'orders-manual' });
+    expect(dependencyCycle(Template.fromStack(stack).toJSON())).toBeUndefined();
+  });
+
+  test('cluster mode enabled snapshots the whole group', () => {
+    const { template } = withSnapshots({ clusterMode: ClusterMode.ENABLED, shards: 2 });
+    template().hasResourceProperties('Custom::RedisPreUpdateSnapshot', { ReplicationGroupId: 'orders', CacheClusterId: Match.absent() });
+  });
+
+  test('the prefix and keep count can be given', () => {
+    const { template } = withSnapshots({}, { prefix: 'orders-before', keep: 2 });
+    template().hasResourceProperties('Custom::RedisPreUpdateSnapshot', { SnapshotPrefix: 'orders-before', Keep: 2 });
+  });
+
+  test.each<[string, Partial<GroupProps>, SnapshotBeforeUpdateOptions, string]>([
+    ['a prefix too long', {}, { prefix: 'a'.repeat(25) },
+      "backup.snapshotBeforeUpdate.prefix 'aaaaaaaaaaaaaaaaaaaaaaaaa' is 25 characters long; ElastiCache names are 1 to 24 lower-case letters, digits or hyphens, start with a letter, and have no '--' and no trailing '-'"],
+    ['keep 0', {}, { keep: 0 }, 'backup.snapshotBeforeUpdate.keep is 0; keep at least 1 snapshot (a whole number)'],
+    ['keep 1.5', {}, { keep: 1.5 }, 'backup.snapshotBeforeUpdate.keep is 1.5; keep at least 1 snapshot (a whole number)'],
+    ['cache.t1.micro', { nodeType: 'cache.t1.micro', replicasPerShard: 0, backup: { retention: Duration.days(0) } }, {},
+      "backup.snapshotBeforeUpdate is set but nodeType 'cache.t1.micro' with cluster mode disabled cannot take snapshots (SnapshotFeatureNotSupportedFault)"],
+    ['a token group id', { replicationGroupId: Token.asString({ Ref: 'Id' }) }, {},
+      'backup.snapshotBeforeUpdate is set but replicationGroupId is a token; the snapshot runs before the group is updated, so it cannot refer to the group and needs its id at synth time'],
+  ])('%s is refused', (_name, extra, options, message) => {
+    expect(() => withSnapshots(extra, options)).toThrow(new Error(message));
+  });
+
+  test('two groups with one prefix are refused at synth, naming both', () => {
+    const { app, stack, vpc } = newStack();
+    for (const id of ['A', 'B']) {
+      new RedisReplicationGroup(stack, id, {
+        vpc,
+        nodeType: 'cache.r7g.large',
+        replicationGroupId: `g-${id.toLowerCase()}`,
+        backup: { retention: Duration.days(1), snapshotBeforeUpdate: { prefix: 'shared' } },
+      });
+    }
+    expect(() => app.synth()).toThrow(/backup.snapshotBeforeUpdate.prefix 'shared' of Stack\/B is also the backup.snapshotBeforeUpdate.prefix of Stack\/A, in this app/);
+  });
+
+  test('cdk-nag AwsSolutions passes with the pre-update snapshot resource', () => {
+    const { stack, group } = withSnapshots();
+    Validations.of(group.cfnReplicationGroup).acknowledge({ id: 'AwsSolutions-AEC5', reason: 'test: port 6379 kept' });
+    Validations.of(group.secret!).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'test: rotation not available' });
+    const report = new AwsSolutionsChecks(stack).validateScope(stack);
+    expect(report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName}: ${r.constructPath}`))).toEqual([]);
+  });
+});
+
+/** A cycle among a template's resources (Ref, Fn::GetAtt, Fn::Sub and DependsOn), as CloudFormation would refuse it. */
+function dependencyCycle(template: Record<string, any>): string[] | undefined {
+  const resources = template.Resources as Record<string, any>;
+  const edges = new Map<string, Set<string>>();
+  for (const [id, r] of Object.entries(resources)) {
+    const to = new Set<string>([r.DependsOn ?? []].flat());
+    const walk = (v: any): void => {
+      if (Array.isArray(v)) return v.forEach(walk);
+      if (!v || typeof v !== 'object') {
+        if (typeof v === 'string') for (const m of v.matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) to.add(m[1]);
+        return;
+      }
+      if (typeof v.Ref === 'string') to.add(v.Ref);
+      if (v['Fn::GetAtt']) to.add([v['Fn::GetAtt']].flat()[0].split('.')[0]);
+      Object.values(v).forEach(walk);
+    };
+    walk(r.Properties);
+    edges.set(id, new Set([...to].filter((x) => x in resources)));
+  }
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (id: string, path: string[]): string[] | undefined => {
+    if (state.get(id) === 'open') return [...path.slice(path.indexOf(id)), id];
+    if (state.get(id) === 'done') return undefined;
+    state.set(id, 'open');
+    for (const next of edges.get(id)!) {
+      const cycle = visit(next, [...path, id]);
+      if (cycle) return cycle;
+    }
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const id of edges.keys()) {
+    const cycle = visit(id, []);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}

@@ -6,6 +6,7 @@
 import { startDeadline } from './deadline';
 import * as exportBucketAcl from './export-bucket-acl';
 import * as finalSnapshot from './final-snapshot';
+import * as preUpdateSnapshot from './pre-update-snapshot';
 import * as redisSnapshot from './redis-snapshot';
 
 interface TypedEvent {
@@ -18,6 +19,8 @@ function handlerFor(event: TypedEvent): { onEvent(e: unknown): Promise<unknown>;
       return redisSnapshot as any;
     case 'Custom::RedisFinalSnapshot':
       return finalSnapshot as any;
+    case 'Custom::RedisPreUpdateSnapshot':
+      return preUpdateSnapshot as any;
     case 'Custom::SnapshotExportBucketAcl':
       return exportBucketAcl as any;
     default:

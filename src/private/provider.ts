@@ -8,10 +8,11 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { elastiCacheArn } from './arns';
 import { CHECK_INTERVAL_SECONDS, MAX_TIMEOUT_SECONDS } from './deadline-contract';
-import { acknowledgeComplianceFinding, acknowledgeFinding, acknowledgeHandlerFunction, acknowledgeInlinePolicy } from './nag';
+import { acknowledgeComplianceFinding, acknowledgeFinding, acknowledgeHandlerFunction, acknowledgeInlinePolicy, findingResource } from './nag';
 import { IRedisReplicationGroup } from '../replication-group';
 
 const PROVIDER_ID = 'CdkElastiCacheBackupProvider';
+const PRE_UPDATE_PROVIDER_ID = 'CdkElastiCacheBackupPreUpdateProvider';
 
 /**
  * The stack's one provider for this library's custom resources (`Custom::RedisSnapshot`,
@@ -23,9 +24,23 @@ const PROVIDER_ID = 'CdkElastiCacheBackupProvider';
  */
 export class BackupProvider extends Construct {
   public static of(scope: Construct): BackupProvider {
+    return BackupProvider.withId(scope, PROVIDER_ID);
+  }
+
+  /**
+   * The stack's provider for snapshots taken before a group's update (`Custom::RedisPreUpdateSnapshot`).
+   * It is a provider of its own because the group depends on those resources: none of its
+   * functions' permissions may refer to a group, or the group, the resource, the functions and
+   * their policies would depend on each other (the shared provider's grants name groups by `Ref`).
+   */
+  public static preUpdate(scope: Construct): BackupProvider {
+    return BackupProvider.withId(scope, PRE_UPDATE_PROVIDER_ID);
+  }
+
+  private static withId(scope: Construct, id: string): BackupProvider {
     const stack = Stack.of(scope);
-    const existing = stack.node.tryFindChild(PROVIDER_ID) as BackupProvider | undefined;
-    return existing ?? new BackupProvider(stack, PROVIDER_ID);
+    const existing = stack.node.tryFindChild(id) as BackupProvider | undefined;
+    return existing ?? new BackupProvider(stack, id);
   }
 
   public readonly serviceToken: string;
@@ -106,6 +121,54 @@ export class BackupProvider extends Construct {
       // The deletion itself, with the final snapshot it takes from the primary.
       actions: ['elasticache:DeleteReplicationGroup', 'elasticache:CreateSnapshot'],
       resources: [groupArn, ...memberArns, snapshotArn],
+    }));
+  }
+
+  /**
+   * Grants the pre-update snapshot handlers what one group's snapshots before its updates need.
+   * None of these statements names the group: the group depends on the resource (see `preUpdate`),
+   * and the group snapshotted before a replacement is the stack's previous one, whose id the new
+   * template cannot know. What they may create is bounded by the snapshot names instead.
+   */
+  public grantPreUpdateSnapshot(snapshotPrefix: string): void {
+    const stack = Stack.of(this);
+    const snapshots = elastiCacheArn(this, 'snapshot', `${snapshotPrefix}-*`);
+    const anyGroup = elastiCacheArn(this, 'replicationgroup', '*');
+    const anyMember = elastiCacheArn(this, 'cluster', '*');
+    for (const fn of [this.onEvent, this.isComplete]) {
+      const role = fn.role!;
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        // CreateSnapshot is authorized on the group or member and on the snapshot it creates; the
+        // tag marks the snapshot as this resource's. isComplete starts it when the group was busy.
+        actions: ['elasticache:CreateSnapshot', 'elasticache:AddTagsToResource'],
+        resources: [anyGroup, anyMember, snapshots],
+      }));
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        // Whether the group still exists; listing snapshots to find this resource's own.
+        actions: ['elasticache:DescribeReplicationGroups', 'elasticache:DescribeSnapshots'],
+        resources: ['*'],
+      }));
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        // Reading a snapshot's owner tag, and deleting this resource's snapshots beyond its keep count.
+        actions: ['elasticache:ListTagsForResource', 'elasticache:DeleteSnapshot'],
+        resources: [snapshots],
+      }));
+      const policy = role.node.tryFindChild('DefaultPolicy');
+      if (policy) {
+        const own = `Snapshots named ${snapshotPrefix}-YYYYMMDD-HHMMSS: a new name for every update, so the resource is the name pattern.`;
+        acknowledgeFinding(policy, `AwsSolutions-IAM5[Resource::${findingResource(stack, snapshots)}]`, own);
+        const previous = 'The group snapshotted before a replacement is the stack\'s previous group, whose id the new template cannot name, '
+          + `and no statement may refer to the group (it depends on this resource); the snapshots it may create are only those named ${snapshotPrefix}-*.`;
+        acknowledgeFinding(policy, `AwsSolutions-IAM5[Resource::${findingResource(stack, anyGroup)}]`, previous);
+        acknowledgeFinding(policy, `AwsSolutions-IAM5[Resource::${findingResource(stack, anyMember)}]`, previous);
+        acknowledgeFinding(policy, 'AwsSolutions-IAM5[Resource::*]',
+          'DescribeSnapshots by source (a listing) and DescribeReplicationGroups of a group this template cannot name (see above) take no narrower resource.');
+      }
+    }
+    this.onEvent.role!.addToPrincipalPolicy(new iam.PolicyStatement({
+      // Whether the stack is updating or rolling back (no snapshot during a rollback). Only this stack.
+      actions: ['cloudformation:DescribeStacks'],
+      resources: [stack.stackId],
     }));
   }
 
