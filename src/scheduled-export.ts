@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { Annotations, ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -17,6 +16,7 @@ import { claimName, Namespace } from './private/app-registry';
 import { elastiCacheArn } from './private/arns';
 import { RUN_STAMP_LENGTH } from './private/export-workflow-contract';
 import { groupFactsOf } from './private/group-facts';
+import { handlerFunctionProps } from './private/handler-code';
 import { acknowledgeFinding, acknowledgeHandlerFunction, acknowledgeInlinePolicy, findingResource } from './private/nag';
 import { checkName, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/names';
 import { scheduleWindowProblems } from './private/schedule-windows';
@@ -282,9 +282,8 @@ export class ScheduledSnapshotExport extends Construct {
     // ---- the Lambda steps ----------------------------------------------------------------
     const logEncryptionKey = logKey(this, props.logEncryptionKey);
     const fn = new lambda.Function(this, 'Steps', {
-      code: lambda.Code.fromAsset(path.join(__dirname, '..', 'assets', 'handlers')),
+      ...handlerFunctionProps(),
       handler: 'index.exportWorkflowStep',
-      runtime: lambda.Runtime.NODEJS_24_X,
       timeout: Duration.minutes(1),
       description: 'cdk-elasticache-backup scheduled export: name, verify, check replica, prune',
       logGroup: new logs.LogGroup(this, 'StepLogs', { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: logEncryptionKey }),

@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +7,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { elastiCacheArn } from './arns';
 import { CHECK_INTERVAL_SECONDS, MAX_TIMEOUT_SECONDS } from './deadline-contract';
+import { handlerFunctionProps } from './handler-code';
 import { acknowledgeComplianceFinding, acknowledgeFinding, acknowledgeHandlerFunction, acknowledgeInlinePolicy, findingResource } from './nag';
 import { IRedisReplicationGroup } from '../replication-group';
 
@@ -50,11 +50,8 @@ export class BackupProvider extends Construct {
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
-    // Bundled with esbuild at build time (the package ships it); nothing is bundled during synth.
-    const code = lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'handlers'));
     const common = {
-      code,
-      runtime: lambda.Runtime.NODEJS_24_X,
+      ...handlerFunctionProps(),
       timeout: Duration.minutes(1),
       logGroup: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH }),
     };

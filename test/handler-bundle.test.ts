@@ -1,0 +1,25 @@
+/**
+ * The handler bundle the package ships (assets/handlers, built by `bundle:lambda` before the tests):
+ * the AWS SDK is the Lambda runtime's, not a copy inside, and the asset stays small. Sizes and load
+ * times are printed by `npx projen bench:handlers`.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+const dir = path.join(__dirname, '..', 'assets', 'handlers');
+
+test('the SDK clients are required from the runtime, not bundled', () => {
+  const code = fs.readFileSync(path.join(dir, 'index.js'), 'utf-8');
+  for (const client of ['client-elasticache', 'client-s3', 'client-cloudformation']) {
+    expect(code).toContain(`require("@aws-sdk/${client}")`);
+  }
+  // A bundled SDK would carry its endpoint rule sets.
+  expect(code).not.toContain('endpointRuleSet');
+});
+
+test('the asset (bundle and source map) is under 50 KB', () => {
+  const files = fs.readdirSync(dir);
+  expect(files.sort()).toEqual(['index.js', 'index.js.map']);
+  const size = files.reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0);
+  expect(size).toBeLessThan(50 * 1024);
+});
