@@ -14,7 +14,7 @@ import { BackupSource } from './backup';
 import { SnapshotExportBucket } from './export-bucket';
 import { claimName, Namespace } from './private/app-registry';
 import { elastiCacheArn } from './private/arns';
-import { RUN_STAMP_LENGTH } from './private/export-workflow-contract';
+import { ManifestSourceSettings, RUN_STAMP_LENGTH } from './private/export-workflow-contract';
 import { groupFactsOf } from './private/group-facts';
 import { handlerFunctionProps } from './private/handler-code';
 import { acknowledgeFinding, acknowledgeHandlerFunction, acknowledgeInlinePolicy, findingResource } from './private/nag';
@@ -22,7 +22,7 @@ import { checkName, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/nam
 import { scheduleWindowProblems } from './private/schedule-windows';
 import { snapshotSourceMember } from './private/source';
 import { at, renderPayload, WorkflowStepPayload } from './private/step-payload';
-import { IRedisReplicationGroup, RedisReplicationGroup } from './replication-group';
+import { ClusterMode, IRedisReplicationGroup, RedisReplicationGroup } from './replication-group';
 
 /**
  * How long the workflow waits between checks of each operation. Each check is a few state
@@ -405,6 +405,7 @@ export class ScheduledSnapshotExport extends Construct {
       shards: at('$.snapshot.shards'),
       checks: at('$.export.checks'),
       maxChecks: checks.export,
+      source: manifestSource(group),
     }, '$.export');
 
     const startReplicaChecks = new sfn.Pass(this, 'StartReplicaChecks', { result: sfn.Result.fromObject({ checks: 0 }), resultPath: '$.replica' });
@@ -640,8 +641,9 @@ export class ScheduledSnapshotExport extends Construct {
       conditions: { StringLike: { 's3:prefix': [`${this.snapshotPrefix}-*`] } },
     }));
     fn.addToRolePolicy(new iam.PolicyStatement({
-      // Verifying (HeadObject) and pruning the workflow's own exports.
-      actions: ['s3:GetObject', 's3:DeleteObject'],
+      // Verifying (HeadObject) and pruning the workflow's own exports, and writing each run's
+      // manifest (`<name>.manifest.json`) next to them.
+      actions: ['s3:GetObject', 's3:DeleteObject', 's3:PutObject'],
       resources: [bucket.bucket.arnForObjects(own)],
     }));
     const replica = bucket.replica!;
@@ -694,6 +696,19 @@ export class ScheduledSnapshotExport extends Construct {
       if (notifierEventsRole) acknowledgeInlinePolicy(notifierEventsRole);
     }
   }
+}
+
+/** What the construct knows of the group that its snapshot does not say, for each run's manifest. */
+function manifestSource(group: IRedisReplicationGroup): ManifestSourceSettings {
+  const known = group instanceof RedisReplicationGroup ? group : undefined;
+  return {
+    replicationGroupId: group.replicationGroupId,
+    region: Stack.of(group).region,
+    clusterMode: group.clusterMode === ClusterMode.ENABLED ? 'enabled' : 'disabled',
+    replicasPerShard: known?.replicasPerShard,
+    port: known?.port,
+    authToken: known ? known.secret !== undefined : undefined,
+  };
 }
 
 /**

@@ -9,11 +9,14 @@
  * reports.
  */
 import { DescribeSnapshotsCommand, Snapshot } from '@aws-sdk/client-elasticache';
-import { DeleteObjectCommand, HeadObjectCommand, HeadObjectCommandOutput, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand, HeadObjectCommand, HeadObjectCommandOutput, ListObjectsV2Command, PutObjectCommand, S3Client,
+} from '@aws-sdk/client-s3';
 import { deleteSnapshotIfPresent, elasticache, s3 } from './clients';
 import {
-  CheckReplicaInput, CheckReplicaOutput, EXPORT_EMPTY, EXPORT_INCOMPLETE, ExportedObject, PlanInput, PlanOutput, PruneInput, PruneOutput,
-  REPLICATION_FAILED, REPLICATION_INCOMPLETE, VerifyExportInput, VerifyExportOutput, WorkflowStepInput,
+  CheckReplicaInput, CheckReplicaOutput, EXPORT_EMPTY, EXPORT_INCOMPLETE, ExportedObject, ExportManifest, manifestKey, parameterGroupFamily,
+  PlanInput, PlanOutput, PruneInput, PruneOutput, REPLICATION_FAILED, REPLICATION_INCOMPLETE, VerifyExportInput, VerifyExportOutput,
+  WorkflowStepInput,
 } from '../../src/private/export-workflow-contract';
 
 class StepError extends Error {
@@ -65,7 +68,51 @@ async function verifyExport(input: VerifyExportInput): Promise<VerifyExportOutpu
     }
     objects.push({ key, size: h.ContentLength, etag: h.ETag ?? '' });
   }
-  return { ready: true, checks, objects };
+  const manifest = await writeManifest(input, objects);
+  return { ready: true, checks, objects: [...objects, manifest] };
+}
+
+/**
+ * Writes the run's manifest next to its verified RDB objects: the group's settings a restore needs,
+ * from the snapshot (engine, version, node type, shards and their slots, when the data was taken)
+ * and from what the construct knows. Replicated like the RDBs, and checked in the replica with them.
+ */
+async function writeManifest(input: VerifyExportInput, objects: ExportedObject[]): Promise<ExportedObject> {
+  const described = await elasticache().send(new DescribeSnapshotsCommand({ SnapshotName: input.snapshotName, ShowNodeGroupConfig: true }));
+  const snapshot = described.Snapshots?.[0];
+  if (!snapshot) {
+    throw new Error(`snapshot ${input.snapshotName} disappeared before its manifest was written`);
+  }
+  const nodes = [...(snapshot.NodeSnapshots ?? [])].sort((a, b) => (a.NodeGroupId ?? '').localeCompare(b.NodeGroupId ?? ''));
+  const times = nodes.map((n) => n.SnapshotCreateTime?.getTime()).filter((t): t is number => t !== undefined);
+  const engine = snapshot.Engine ?? 'redis';
+  const engineVersion = snapshot.EngineVersion ?? '';
+  const manifest: ExportManifest = {
+    manifestVersion: 1,
+    runName: input.snapshotName,
+    snapshotTime: new Date(times.length > 0 ? Math.max(...times) : Date.now()).toISOString(),
+    writtenAt: new Date().toISOString(),
+    source: {
+      ...input.source,
+      engine,
+      engineVersion,
+      cacheNodeType: snapshot.CacheNodeType ?? '',
+      port: snapshot.Port ?? input.source.port,
+      cacheParameterGroupName: snapshot.CacheParameterGroupName,
+      parameterGroupFamily: parameterGroupFamily(engine, engineVersion),
+      dataTiering: snapshot.DataTiering === 'enabled',
+    },
+    shards: objects.map((object, i) => ({
+      nodeGroupId: nodes[i]?.NodeGroupId ?? String(i + 1).padStart(4, '0'),
+      slots: input.source.clusterMode === 'enabled' ? nodes[i]?.NodeGroupConfiguration?.Slots : undefined,
+      object,
+    })),
+    objects,
+  };
+  const body = JSON.stringify(manifest, undefined, 2);
+  const key = manifestKey(input.snapshotName);
+  const put = await s3().send(new PutObjectCommand({ Bucket: input.bucket, Key: key, Body: body, ContentType: 'application/json' }));
+  return { key, size: Buffer.byteLength(body), etag: put.ETag ?? '' };
 }
 
 async function checkReplica(input: CheckReplicaInput): Promise<CheckReplicaOutput> {
@@ -102,7 +149,7 @@ async function runs(input: PruneInput): Promise<Map<string, { snapshot?: Snapsho
   do {
     const page = await s3().send(new ListObjectsV2Command({ Bucket: input.bucket, Prefix: `${input.prefix}-`, ContinuationToken: token }));
     for (const o of page.Contents ?? []) {
-      const m = /^(.*)-\d{4}\.rdb$/.exec(o.Key ?? '');
+      const m = /^(.*)(?:-\d{4}\.rdb|\.manifest\.json)$/.exec(o.Key ?? '');
       if (!m || !own.test(m[1])) continue;
       const run = found.get(m[1]) ?? { keys: [] };
       run.keys.push(o.Key!);
@@ -158,7 +205,9 @@ async function prune(input: PruneInput): Promise<PruneOutput> {
       kept.push(name);
       continue;
     }
-    for (const key of run.keys) {
+    // The manifest first: a run interrupted here is left without one, which a restore skips as
+    // incomplete, never as a manifest naming RDB objects that are gone.
+    for (const key of [...run.keys].sort((a, b) => Number(b.endsWith('.manifest.json')) - Number(a.endsWith('.manifest.json')))) {
       await s3().send(new DeleteObjectCommand({ Bucket: input.bucket, Key: key }));
     }
     if (run.snapshot) {

@@ -25,7 +25,10 @@ export interface ExportedObject {
   readonly etag: string;
 }
 
-/** `verifyExport`: is there one non-empty `<name>-000N.rdb` per shard in the export bucket? */
+/**
+ * `verifyExport`: is there one non-empty `<name>-000N.rdb` per shard in the export bucket? Once
+ * there is, it writes the run's manifest (`<name>.manifest.json`) next to them.
+ */
 export interface VerifyExportInput {
   readonly step: 'verifyExport';
   readonly bucket: string;
@@ -35,6 +38,8 @@ export interface VerifyExportInput {
   readonly checks: number;
   /** Checks after which a missing export fails the run. */
   readonly maxChecks: number;
+  /** What the workflow knows of the group beyond its snapshot, for the manifest. */
+  readonly source: ManifestSourceSettings;
 }
 export interface VerifyExportOutput {
   readonly ready: boolean;
@@ -84,6 +89,85 @@ export interface PruneOutput {
    * snapshot is busy (being copied or deleted). The next run looks at them again.
    */
   readonly kept: string[];
+}
+
+/**
+ * The group's settings the construct knows at synth time that a snapshot does not carry (all
+ * optional: an imported group's are not known).
+ */
+export interface ManifestSourceSettings {
+  readonly replicationGroupId: string;
+  readonly region: string;
+  readonly clusterMode?: 'enabled' | 'disabled';
+  readonly replicasPerShard?: number;
+  readonly port?: number;
+  readonly transitEncryption?: boolean;
+  /** Whether clients authenticate with an AUTH token (a restored group needs one of its own). */
+  readonly authToken?: boolean;
+}
+
+/** One shard of an export: its node group, its slots (cluster mode enabled) and its RDB object. */
+export interface ManifestShard {
+  readonly nodeGroupId: string;
+  /** e.g. `0-5460`; absent with cluster mode disabled. */
+  readonly slots?: string;
+  readonly object: ExportedObject;
+}
+
+/**
+ * `<run name>.manifest.json`, written by the export workflow next to the RDB objects once they are
+ * verified, and replicated with them: what a restore needs to know to rebuild the group from them.
+ */
+export interface ExportManifest {
+  readonly manifestVersion: 1;
+  /** The run's name: its snapshot's name, and the stem of its objects' keys. */
+  readonly runName: string;
+  /**
+   * When the data was taken (ISO 8601): the latest `SnapshotCreateTime` of the snapshot's node
+   * snapshots. A restore from this export loses what was written after it.
+   */
+  readonly snapshotTime: string;
+  /** When the manifest was written (ISO 8601). */
+  readonly writtenAt: string;
+  readonly source: ManifestSourceSettings & {
+    readonly engine: string;
+    readonly engineVersion: string;
+    readonly cacheNodeType: string;
+    /** The snapshot's parameter group, when ElastiCache reports it. */
+    readonly cacheParameterGroupName?: string;
+    /** The parameter group family of the engine version (e.g. `redis7`), for a new parameter group. */
+    readonly parameterGroupFamily?: string;
+    readonly dataTiering?: boolean;
+  };
+  /** One per shard, in node group order; `objects` holds the same RDB objects. */
+  readonly shards: ManifestShard[];
+  readonly objects: ExportedObject[];
+  /**
+   * The number of keys in the group when the snapshot was taken, where it can be had. ElastiCache's
+   * snapshot does not report it and the workflow does not connect to the group, so it is absent
+   * today; a restore checks the restored data against the RDB objects instead.
+   */
+  readonly keyCount?: number;
+}
+
+/** The manifest's key for a run. */
+export function manifestKey(runName: string): string {
+  return `${runName}.manifest.json`;
+}
+
+/**
+ * The parameter group family of a Redis OSS engine version: `redis7` for 7.x, `redis6.x` for 6.x,
+ * `redis5.0` / `redis4.0` before (ElastiCache User Guide, "Redis OSS parameters"). Undefined when
+ * the version is not one of those.
+ */
+export function parameterGroupFamily(engine: string, version: string): string | undefined {
+  const m = /^(\d+)\.(\d+|x)/.exec(version);
+  if (!m || (engine !== 'redis' && engine !== 'valkey')) return undefined;
+  const major = Number(m[1]);
+  if (engine === 'valkey') return `valkey${major}`;
+  if (major >= 7) return `redis${major}`;
+  if (major === 6) return 'redis6.x';
+  return `redis${major}.${m[2] === 'x' ? '0' : m[2]}`;
 }
 
 export type WorkflowStepInput = PlanInput | VerifyExportInput | CheckReplicaInput | PruneInput;

@@ -19,6 +19,7 @@ import { RedisServer } from '../../local/redis/server';
 import { runStateMachine, StateMachineRun } from '../../local/sfn';
 import { snapshotAvailable } from '../../local/waiters';
 import { RedisReplicationGroup, ScheduledSnapshotExport, SnapshotExportBucket, SnapshotReplicaBucket } from '../../src';
+import { ExportManifest } from '../../src/private/export-workflow-contract';
 
 jest.setTimeout(300_000);
 
@@ -132,7 +133,9 @@ test('a run snapshots from the replica, exports, verifies, and waits for the cop
   expect(first.error ?? first.status).toBe('SUCCEEDED');
   const name: string = first.output.plan.snapshotName;
   expect(name).toMatch(/^orders-x-\d{8}-\d{6}$/);
-  expect(first.output.export.objects).toEqual([expect.objectContaining({ key: `${name}-0001.rdb` })]);
+  expect(first.output.export.objects).toEqual([
+    expect.objectContaining({ key: `${name}-0001.rdb` }), expect.objectContaining({ key: `${name}.manifest.json` }),
+  ]);
   expect(first.output.replica.replicated).toBe(true);
   expect(first.notifications).toEqual([]);
 
@@ -147,6 +150,37 @@ test('a run snapshots from the replica, exports, verifies, and waits for the cop
   console.log(`export run: ${first.stateTransitions} state transitions, ${first.lambdaInvocations} Lambda invocations, `
     + `${first.simulatedMinutes} simulated minutes, task calls ${JSON.stringify(first.taskCalls)}`);
   expect(first.taskCalls.DescribeSnapshot).toBe(SNAPSHOT_MINUTES / 2);
+});
+
+test('the run\'s manifest is replicated with the RDB and says what a restore needs', async () => {
+  const name: string = first.output.plan.snapshotName;
+  const object = await s3(B).send(new GetObjectCommand({ Bucket: bucketOf(recovery, 'Replica'), Key: `${name}.manifest.json` }));
+  expect(object.ReplicationStatus).toBe('REPLICA');
+  const manifest: ExportManifest = JSON.parse(await object.Body!.transformToString());
+  const rdb = await s3(B).send(new HeadObjectCommand({ Bucket: bucketOf(recovery, 'Replica'), Key: `${name}-0001.rdb` }));
+  const snapshot = (await ec().send(new DescribeSnapshotsCommand({ SnapshotName: name }))).Snapshots![0];
+  const rdbObject = { key: `${name}-0001.rdb`, size: rdb.ContentLength, etag: rdb.ETag };
+  expect(manifest).toEqual({
+    manifestVersion: 1,
+    runName: name,
+    snapshotTime: snapshot.NodeSnapshots![0].SnapshotCreateTime!.toISOString(),
+    writtenAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    source: {
+      replicationGroupId: 'orders',
+      region: A,
+      clusterMode: 'disabled',
+      replicasPerShard: 1,
+      port: 6379,
+      authToken: true,
+      engine: 'redis',
+      engineVersion: snapshot.EngineVersion,
+      cacheNodeType: 'cache.r7g.large',
+      parameterGroupFamily: 'redis7',
+      dataTiering: false,
+    },
+    shards: [{ nodeGroupId: '0001', object: rdbObject }],
+    objects: [rdbObject],
+  });
 });
 
 test('the replicated RDB loads into a fresh redis-server with every key that was written', async () => {
@@ -177,7 +211,8 @@ test('runs beyond keep are pruned, only once verified in the replica', async () 
   const firstName = first.output.plan.snapshotName;
   expect(third.output.prune).toEqual({ pruned: [firstName], kept: [] });
   expect(await workflowSnapshots()).toEqual([second.output.plan.snapshotName, third.output.plan.snapshotName]);
-  expect(await keys(bucketOf(primary, 'Exports'), A)).toEqual([`${second.output.plan.snapshotName}-0001.rdb`, `${third.output.plan.snapshotName}-0001.rdb`]);
+  const [n2, n3] = [second.output.plan.snapshotName, third.output.plan.snapshotName];
+  expect(await keys(bucketOf(primary, 'Exports'), A)).toEqual([`${n2}-0001.rdb`, `${n2}.manifest.json`, `${n3}-0001.rdb`, `${n3}.manifest.json`]);
 });
 
 describe('failure paths end with the cause, a notification, and nothing pruned', () => {
