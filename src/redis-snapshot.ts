@@ -97,7 +97,7 @@ export class RedisSnapshot extends Construct {
     const cacheClusterId = snapshotSourceMember(group, props.source, 'source');
 
     const provider = BackupProvider.of(this);
-    provider.grantSnapshot(group, props.snapshotName, cacheClusterId);
+    provider.grantSnapshot(group.replicationGroupArn, props.snapshotName, cacheClusterId);
 
     const properties: RedisSnapshotResourceProperties = {
       ReplicationGroupId: group.replicationGroupId,
