@@ -2,7 +2,7 @@ import { Token } from 'aws-cdk-lib';
 import { groupFactsOf, knownMembers } from './group-facts';
 import { firstReplicaMemberId, primaryMemberId } from './members';
 import { BackupSource, BackupSourceKind } from '../backup';
-import { ClusterMode, IRedisReplicationGroup } from '../replication-group';
+import { ClusterMode, IRedisReplicationGroup } from '../replication-group-base';
 
 /**
  * The member a manual snapshot is taken from (`CacheClusterId`), or undefined for a group-level
