@@ -1,19 +1,25 @@
-import { Annotations, CfnResource, CustomResource, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CfnResource, CustomResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { RedisAuthentication, RedisAuthenticationKind } from './auth';
-import { BackupSourceKind, RedisBackupProps } from './backup';
+import { RedisBackupProps } from './backup';
 import { elastiCacheArn } from './private/arns';
-import { checkOfferedEngineVersion } from './private/engine-versions';
 import { FinalSnapshotResourceProperties } from './private/final-snapshot-contract';
 import { recordGroupFacts } from './private/group-facts';
-import { checkName, checkSnapshotNameToRestore, MAX_GROUP_ID_LENGTH, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/names';
+import { memberIds, nodeGroupId } from './private/members';
+import { checkName, defaultGroupId, MAX_GROUP_ID_LENGTH } from './private/names';
 import { BackupProvider } from './private/provider';
+import { checkAutomaticSnapshotsSupported, checkBackupWindows, checkFinalSnapshot, resolveBackup, snapshottingMember } from './private/rules/backup';
+import { defaultParameterGroupName, EngineVersion, parameterGroupProperties, parseEngineVersion, transitEncryptionMode } from './private/rules/engine';
+import { checkPort } from './private/rules/network';
+import { checkNodeType, isDataTiering } from './private/rules/node-type';
+import { checkRestore } from './private/rules/restore';
+import { checkSecurity } from './private/rules/security';
+import { automaticFailover, checkMultiAz, checkMultiAzSubnets, checkTopology } from './private/rules/topology';
 import { slotRanges } from './private/slots';
-import { windowsOverlap } from './private/window-range';
 import { ClusterMode, IRedisReplicationGroup, RedisReplicationGroupAttributes, RedisReplicationGroupBase } from './replication-group-base';
 import { RestoreSource } from './restore';
 import { MaintenanceWindow } from './windows';
@@ -184,7 +190,6 @@ export interface RedisReplicationGroupProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-const DEFAULT_RETENTION_DAYS = 15;
 const DEFAULT_ENGINE_VERSION = '7.1';
 const DEFAULT_PORT = 6379;
 
@@ -288,29 +293,20 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
     const authentication = props.authentication
       ?? (transitEncryption ? RedisAuthentication.authToken() : RedisAuthentication.none());
     const groupId = props.replicationGroupId ?? defaultGroupId(this);
-    const hasReplicas = this.replicasPerShard > 0;
+    const multiAz = props.multiAz ?? this.replicasPerShard > 0;
 
-    // Checks, in the order a reader would meet the props.
+    // Checks, in the order a reader would meet the props (the rules are in private/rules/).
     checkName('replicationGroupId', groupId, MAX_GROUP_ID_LENGTH);
     checkNodeType(props.nodeType);
     const engine = parseEngineVersion(engineVersion);
     checkTopology(this.clusterMode, this.shards, this.replicasPerShard);
-    const multiAz = props.multiAz ?? hasReplicas;
-    if (multiAz && !hasReplicas) {
-      throw new Error('multiAz is true but replicasPerShard is 0; Multi-AZ needs at least one replica to fail over to');
-    }
+    checkMultiAz(multiAz, this.replicasPerShard);
     checkPort(this.port);
     checkSecurity(authentication, transitEncryption, atRestEncryption, props.encryptionKey, engine);
 
     const backup = resolveBackup(props.backup);
-    const snapshotRange = backup.window?._validate('backup.window');
-    const maintenanceRange = props.maintenanceWindow?._validate('maintenanceWindow');
-    if (snapshotRange && maintenanceRange && windowsOverlap(snapshotRange, maintenanceRange)) {
-      throw new Error(`backup.window '${backup.window}' overlaps maintenanceWindow '${props.maintenanceWindow}'; ElastiCache needs the snapshot window and the maintenance window not to overlap (the snapshot window repeats every day)`);
-    }
-    if (backup.retentionDays > 0 && !clustered && !Token.isUnresolved(props.nodeType) && props.nodeType === 'cache.t1.micro') {
-      throw new Error(`backup.retention is ${backup.retentionDays} days but nodeType 'cache.t1.micro' with cluster mode disabled cannot take snapshots (SnapshotFeatureNotSupportedFault); use a current node type or set backup.retention to Duration.days(0)`);
-    }
+    const { snapshotRange, maintenanceRange } = checkBackupWindows(backup, props.maintenanceWindow);
+    checkAutomaticSnapshotsSupported(backup, props.nodeType, clustered);
     if (backup.retentionDays === 0 && (props.backup?.window || props.backup?.source)) {
       Annotations.of(this).addWarningV2('cdk-elasticache-backup:backupOff',
         'backup.retention is 0 days, so automatic backups are off and backup.window and backup.source are not used');
@@ -337,39 +333,11 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
     }
 
     // Resources.
-    const subnets = props.vpc.selectSubnets(props.vpcSubnets);
-    if (multiAz) {
-      const zones = subnets.availabilityZones;
-      if (zones.length > 0 && zones.every((az) => !Token.isUnresolved(az)) && new Set(zones).size < 2) {
-        throw new Error(`multiAz is true but vpcSubnets selects subnets in one Availability Zone (${zones[0]}); Multi-AZ needs subnets in at least two`);
-      }
-    }
-    const subnetGroup = new elasticache.CfnSubnetGroup(this, 'SubnetGroup', {
-      description: `Subnets of ${this.node.path}`,
-      subnetIds: subnets.subnetIds,
-    });
-
-    this.securityGroups = props.securityGroups ?? [
-      new ec2.SecurityGroup(this, 'SecurityGroup', {
-        vpc: props.vpc,
-        description: `Redis replication group ${this.node.path}`,
-        // Redis nodes never open connections out of the VPC.
-        allowAllOutbound: false,
-      }),
-    ];
+    const subnetGroup = this.subnetGroup(props.vpc, props.vpcSubnets, multiAz);
+    this.securityGroups = props.securityGroups ?? [this.securityGroup(props.vpc)];
     this.connections = new ec2.Connections({ securityGroups: this.securityGroups, defaultPort: ec2.Port.tcp(this.port) });
-
     const parameterGroupName = this.parameterGroup(props.parameters, engine, clustered);
-
-    let authToken: string | undefined;
-    if (authentication.kind === RedisAuthenticationKind.AUTH_TOKEN) {
-      this.secret = authentication.secret ?? new secretsmanager.Secret(this, 'AuthToken', {
-        description: `Redis AUTH token of ${this.node.path}`,
-        encryptionKey: authentication.encryptionKey,
-        generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
-      });
-      authToken = this.secret.secretValue.unsafeUnwrap();
-    }
+    this.secret = this.authTokenSecret(authentication);
 
     this.cfnReplicationGroup = new elasticache.CfnReplicationGroup(this, 'Resource', {
       replicationGroupId: groupId,
@@ -383,11 +351,11 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
       numNodeGroups: clustered ? this.shards : undefined,
       replicasPerNodeGroup: clustered ? this.replicasPerShard : undefined,
       nodeGroupConfiguration: clustered && seed ? slotRanges(this.shards).map((slots, i) => ({
-        nodeGroupId: String(i + 1).padStart(4, '0'),
+        nodeGroupId: nodeGroupId(i + 1),
         slots,
         replicaCount: this.replicasPerShard,
       })) : undefined,
-      automaticFailoverEnabled: clustered || hasReplicas,
+      automaticFailoverEnabled: automaticFailover(this.clusterMode, this.replicasPerShard),
       multiAzEnabled: multiAz,
       port: this.port,
       cacheSubnetGroupName: subnetGroup.ref,
@@ -396,8 +364,8 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
       atRestEncryptionEnabled: atRestEncryption,
       kmsKeyId: props.encryptionKey?.keyArn,
       transitEncryptionEnabled: transitEncryption,
-      transitEncryptionMode: transitEncryption && engine.major >= 7 ? 'required' : undefined,
-      authToken,
+      transitEncryptionMode: transitEncryptionMode(transitEncryption, engine),
+      authToken: this.secret?.secretValue.unsafeUnwrap(),
       userGroupIds: authentication.userGroupIds,
       snapshotRetentionLimit: backup.retentionDays,
       snapshotWindow: backup.retentionDays > 0 ? backup.window?.toString() : undefined,
@@ -417,7 +385,8 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
     this.replicationGroupArn = elastiCacheArn(this, 'replicationgroup', this.replicationGroupId);
     const finalSnapshotName = props.backup?.finalSnapshotName;
     if (finalSnapshotName !== undefined) {
-      this.finalSnapshot(finalSnapshotName, props.removalPolicy, props.nodeType, clustered);
+      checkFinalSnapshot(finalSnapshotName, props.removalPolicy, props.nodeType, clustered);
+      this.finalSnapshot(finalSnapshotName, clustered);
     }
     this.endpointAddress = clustered
       ? this.cfnReplicationGroup.attrConfigurationEndPointAddress
@@ -430,14 +399,7 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
    * replacement) and a custom resource deletes it with `FinalSnapshotIdentifier` when CloudFormation
    * says the group is leaving, waiting until the snapshot is available and the group gone.
    */
-  private finalSnapshot(name: string, removalPolicy: RemovalPolicy | undefined, nodeType: string, clustered: boolean): void {
-    checkName('backup.finalSnapshotName', name, MAX_SNAPSHOT_NAME_LENGTH);
-    if (removalPolicy !== undefined && removalPolicy !== RemovalPolicy.SNAPSHOT) {
-      throw new Error(`backup.finalSnapshotName is '${name}' but removalPolicy is ${removalPolicy}; a named final snapshot takes the place of RemovalPolicy.SNAPSHOT (leave removalPolicy unset)`);
-    }
-    if (!clustered && !Token.isUnresolved(nodeType) && nodeType === 'cache.t1.micro') {
-      throw new Error(`backup.finalSnapshotName is '${name}' but nodeType 'cache.t1.micro' with cluster mode disabled cannot take snapshots (SnapshotFeatureNotSupportedFault)`);
-    }
+  private finalSnapshot(name: string, clustered: boolean): void {
     // CloudFormation keeps the group when it leaves the stack or is replaced; the custom resource
     // below deletes it then, with the named snapshot. A group created by a failed operation is new,
     // holds nothing but its seed, and is deleted by CloudFormation on rollback (RetainExceptOnCreate),
@@ -445,11 +407,8 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
     this.cfnReplicationGroup.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     const provider = BackupProvider.of(this);
     // Every member by name (no wildcard): after a failover the primary may be any of them.
-    const members = clustered
-      ? Array.from({ length: this.shards }, (_, s) => Array.from({ length: 1 + this.replicasPerShard },
-        (__, r) => `${String(s + 1).padStart(4, '0')}-${String(r + 1).padStart(3, '0')}`)).flat()
-      : Array.from({ length: 1 + this.replicasPerShard }, (_, r) => String(r + 1).padStart(3, '0'));
-    provider.grantFinalSnapshot(this.replicationGroupArn, members.map((m) => this.memberArn(m)), name);
+    const members = memberIds(this.replicationGroupId, clustered, this.shards, this.replicasPerShard);
+    provider.grantFinalSnapshot(this.replicationGroupArn, members.map((m) => elastiCacheArn(this, 'cluster', m)), name);
     const properties: FinalSnapshotResourceProperties = {
       ReplicationGroupId: this.replicationGroupId,
       FinalSnapshotName: name,
@@ -459,6 +418,38 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::RedisFinalSnapshot',
       properties,
+    });
+  }
+
+  /** The subnet group: the selected subnets, in two Availability Zones at least with Multi-AZ. */
+  private subnetGroup(vpc: ec2.IVpc, vpcSubnets: ec2.SubnetSelection | undefined, multiAz: boolean): elasticache.CfnSubnetGroup {
+    const subnets = vpc.selectSubnets(vpcSubnets);
+    checkMultiAzSubnets(multiAz, subnets.availabilityZones);
+    return new elasticache.CfnSubnetGroup(this, 'SubnetGroup', {
+      description: `Subnets of ${this.node.path}`,
+      subnetIds: subnets.subnetIds,
+    });
+  }
+
+  /** A security group of the group's own, made when none is given: no inbound, no outbound. */
+  private securityGroup(vpc: ec2.IVpc): ec2.ISecurityGroup {
+    return new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc,
+      description: `Redis replication group ${this.node.path}`,
+      // Redis nodes never open connections out of the VPC.
+      allowAllOutbound: false,
+    });
+  }
+
+  /** The secret that holds the AUTH token (the one given, or a generated one), when Redis AUTH is used. */
+  private authTokenSecret(authentication: RedisAuthentication): secretsmanager.ISecret | undefined {
+    if (authentication.kind !== RedisAuthenticationKind.AUTH_TOKEN) {
+      return undefined;
+    }
+    return authentication.secret ?? new secretsmanager.Secret(this, 'AuthToken', {
+      description: `Redis AUTH token of ${this.node.path}`,
+      encryptionKey: authentication.encryptionKey,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
     });
   }
 
@@ -487,224 +478,14 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
 
   private parameterGroup(parameters: { [name: string]: string } | undefined, engine: EngineVersion, clustered: boolean): string | undefined {
     if (!parameters || Object.keys(parameters).length === 0) {
-      return clustered ? `default.${engine.family}.cluster.on` : undefined;
+      return defaultParameterGroupName(engine, clustered);
     }
-    if (engine.family === undefined) {
-      throw new Error('parameters are given but engineVersion is a token; the parameter group family is derived from a known engineVersion');
-    }
-    if (clustered && parameters['cluster-enabled'] === 'no') {
-      throw new Error("parameters sets 'cluster-enabled' to 'no' but clusterMode is ClusterMode.ENABLED; a cluster needs 'cluster-enabled' 'yes'");
-    }
+    const { family, properties } = parameterGroupProperties(parameters, engine, clustered);
     const group = new elasticache.CfnParameterGroup(this, 'ParameterGroup', {
-      cacheParameterGroupFamily: engine.family,
+      cacheParameterGroupFamily: family,
       description: `Parameters of ${this.node.path}`,
-      properties: clustered ? { ...parameters, 'cluster-enabled': 'yes' } : parameters,
+      properties,
     });
     return group.ref;
   }
-}
-
-interface ResolvedBackup {
-  readonly retentionDays: number;
-  readonly window?: RedisBackupProps['window'];
-  readonly source?: RedisBackupProps['source'];
-}
-
-function resolveBackup(backup: RedisBackupProps | undefined): ResolvedBackup {
-  if (!backup) {
-    return { retentionDays: DEFAULT_RETENTION_DAYS };
-  }
-  const retention = backup.retention;
-  if (retention.isUnresolved()) {
-    throw new Error('backup.retention is a token; it must be known at synth time to set the snapshotting node');
-  }
-  const days = retention.toDays({ integral: false });
-  if (!Number.isInteger(days)) {
-    throw new Error(`backup.retention is ${retention.toHumanString()}, which is not a whole number of days; ElastiCache keeps snapshots for whole days (SnapshotRetentionLimit)`);
-  }
-  if (days < 0 || days > 35) {
-    throw new Error(`backup.retention is ${days} days; ElastiCache keeps automatic snapshots for 0 to 35 days (0 turns them off)`);
-  }
-  return { retentionDays: days, window: backup.window, source: backup.source };
-}
-
-function snapshottingMember(backup: ResolvedBackup, groupId: string, clusterMode: ClusterMode, replicas: number): string | undefined {
-  const source = backup.source;
-  if (clusterMode === ClusterMode.ENABLED) {
-    if (source) {
-      throw new Error(`backup.source is BackupSource.${source.kind}(${source.cacheClusterId ? `'${source.cacheClusterId}'` : ''}) but clusterMode is ClusterMode.ENABLED; ElastiCache cannot set a snapshotting cluster for a cluster mode enabled group (it snapshots every shard itself)`);
-    }
-    return undefined;
-  }
-  const members = Array.from({ length: 1 + replicas }, (_, i) => `${groupId}-${String(i + 1).padStart(3, '0')}`);
-  switch (source?.kind) {
-    case undefined:
-      // ElastiCache rejects a retention without a snapshotting cluster once there are replicas.
-      return replicas > 0 ? members[1] : members[0];
-    case BackupSourceKind.PRIMARY:
-      return members[0];
-    case BackupSourceKind.REPLICA:
-      if (replicas === 0) {
-        throw new Error('backup.source is BackupSource.replica() but replicasPerShard is 0; use BackupSource.primary() or add a replica');
-      }
-      return members[1];
-    case BackupSourceKind.MEMBER: {
-      const member = source.cacheClusterId!;
-      if (Token.isUnresolved(member) || Token.isUnresolved(groupId)) {
-        return member;
-      }
-      if (!members.includes(member)) {
-        throw new Error(`backup.source member '${member}' does not exist; replication group '${groupId}' has members ${members.join(', ')}`);
-      }
-      return member;
-    }
-    default:
-      throw new Error('backup.source has an unknown kind');
-  }
-}
-
-interface Seed {
-  readonly snapshotName?: string;
-  readonly rdbObjectArns?: string[];
-}
-
-const S3_OBJECT_ARN = /^arn:aws[a-z-]*:s3:::([^/]+)\/(.+)$/;
-const BUCKET_NAME = /^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
-function checkRestore(source: RestoreSource | undefined, nodeType: string, clusterMode: ClusterMode, shards: number): Seed | undefined {
-  if (!source) {
-    return undefined;
-  }
-  if (source.snapshotName !== undefined) {
-    checkSnapshotNameToRestore('restoreFrom snapshot name', source.snapshotName);
-    const from = source.sourceNodeType;
-    if (from && !Token.isUnresolved(from) && !Token.isUnresolved(nodeType) && isDataTiering(from) && !isDataTiering(nodeType)) {
-      throw new Error(`restoreFrom snapshot '${source.snapshotName}' was taken from data-tiering node type '${from}' but nodeType is '${nodeType}'; a data-tiering snapshot restores only into data-tiering (cache.r6gd.*) nodes`);
-    }
-    return { snapshotName: source.snapshotName };
-  }
-  const arns = source.rdbObjectArns ?? [];
-  if (arns.length === 0) {
-    throw new Error('restoreFrom has no RDB object ARNs; give one per shard');
-  }
-  arns.forEach((arn, i) => {
-    const prop = `restoreFrom RDB object ARN #${i + 1}`;
-    // Checked before the token test: the literal parts of a token string (the key given to
-    // RestoreSource.fromBucket) are plain text.
-    if (arn.includes(',')) {
-      throw new Error(`${prop} '${arn}' contains a comma; ElastiCache takes SnapshotArns as a comma-separated list, so an object ARN cannot contain one`);
-    }
-    if (Token.isUnresolved(arn)) {
-      return;
-    }
-    const match = S3_OBJECT_ARN.exec(arn);
-    if (!match) {
-      throw new Error(`${prop} '${arn}' is not an S3 object ARN; ElastiCache expects arn:aws:s3:::bucket/key.rdb`);
-    }
-    if (!BUCKET_NAME.test(match[1]) || match[1].includes('..')) {
-      throw new Error(`${prop} '${arn}' names bucket '${match[1]}', which is not a DNS-compliant bucket name (3 to 63 lower-case letters, digits, dots or hyphens)`);
-    }
-  });
-  const expected = clusterMode === ClusterMode.ENABLED ? shards : 1;
-  if (arns.length !== expected) {
-    throw new Error(`restoreFrom has ${arns.length} RDB object ARNs but the group has ${expected} shard${expected === 1 ? '' : 's'}; ElastiCache seeds one shard from each RDB file`);
-  }
-  return { rdbObjectArns: arns };
-}
-
-interface EngineVersion {
-  readonly major: number;
-  /** The parameter group family, undefined when the version is a token. */
-  readonly family?: string;
-  readonly minor?: number;
-}
-
-function parseEngineVersion(version: string): EngineVersion {
-  if (Token.isUnresolved(version)) {
-    // Assume a current engine; nothing version-specific is checked.
-    return { major: 7 };
-  }
-  const match = /^(\d+)\.(\d+|x)(\.\d+)?$/.exec(version);
-  if (!match) {
-    throw new Error(`engineVersion '${version}' is not a Redis OSS version such as '7.1' or '6.2'`);
-  }
-  const major = Number(match[1]);
-  const minor = match[2] === 'x' ? undefined : Number(match[2]);
-  if (major < 4) {
-    throw new Error(`engineVersion '${version}' is older than Redis OSS 4.0.10, the first version with encryption and the oldest ElastiCache still runs`);
-  }
-  checkOfferedEngineVersion(version);
-  let family: string;
-  if (major >= 7) {
-    family = `redis${major}`;
-  } else if (major === 6) {
-    family = 'redis6.x';
-  } else {
-    family = `redis${major}.${minor ?? 0}`;
-  }
-  return { major, minor, family };
-}
-
-function checkNodeType(nodeType: string): void {
-  if (Token.isUnresolved(nodeType)) {
-    return;
-  }
-  if (!/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(nodeType)) {
-    throw new Error(`nodeType '${nodeType}' is not an ElastiCache node type such as 'cache.r7g.large'`);
-  }
-}
-
-function checkTopology(clusterMode: ClusterMode, shards: number, replicas: number): void {
-  if (!Number.isInteger(replicas) || replicas < 0 || replicas > 5) {
-    throw new Error(`replicasPerShard is ${replicas}; ElastiCache allows 0 to 5 replicas per shard`);
-  }
-  if (clusterMode === ClusterMode.DISABLED && shards !== 1) {
-    throw new Error(`shards is ${shards} but clusterMode is ClusterMode.DISABLED; a group with cluster mode disabled has exactly 1 shard (use ClusterMode.ENABLED to shard)`);
-  }
-  if (!Number.isInteger(shards) || shards < 1 || shards > 500) {
-    throw new Error(`shards is ${shards}; ElastiCache allows 1 to 500 shards`);
-  }
-  if (shards * (1 + replicas) > 500) {
-    throw new Error(`shards ${shards} with ${replicas} replicas each is ${shards * (1 + replicas)} nodes; ElastiCache allows at most 500 nodes in a group`);
-  }
-}
-
-function checkPort(port: number): void {
-  if (Token.isUnresolved(port)) {
-    return;
-  }
-  if (!Number.isInteger(port) || port < 1024 || port > 65535) {
-    throw new Error(`port is ${port}; ElastiCache accepts ports 1024 to 65535`);
-  }
-}
-
-function checkSecurity(auth: RedisAuthentication, transit: boolean, atRest: boolean, key: kms.IKey | undefined, engine: EngineVersion): void {
-  if (auth.kind !== RedisAuthenticationKind.NONE && !transit) {
-    throw new Error(`authentication is ${auth.kind === RedisAuthenticationKind.AUTH_TOKEN ? 'RedisAuthentication.authToken()' : 'RedisAuthentication.userGroups()'} but transitEncryption is false; ElastiCache accepts AUTH tokens and user groups only with encryption in transit`);
-  }
-  if (auth.kind === RedisAuthenticationKind.USER_GROUPS) {
-    if (!auth.userGroupIds || auth.userGroupIds.length === 0) {
-      throw new Error('authentication is RedisAuthentication.userGroups([]) with no user group; give at least one user group id');
-    }
-    if (engine.major < 6) {
-      throw new Error(`authentication is RedisAuthentication.userGroups() but engineVersion is ${engine.major}.x; role-based access control needs Redis OSS 6.0 or later`);
-    }
-  }
-  if (key && !atRest) {
-    throw new Error('encryptionKey is given but atRestEncryption is false; the key is only used for encryption at rest');
-  }
-}
-
-function isDataTiering(nodeType: string): boolean {
-  return !Token.isUnresolved(nodeType) && /^cache\.r6gd\./.test(nodeType);
-}
-
-/**
- * A replication group id derived from the construct path: unique in the app, stable across
- * deployments, and valid under ElastiCache's rules (lower case, starts with a letter, no `--`,
- * at most 40 characters).
- */
-function defaultGroupId(scope: Construct): string {
-  const unique = nameFromPath(scope, MAX_GROUP_ID_LENGTH - 2);
-  return /^[a-z]/.test(unique) ? unique : `r-${unique}`.slice(0, MAX_GROUP_ID_LENGTH);
 }
