@@ -1,4 +1,4 @@
-import { Annotations, CfnResource, CustomResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnResource, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,11 +7,10 @@ import { Construct } from 'constructs';
 import { RedisAuthentication, RedisAuthenticationKind } from './auth';
 import { RedisBackupProps } from './backup';
 import { elastiCacheArn } from './private/arns';
-import { FinalSnapshotResourceProperties } from './private/final-snapshot-contract';
+import { FinalSnapshot } from './private/final-snapshot';
 import { recordGroupFacts } from './private/group-facts';
-import { memberIds, nodeGroupId } from './private/members';
+import { nodeGroupId } from './private/members';
 import { checkName, defaultGroupId, MAX_GROUP_ID_LENGTH } from './private/names';
-import { BackupProvider } from './private/provider';
 import { checkAutomaticSnapshotsSupported, checkBackupWindows, checkFinalSnapshot, resolveBackup, snapshottingMember } from './private/rules/backup';
 import { defaultParameterGroupName, EngineVersion, parameterGroupProperties, parseEngineVersion, transitEncryptionMode } from './private/rules/engine';
 import { checkPort } from './private/rules/network';
@@ -386,39 +385,20 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
     const finalSnapshotName = props.backup?.finalSnapshotName;
     if (finalSnapshotName !== undefined) {
       checkFinalSnapshot(finalSnapshotName, props.removalPolicy, props.nodeType, clustered);
-      this.finalSnapshot(finalSnapshotName, clustered);
+      new FinalSnapshot(this, 'FinalSnapshot', {
+        replicationGroup: this.cfnReplicationGroup,
+        replicationGroupId: this.replicationGroupId,
+        replicationGroupArn: this.replicationGroupArn,
+        clustered,
+        shards: this.shards,
+        replicasPerShard: this.replicasPerShard,
+        snapshotName: finalSnapshotName,
+      });
     }
     this.endpointAddress = clustered
       ? this.cfnReplicationGroup.attrConfigurationEndPointAddress
       : this.cfnReplicationGroup.attrPrimaryEndPointAddress;
     this.readerEndpointAddress = clustered ? undefined : this.cfnReplicationGroup.attrReaderEndPointAddress;
-  }
-
-  /**
-   * A named final snapshot: CloudFormation keeps the group (RetainExceptOnCreate, Retain on
-   * replacement) and a custom resource deletes it with `FinalSnapshotIdentifier` when CloudFormation
-   * says the group is leaving, waiting until the snapshot is available and the group gone.
-   */
-  private finalSnapshot(name: string, clustered: boolean): void {
-    // CloudFormation keeps the group when it leaves the stack or is replaced; the custom resource
-    // below deletes it then, with the named snapshot. A group created by a failed operation is new,
-    // holds nothing but its seed, and is deleted by CloudFormation on rollback (RetainExceptOnCreate),
-    // so that a retry does not find its id taken.
-    this.cfnReplicationGroup.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
-    const provider = BackupProvider.of(this);
-    // Every member by name (no wildcard): after a failover the primary may be any of them.
-    const members = memberIds(this.replicationGroupId, clustered, this.shards, this.replicasPerShard);
-    provider.grantFinalSnapshot(this.replicationGroupArn, members.map((m) => elastiCacheArn(this, 'cluster', m)), name);
-    const properties: FinalSnapshotResourceProperties = {
-      ReplicationGroupId: this.replicationGroupId,
-      FinalSnapshotName: name,
-      ReplicationGroupLogicalId: Stack.of(this).getLogicalId(this.cfnReplicationGroup),
-    };
-    new CustomResource(this, 'FinalSnapshot', {
-      serviceToken: provider.serviceToken,
-      resourceType: 'Custom::RedisFinalSnapshot',
-      properties,
-    });
   }
 
   /** The subnet group: the selected subnets, in two Availability Zones at least with Multi-AZ. */
