@@ -104,6 +104,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.deps.removeDependency('eslint-import-resolver-typescript');
 project.addDevDeps('eslint-import-resolver-typescript@~3.6.3');
 
+// No import cycles: with a cycle, load order decides what a module sees (an import still undefined
+// while its module loads), and modules in a cycle cannot be read or moved on their own.
+project.eslint?.addRules({ 'import/no-cycle': ['error'] });
+
 // These machines run Node 20 (see the env notes); jsii's end-of-life banner would bury real output.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '1');
 

@@ -3,6 +3,7 @@ export * from './backup';
 export * from './export-bucket';
 export * from './redis-snapshot';
 export * from './replication-group';
+export * from './replication-group-base';
 export * from './restore';
 export * from './scheduled-export';
 export * from './windows';

@@ -8,7 +8,7 @@ import { checkName, MAX_SNAPSHOT_NAME_LENGTH } from './private/names';
 import { BackupProvider } from './private/provider';
 import { RedisSnapshotResourceProperties } from './private/redis-snapshot-contract';
 import { snapshotSourceMember } from './private/source';
-import { IRedisReplicationGroup } from './replication-group';
+import { IRedisReplicationGroup } from './replication-group-base';
 
 /**
  * Properties of a `RedisSnapshot`.
@@ -105,7 +105,7 @@ export class RedisSnapshot extends Construct {
     const cacheClusterId = snapshotSourceMember(group, props.source, 'source');
 
     const provider = BackupProvider.of(this);
-    provider.grantSnapshot(group, props.snapshotName, cacheClusterId);
+    provider.grantSnapshot(group.replicationGroupArn, props.snapshotName, cacheClusterId);
 
     const properties: RedisSnapshotResourceProperties = {
       ReplicationGroupId: group.replicationGroupId,

@@ -1,240 +1,31 @@
-import {
-  Annotations, CfnResource, CustomResource, Duration, IResource, RemovalPolicy, Resource, Stack, Token,
-} from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Annotations, CfnResource, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { RedisAuthentication, RedisAuthenticationKind } from './auth';
-import { BackupSourceKind, RedisBackupProps, SnapshotBeforeUpdateOptions } from './backup';
+import { RedisBackupProps } from './backup';
 import { claimName, Namespace } from './private/app-registry';
 import { elastiCacheArn } from './private/arns';
-import { checkOfferedEngineVersion } from './private/engine-versions';
-import { FinalSnapshotResourceProperties } from './private/final-snapshot-contract';
-import { groupFactsOf, recordGroupFacts } from './private/group-facts';
-import { checkName, checkSnapshotNameToRestore, MAX_GROUP_ID_LENGTH, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/names';
+import { FinalSnapshot } from './private/final-snapshot';
+import { recordGroupFacts } from './private/group-facts';
+import { nodeGroupId } from './private/members';
+import { checkName, defaultGroupId, MAX_GROUP_ID_LENGTH } from './private/names';
 import { PreUpdateSnapshot } from './private/pre-update-snapshot';
-import { MAX_PRE_UPDATE_PREFIX_LENGTH } from './private/pre-update-snapshot-contract';
-import { BackupProvider } from './private/provider';
+import {
+  checkAutomaticSnapshotsSupported, checkBackupWindows, checkFinalSnapshot, checkSnapshotBeforeUpdate, resolveBackup, snapshottingMember,
+} from './private/rules/backup';
+import { defaultParameterGroupName, EngineVersion, parameterGroupProperties, parseEngineVersion, transitEncryptionMode } from './private/rules/engine';
+import { checkPort } from './private/rules/network';
+import { checkNodeType, isDataTiering } from './private/rules/node-type';
+import { checkRestore } from './private/rules/restore';
+import { checkSecurity } from './private/rules/security';
+import { automaticFailover, checkMultiAz, checkMultiAzSubnets, checkTopology } from './private/rules/topology';
 import { slotRanges } from './private/slots';
-import { windowsOverlap } from './private/window-range';
+import { ClusterMode, IRedisReplicationGroup, RedisReplicationGroupAttributes, RedisReplicationGroupBase } from './replication-group-base';
 import { RestoreSource } from './restore';
 import { MaintenanceWindow } from './windows';
-
-/**
- * Whether the group is a Redis Cluster (data sharded over node groups) or a single primary with
- * replicas.
- */
-export enum ClusterMode {
-  /** One shard: a primary and up to 5 replicas. */
-  DISABLED = 'disabled',
-  /** 1 to 500 shards, each a primary and up to 5 replicas; clients must support Redis Cluster. */
-  ENABLED = 'enabled',
-}
-
-/**
- * Options for a metric of one member (node) of a replication group.
- */
-export interface RedisMetricOptions extends cloudwatch.MetricOptions {
-  /**
-   * The member (cache cluster id) to report on. ElastiCache publishes these metrics per node.
-   *
-   * @default - the node this metric matters most for: see each `metricXxx` method
-   */
-  readonly memberId?: string;
-}
-
-/**
- * A Redis replication group, defined in this app or imported.
- */
-export interface IRedisReplicationGroup extends IResource, ec2.IConnectable {
-  /**
-   * The replication group id.
-   *
-   * @attribute
-   */
-  readonly replicationGroupId: string;
-
-  /**
-   * The replication group ARN.
-   *
-   * @attribute
-   */
-  readonly replicationGroupArn: string;
-
-  /**
-   * Whether the group runs with cluster mode enabled.
-   */
-  readonly clusterMode: ClusterMode;
-
-  /**
-   * Grants `actions` on this replication group.
-   */
-  grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant;
-
-  /**
-   * Grants what it takes to snapshot this group and watch the snapshot: `CreateSnapshot` on the
-   * group, its members and the snapshot, and `DescribeSnapshots`.
-   *
-   * @param snapshotNamePattern the snapshot names allowed, as an IAM resource pattern
-   */
-  grantCreateSnapshot(grantee: iam.IGrantable, snapshotNamePattern?: string): iam.Grant;
-
-  /**
-   * Grants `DescribeReplicationGroups` on this group and `DescribeCacheClusters` on its members.
-   */
-  grantDescribe(grantee: iam.IGrantable): iam.Grant;
-
-  /**
-   * A metric of one member of the group, in the `AWS/ElastiCache` namespace.
-   */
-  metric(metricName: string, props?: RedisMetricOptions): cloudwatch.Metric;
-
-  /**
-   * Percentage of the memory available to Redis that is in use. Saving a snapshot forks Redis; the
-   * copy-on-write memory of that fork must fit in the reserved memory, or the backup fails.
-   */
-  metricDatabaseMemoryUsagePercentage(props?: RedisMetricOptions): cloudwatch.Metric;
-
-  /**
-   * How far (seconds) a replica is behind its primary. A snapshot from a lagging replica misses the
-   * latest writes. ElastiCache publishes it for replicas only: for a group defined in this app
-   * without replicas, this throws.
-   */
-  metricReplicationLag(props?: RedisMetricOptions): cloudwatch.Metric;
-
-  /**
-   * 1 while a background save (snapshot or full sync) runs on the node, else 0.
-   */
-  metricSaveInProgress(props?: RedisMetricOptions): cloudwatch.Metric;
-}
-
-/**
- * What it takes to refer to a replication group defined elsewhere.
- */
-export interface RedisReplicationGroupAttributes {
-  /**
-   * The replication group id.
-   */
-  readonly replicationGroupId: string;
-
-  /**
-   * The port clients connect to.
-   *
-   * @default 6379
-   */
-  readonly port?: number;
-
-  /**
-   * The group's security groups, to allow connections through.
-   *
-   * @default - none: `connections` can't open the group to anything
-   */
-  readonly securityGroups?: ec2.ISecurityGroup[];
-
-  /**
-   * Whether the group runs with cluster mode enabled.
-   *
-   * @default ClusterMode.DISABLED
-   */
-  readonly clusterMode?: ClusterMode;
-}
-
-/**
- * The parts shared by defined and imported replication groups: grants and metrics.
- */
-export abstract class RedisReplicationGroupBase extends Resource implements IRedisReplicationGroup {
-  public abstract readonly replicationGroupId: string;
-  public abstract readonly replicationGroupArn: string;
-  public abstract readonly clusterMode: ClusterMode;
-  public abstract readonly connections: ec2.Connections;
-
-  public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.replicationGroupArn] });
-  }
-
-  public grantCreateSnapshot(grantee: iam.IGrantable, snapshotNamePattern: string = '*'): iam.Grant {
-    const grant = iam.Grant.addToPrincipal({
-      grantee,
-      // CreateSnapshot is authorized against the group (or the member named by CacheClusterId) and
-      // against the snapshot it creates.
-      actions: ['elasticache:CreateSnapshot'],
-      resourceArns: [this.replicationGroupArn, this.memberArn('*'), this.snapshotArn(snapshotNamePattern)],
-    });
-    grant.combine(iam.Grant.addToPrincipal({
-      grantee,
-      // Polling the snapshot until it is available; tags are written with the snapshot.
-      actions: ['elasticache:DescribeSnapshots', 'elasticache:AddTagsToResource'],
-      resourceArns: [this.snapshotArn(snapshotNamePattern)],
-    }));
-    return grant;
-  }
-
-  public grantDescribe(grantee: iam.IGrantable): iam.Grant {
-    const grant = this.grant(grantee, 'elasticache:DescribeReplicationGroups');
-    grant.combine(iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['elasticache:DescribeCacheClusters'],
-      resourceArns: [this.memberArn('*')],
-    }));
-    return grant;
-  }
-
-  public metric(metricName: string, props: RedisMetricOptions = {}): cloudwatch.Metric {
-    const { memberId, ...options } = props;
-    return new cloudwatch.Metric({
-      namespace: 'AWS/ElastiCache',
-      metricName,
-      dimensionsMap: { CacheClusterId: memberId ?? this.primaryMemberId() },
-      period: Duration.minutes(5),
-      ...options,
-    }).attachTo(this);
-  }
-
-  /**
-   * Defaults to the node created as the primary (`-001`, or `-0001-001` with cluster mode enabled).
-   */
-  public metricDatabaseMemoryUsagePercentage(props?: RedisMetricOptions): cloudwatch.Metric {
-    return this.metric('DatabaseMemoryUsagePercentage', { statistic: 'Maximum', ...props });
-  }
-
-  /**
-   * Defaults to the first replica (`-002`, or `-0001-002` with cluster mode enabled). Throws for a
-   * group defined in this app that has no replicas.
-   */
-  public metricReplicationLag(props?: RedisMetricOptions): cloudwatch.Metric {
-    checkHasReplicas(this);
-    return this.metric('ReplicationLag', { statistic: 'Maximum', memberId: this.firstReplicaMemberId(), ...props });
-  }
-
-  /**
-   * Defaults to the node created as the primary (`-001`, or `-0001-001` with cluster mode enabled).
-   */
-  public metricSaveInProgress(props?: RedisMetricOptions): cloudwatch.Metric {
-    return this.metric('SaveInProgress', { statistic: 'Maximum', ...props });
-  }
-
-  /** The ARN of a member cache cluster; `suffix` follows `<group id>-`. */
-  protected memberArn(suffix: string): string {
-    return elastiCacheArn(this, 'cluster', `${this.replicationGroupId}-${suffix}`);
-  }
-
-  /** The ARN of a snapshot in this group's account and region. */
-  protected snapshotArn(name: string): string {
-    return elastiCacheArn(this, 'snapshot', name);
-  }
-
-  private primaryMemberId(): string {
-    return this.clusterMode === ClusterMode.ENABLED ? `${this.replicationGroupId}-0001-001` : `${this.replicationGroupId}-001`;
-  }
-
-  private firstReplicaMemberId(): string {
-    return this.clusterMode === ClusterMode.ENABLED ? `${this.replicationGroupId}-0001-002` : `${this.replicationGroupId}-002`;
-  }
-}
 
 /**
  * Properties of a `RedisReplicationGroup`.
@@ -402,8 +193,6 @@ export interface RedisReplicationGroupProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-const DEFAULT_RETENTION_DAYS = 15;
-const DEFAULT_PRE_UPDATE_KEEP = 5;
 const DEFAULT_ENGINE_VERSION = '7.1';
 const DEFAULT_PORT = 6379;
 
@@ -507,29 +296,20 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
     const authentication = props.authentication
       ?? (transitEncryption ? RedisAuthentication.authToken() : RedisAuthentication.none());
     const groupId = props.replicationGroupId ?? defaultGroupId(this);
-    const hasReplicas = this.replicasPerShard > 0;
+    const multiAz = props.multiAz ?? this.replicasPerShard > 0;
 
-    // Checks, in the order a reader would meet the props.
+    // Checks, in the order a reader would meet the props (the rules are in private/rules/).
     checkName('replicationGroupId', groupId, MAX_GROUP_ID_LENGTH);
     checkNodeType(props.nodeType);
     const engine = parseEngineVersion(engineVersion);
     checkTopology(this.clusterMode, this.shards, this.replicasPerShard);
-    const multiAz = props.multiAz ?? hasReplicas;
-    if (multiAz && !hasReplicas) {
-      throw new Error('multiAz is true but replicasPerShard is 0; Multi-AZ needs at least one replica to fail over to');
-    }
+    checkMultiAz(multiAz, this.replicasPerShard);
     checkPort(this.port);
     checkSecurity(authentication, transitEncryption, atRestEncryption, props.encryptionKey, engine);
 
     const backup = resolveBackup(props.backup);
-    const snapshotRange = backup.window?._validate('backup.window');
-    const maintenanceRange = props.maintenanceWindow?._validate('maintenanceWindow');
-    if (snapshotRange && maintenanceRange && windowsOverlap(snapshotRange, maintenanceRange)) {
-      throw new Error(`backup.window '${backup.window}' overlaps maintenanceWindow '${props.maintenanceWindow}'; ElastiCache needs the snapshot window and the maintenance window not to overlap (the snapshot window repeats every day)`);
-    }
-    if (backup.retentionDays > 0 && !clustered && !Token.isUnresolved(props.nodeType) && props.nodeType === 'cache.t1.micro') {
-      throw new Error(`backup.retention is ${backup.retentionDays} days but nodeType 'cache.t1.micro' with cluster mode disabled cannot take snapshots (SnapshotFeatureNotSupportedFault); use a current node type or set backup.retention to Duration.days(0)`);
-    }
+    const { snapshotRange, maintenanceRange } = checkBackupWindows(backup, props.maintenanceWindow);
+    checkAutomaticSnapshotsSupported(backup, props.nodeType, clustered);
     if (backup.retentionDays === 0 && (props.backup?.window || props.backup?.source)) {
       Annotations.of(this).addWarningV2('cdk-elasticache-backup:backupOff',
         'backup.retention is 0 days, so automatic backups are off and backup.window and backup.source are not used');
@@ -556,39 +336,11 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
     }
 
     // Resources.
-    const subnets = props.vpc.selectSubnets(props.vpcSubnets);
-    if (multiAz) {
-      const zones = subnets.availabilityZones;
-      if (zones.length > 0 && zones.every((az) => !Token.isUnresolved(az)) && new Set(zones).size < 2) {
-        throw new Error(`multiAz is true but vpcSubnets selects subnets in one Availability Zone (${zones[0]}); Multi-AZ needs subnets in at least two`);
-      }
-    }
-    const subnetGroup = new elasticache.CfnSubnetGroup(this, 'SubnetGroup', {
-      description: `Subnets of ${this.node.path}`,
-      subnetIds: subnets.subnetIds,
-    });
-
-    this.securityGroups = props.securityGroups ?? [
-      new ec2.SecurityGroup(this, 'SecurityGroup', {
-        vpc: props.vpc,
-        description: `Redis replication group ${this.node.path}`,
-        // Redis nodes never open connections out of the VPC.
-        allowAllOutbound: false,
-      }),
-    ];
+    const subnetGroup = this.subnetGroup(props.vpc, props.vpcSubnets, multiAz);
+    this.securityGroups = props.securityGroups ?? [this.securityGroup(props.vpc)];
     this.connections = new ec2.Connections({ securityGroups: this.securityGroups, defaultPort: ec2.Port.tcp(this.port) });
-
     const parameterGroupName = this.parameterGroup(props.parameters, engine, clustered);
-
-    let authToken: string | undefined;
-    if (authentication.kind === RedisAuthenticationKind.AUTH_TOKEN) {
-      this.secret = authentication.secret ?? new secretsmanager.Secret(this, 'AuthToken', {
-        description: `Redis AUTH token of ${this.node.path}`,
-        encryptionKey: authentication.encryptionKey,
-        generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
-      });
-      authToken = this.secret.secretValue.unsafeUnwrap();
-    }
+    this.secret = this.authTokenSecret(authentication);
 
     this.cfnReplicationGroup = new elasticache.CfnReplicationGroup(this, 'Resource', {
       replicationGroupId: groupId,
@@ -602,11 +354,11 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
       numNodeGroups: clustered ? this.shards : undefined,
       replicasPerNodeGroup: clustered ? this.replicasPerShard : undefined,
       nodeGroupConfiguration: clustered && seed ? slotRanges(this.shards).map((slots, i) => ({
-        nodeGroupId: String(i + 1).padStart(4, '0'),
+        nodeGroupId: nodeGroupId(i + 1),
         slots,
         replicaCount: this.replicasPerShard,
       })) : undefined,
-      automaticFailoverEnabled: clustered || hasReplicas,
+      automaticFailoverEnabled: automaticFailover(this.clusterMode, this.replicasPerShard),
       multiAzEnabled: multiAz,
       port: this.port,
       cacheSubnetGroupName: subnetGroup.ref,
@@ -615,8 +367,8 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
       atRestEncryptionEnabled: atRestEncryption,
       kmsKeyId: props.encryptionKey?.keyArn,
       transitEncryptionEnabled: transitEncryption,
-      transitEncryptionMode: transitEncryption && engine.major >= 7 ? 'required' : undefined,
-      authToken,
+      transitEncryptionMode: transitEncryptionMode(transitEncryption, engine),
+      authToken: this.secret?.secretValue.unsafeUnwrap(),
       userGroupIds: authentication.userGroupIds,
       snapshotRetentionLimit: backup.retentionDays,
       snapshotWindow: backup.retentionDays > 0 ? backup.window?.toString() : undefined,
@@ -636,10 +388,31 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
     this.replicationGroupArn = elastiCacheArn(this, 'replicationgroup', this.replicationGroupId);
     const finalSnapshotName = props.backup?.finalSnapshotName;
     if (finalSnapshotName !== undefined) {
-      this.finalSnapshot(finalSnapshotName, props.removalPolicy, props.nodeType, clustered);
+      checkFinalSnapshot(finalSnapshotName, props.removalPolicy, props.nodeType, clustered);
+      new FinalSnapshot(this, 'FinalSnapshot', {
+        replicationGroup: this.cfnReplicationGroup,
+        replicationGroupId: this.replicationGroupId,
+        replicationGroupArn: this.replicationGroupArn,
+        clustered,
+        shards: this.shards,
+        replicasPerShard: this.replicasPerShard,
+        snapshotName: finalSnapshotName,
+      });
     }
-    if (props.backup?.snapshotBeforeUpdate) {
-      this.snapshotBeforeUpdate(props.backup.snapshotBeforeUpdate, groupId, props.nodeType, clustered);
+    const beforeUpdate = props.backup?.snapshotBeforeUpdate;
+    if (beforeUpdate) {
+      const { prefix, keep } = checkSnapshotBeforeUpdate(beforeUpdate, groupId, props.nodeType, clustered);
+      claimName({ namespace: Namespace.EXPORT_PREFIX, name: prefix, scope: this, prop: 'backup.snapshotBeforeUpdate.prefix', perEnvironment: false },
+        'snapshots named <prefix>-YYYYMMDD-HHMMSS are pruned by whichever of them keeps that prefix, so each needs a prefix of its own');
+      new PreUpdateSnapshot(this, 'PreUpdateSnapshot', {
+        group: this.cfnReplicationGroup,
+        groupId,
+        // The backup source, as automatic snapshots use (a replica by default); the group's own
+        // choice when there is none (backups off, or cluster mode enabled).
+        cacheClusterId: this.snapshottingClusterId,
+        prefix,
+        keep,
+      });
     }
     this.endpointAddress = clustered
       ? this.cfnReplicationGroup.attrConfigurationEndPointAddress
@@ -647,67 +420,35 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
     this.readerEndpointAddress = clustered ? undefined : this.cfnReplicationGroup.attrReaderEndPointAddress;
   }
 
-  /** `backup.snapshotBeforeUpdate`: a snapshot before every update, from the backup source. */
-  private snapshotBeforeUpdate(options: SnapshotBeforeUpdateOptions, groupId: string, nodeType: string, clustered: boolean): void {
-    if (Token.isUnresolved(groupId)) {
-      throw new Error('backup.snapshotBeforeUpdate is set but replicationGroupId is a token; the snapshot runs before the group is updated, so it cannot refer to the group and needs its id at synth time');
-    }
-    if (!clustered && !Token.isUnresolved(nodeType) && nodeType === 'cache.t1.micro') {
-      throw new Error("backup.snapshotBeforeUpdate is set but nodeType 'cache.t1.micro' with cluster mode disabled cannot take snapshots (SnapshotFeatureNotSupportedFault)");
-    }
-    const prefix = options.prefix ?? `pre-${groupId}`.slice(0, MAX_PRE_UPDATE_PREFIX_LENGTH).replace(/-+$/, '');
-    checkName('backup.snapshotBeforeUpdate.prefix', prefix, MAX_PRE_UPDATE_PREFIX_LENGTH);
-    const keep = options.keep ?? DEFAULT_PRE_UPDATE_KEEP;
-    if (!Number.isInteger(keep) || keep < 1) {
-      throw new Error(`backup.snapshotBeforeUpdate.keep is ${keep}; keep at least 1 snapshot (a whole number)`);
-    }
-    claimName({ namespace: Namespace.EXPORT_PREFIX, name: prefix, scope: this, prop: 'backup.snapshotBeforeUpdate.prefix', perEnvironment: false },
-      'snapshots named <prefix>-YYYYMMDD-HHMMSS are pruned by whichever of them keeps that prefix, so each needs a prefix of its own');
-    new PreUpdateSnapshot(this, 'PreUpdateSnapshot', {
-      group: this.cfnReplicationGroup,
-      groupId,
-      // The backup source, as automatic snapshots use (a replica by default); the group's own
-      // choice when there is none (backups off, or cluster mode enabled).
-      cacheClusterId: this.snapshottingClusterId,
-      prefix,
-      keep,
+  /** The subnet group: the selected subnets, in two Availability Zones at least with Multi-AZ. */
+  private subnetGroup(vpc: ec2.IVpc, vpcSubnets: ec2.SubnetSelection | undefined, multiAz: boolean): elasticache.CfnSubnetGroup {
+    const subnets = vpc.selectSubnets(vpcSubnets);
+    checkMultiAzSubnets(multiAz, subnets.availabilityZones);
+    return new elasticache.CfnSubnetGroup(this, 'SubnetGroup', {
+      description: `Subnets of ${this.node.path}`,
+      subnetIds: subnets.subnetIds,
     });
   }
 
-  /**
-   * A named final snapshot: CloudFormation keeps the group (RetainExceptOnCreate, Retain on
-   * replacement) and a custom resource deletes it with `FinalSnapshotIdentifier` when CloudFormation
-   * says the group is leaving, waiting until the snapshot is available and the group gone.
-   */
-  private finalSnapshot(name: string, removalPolicy: RemovalPolicy | undefined, nodeType: string, clustered: boolean): void {
-    checkName('backup.finalSnapshotName', name, MAX_SNAPSHOT_NAME_LENGTH);
-    if (removalPolicy !== undefined && removalPolicy !== RemovalPolicy.SNAPSHOT) {
-      throw new Error(`backup.finalSnapshotName is '${name}' but removalPolicy is ${removalPolicy}; a named final snapshot takes the place of RemovalPolicy.SNAPSHOT (leave removalPolicy unset)`);
+  /** A security group of the group's own, made when none is given: no inbound, no outbound. */
+  private securityGroup(vpc: ec2.IVpc): ec2.ISecurityGroup {
+    return new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc,
+      description: `Redis replication group ${this.node.path}`,
+      // Redis nodes never open connections out of the VPC.
+      allowAllOutbound: false,
+    });
+  }
+
+  /** The secret that holds the AUTH token (the one given, or a generated one), when Redis AUTH is used. */
+  private authTokenSecret(authentication: RedisAuthentication): secretsmanager.ISecret | undefined {
+    if (authentication.kind !== RedisAuthenticationKind.AUTH_TOKEN) {
+      return undefined;
     }
-    if (!clustered && !Token.isUnresolved(nodeType) && nodeType === 'cache.t1.micro') {
-      throw new Error(`backup.finalSnapshotName is '${name}' but nodeType 'cache.t1.micro' with cluster mode disabled cannot take snapshots (SnapshotFeatureNotSupportedFault)`);
-    }
-    // CloudFormation keeps the group when it leaves the stack or is replaced; the custom resource
-    // below deletes it then, with the named snapshot. A group created by a failed operation is new,
-    // holds nothing but its seed, and is deleted by CloudFormation on rollback (RetainExceptOnCreate),
-    // so that a retry does not find its id taken.
-    this.cfnReplicationGroup.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
-    const provider = BackupProvider.of(this);
-    // Every member by name (no wildcard): after a failover the primary may be any of them.
-    const members = clustered
-      ? Array.from({ length: this.shards }, (_, s) => Array.from({ length: 1 + this.replicasPerShard },
-        (__, r) => `${String(s + 1).padStart(4, '0')}-${String(r + 1).padStart(3, '0')}`)).flat()
-      : Array.from({ length: 1 + this.replicasPerShard }, (_, r) => String(r + 1).padStart(3, '0'));
-    provider.grantFinalSnapshot(this.replicationGroupArn, members.map((m) => this.memberArn(m)), name);
-    const properties: FinalSnapshotResourceProperties = {
-      ReplicationGroupId: this.replicationGroupId,
-      FinalSnapshotName: name,
-      ReplicationGroupLogicalId: Stack.of(this).getLogicalId(this.cfnReplicationGroup),
-    };
-    new CustomResource(this, 'FinalSnapshot', {
-      serviceToken: provider.serviceToken,
-      resourceType: 'Custom::RedisFinalSnapshot',
-      properties,
+    return authentication.secret ?? new secretsmanager.Secret(this, 'AuthToken', {
+      description: `Redis AUTH token of ${this.node.path}`,
+      encryptionKey: authentication.encryptionKey,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
     });
   }
 
@@ -736,237 +477,14 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
 
   private parameterGroup(parameters: { [name: string]: string } | undefined, engine: EngineVersion, clustered: boolean): string | undefined {
     if (!parameters || Object.keys(parameters).length === 0) {
-      return clustered ? `default.${engine.family}.cluster.on` : undefined;
+      return defaultParameterGroupName(engine, clustered);
     }
-    if (engine.family === undefined) {
-      throw new Error('parameters are given but engineVersion is a token; the parameter group family is derived from a known engineVersion');
-    }
-    if (clustered && parameters['cluster-enabled'] === 'no') {
-      throw new Error("parameters sets 'cluster-enabled' to 'no' but clusterMode is ClusterMode.ENABLED; a cluster needs 'cluster-enabled' 'yes'");
-    }
+    const { family, properties } = parameterGroupProperties(parameters, engine, clustered);
     const group = new elasticache.CfnParameterGroup(this, 'ParameterGroup', {
-      cacheParameterGroupFamily: engine.family,
+      cacheParameterGroupFamily: family,
       description: `Parameters of ${this.node.path}`,
-      properties: clustered ? { ...parameters, 'cluster-enabled': 'yes' } : parameters,
+      properties,
     });
     return group.ref;
   }
-}
-
-interface ResolvedBackup {
-  readonly retentionDays: number;
-  readonly window?: RedisBackupProps['window'];
-  readonly source?: RedisBackupProps['source'];
-}
-
-function resolveBackup(backup: RedisBackupProps | undefined): ResolvedBackup {
-  if (!backup) {
-    return { retentionDays: DEFAULT_RETENTION_DAYS };
-  }
-  const retention = backup.retention;
-  if (retention.isUnresolved()) {
-    throw new Error('backup.retention is a token; it must be known at synth time to set the snapshotting node');
-  }
-  const days = retention.toDays({ integral: false });
-  if (!Number.isInteger(days)) {
-    throw new Error(`backup.retention is ${retention.toHumanString()}, which is not a whole number of days; ElastiCache keeps snapshots for whole days (SnapshotRetentionLimit)`);
-  }
-  if (days < 0 || days > 35) {
-    throw new Error(`backup.retention is ${days} days; ElastiCache keeps automatic snapshots for 0 to 35 days (0 turns them off)`);
-  }
-  return { retentionDays: days, window: backup.window, source: backup.source };
-}
-
-function snapshottingMember(backup: ResolvedBackup, groupId: string, clusterMode: ClusterMode, replicas: number): string | undefined {
-  const source = backup.source;
-  if (clusterMode === ClusterMode.ENABLED) {
-    if (source) {
-      throw new Error(`backup.source is BackupSource.${source.kind}(${source.cacheClusterId ? `'${source.cacheClusterId}'` : ''}) but clusterMode is ClusterMode.ENABLED; ElastiCache cannot set a snapshotting cluster for a cluster mode enabled group (it snapshots every shard itself)`);
-    }
-    return undefined;
-  }
-  const members = Array.from({ length: 1 + replicas }, (_, i) => `${groupId}-${String(i + 1).padStart(3, '0')}`);
-  switch (source?.kind) {
-    case undefined:
-      // ElastiCache rejects a retention without a snapshotting cluster once there are replicas.
-      return replicas > 0 ? members[1] : members[0];
-    case BackupSourceKind.PRIMARY:
-      return members[0];
-    case BackupSourceKind.REPLICA:
-      if (replicas === 0) {
-        throw new Error('backup.source is BackupSource.replica() but replicasPerShard is 0; use BackupSource.primary() or add a replica');
-      }
-      return members[1];
-    case BackupSourceKind.MEMBER: {
-      const member = source.cacheClusterId!;
-      if (Token.isUnresolved(member) || Token.isUnresolved(groupId)) {
-        return member;
-      }
-      if (!members.includes(member)) {
-        throw new Error(`backup.source member '${member}' does not exist; replication group '${groupId}' has members ${members.join(', ')}`);
-      }
-      return member;
-    }
-    default:
-      throw new Error('backup.source has an unknown kind');
-  }
-}
-
-interface Seed {
-  readonly snapshotName?: string;
-  readonly rdbObjectArns?: string[];
-}
-
-const S3_OBJECT_ARN = /^arn:aws[a-z-]*:s3:::([^/]+)\/(.+)$/;
-const BUCKET_NAME = /^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
-function checkRestore(source: RestoreSource | undefined, nodeType: string, clusterMode: ClusterMode, shards: number): Seed | undefined {
-  if (!source) {
-    return undefined;
-  }
-  if (source.snapshotName !== undefined) {
-    checkSnapshotNameToRestore('restoreFrom snapshot name', source.snapshotName);
-    const from = source.sourceNodeType;
-    if (from && !Token.isUnresolved(from) && !Token.isUnresolved(nodeType) && isDataTiering(from) && !isDataTiering(nodeType)) {
-      throw new Error(`restoreFrom snapshot '${source.snapshotName}' was taken from data-tiering node type '${from}' but nodeType is '${nodeType}'; a data-tiering snapshot restores only into data-tiering (cache.r6gd.*) nodes`);
-    }
-    return { snapshotName: source.snapshotName };
-  }
-  const arns = source.rdbObjectArns ?? [];
-  if (arns.length === 0) {
-    throw new Error('restoreFrom has no RDB object ARNs; give one per shard');
-  }
-  arns.forEach((arn, i) => {
-    const prop = `restoreFrom RDB object ARN #${i + 1}`;
-    // Checked before the token test: the literal parts of a token string (the key given to
-    // RestoreSource.fromBucket) are plain text.
-    if (arn.includes(',')) {
-      throw new Error(`${prop} '${arn}' contains a comma; ElastiCache takes SnapshotArns as a comma-separated list, so an object ARN cannot contain one`);
-    }
-    if (Token.isUnresolved(arn)) {
-      return;
-    }
-    const match = S3_OBJECT_ARN.exec(arn);
-    if (!match) {
-      throw new Error(`${prop} '${arn}' is not an S3 object ARN; ElastiCache expects arn:aws:s3:::bucket/key.rdb`);
-    }
-    if (!BUCKET_NAME.test(match[1]) || match[1].includes('..')) {
-      throw new Error(`${prop} '${arn}' names bucket '${match[1]}', which is not a DNS-compliant bucket name (3 to 63 lower-case letters, digits, dots or hyphens)`);
-    }
-  });
-  const expected = clusterMode === ClusterMode.ENABLED ? shards : 1;
-  if (arns.length !== expected) {
-    throw new Error(`restoreFrom has ${arns.length} RDB object ARNs but the group has ${expected} shard${expected === 1 ? '' : 's'}; ElastiCache seeds one shard from each RDB file`);
-  }
-  return { rdbObjectArns: arns };
-}
-
-interface EngineVersion {
-  readonly major: number;
-  /** The parameter group family, undefined when the version is a token. */
-  readonly family?: string;
-  readonly minor?: number;
-}
-
-function parseEngineVersion(version: string): EngineVersion {
-  if (Token.isUnresolved(version)) {
-    // Assume a current engine; nothing version-specific is checked.
-    return { major: 7 };
-  }
-  const match = /^(\d+)\.(\d+|x)(\.\d+)?$/.exec(version);
-  if (!match) {
-    throw new Error(`engineVersion '${version}' is not a Redis OSS version such as '7.1' or '6.2'`);
-  }
-  const major = Number(match[1]);
-  const minor = match[2] === 'x' ? undefined : Number(match[2]);
-  if (major < 4) {
-    throw new Error(`engineVersion '${version}' is older than Redis OSS 4.0.10, the first version with encryption and the oldest ElastiCache still runs`);
-  }
-  checkOfferedEngineVersion(version);
-  let family: string;
-  if (major >= 7) {
-    family = `redis${major}`;
-  } else if (major === 6) {
-    family = 'redis6.x';
-  } else {
-    family = `redis${major}.${minor ?? 0}`;
-  }
-  return { major, minor, family };
-}
-
-/**
- * ElastiCache publishes ReplicationLag only for replicas (the user guide's metric list, "Metrics for
- * Valkey and Redis OSS", says it applies to a node running as a read replica; quoted from memory,
- * the page is not in the stored documentation). A group defined here with no replicas has no member
- * that reports it. Imported groups are not known and not checked.
- */
-function checkHasReplicas(group: RedisReplicationGroupBase): void {
-  const facts = groupFactsOf(group);
-  if (facts && facts.replicasPerShard === 0) {
-    throw new Error(`metricReplicationLag() is asked of replication group ${group.node.path}, which has no replicas (replicasPerShard is 0); ElastiCache publishes ReplicationLag only for replicas`);
-  }
-}
-
-function checkNodeType(nodeType: string): void {
-  if (Token.isUnresolved(nodeType)) {
-    return;
-  }
-  if (!/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(nodeType)) {
-    throw new Error(`nodeType '${nodeType}' is not an ElastiCache node type such as 'cache.r7g.large'`);
-  }
-}
-
-function checkTopology(clusterMode: ClusterMode, shards: number, replicas: number): void {
-  if (!Number.isInteger(replicas) || replicas < 0 || replicas > 5) {
-    throw new Error(`replicasPerShard is ${replicas}; ElastiCache allows 0 to 5 replicas per shard`);
-  }
-  if (clusterMode === ClusterMode.DISABLED && shards !== 1) {
-    throw new Error(`shards is ${shards} but clusterMode is ClusterMode.DISABLED; a group with cluster mode disabled has exactly 1 shard (use ClusterMode.ENABLED to shard)`);
-  }
-  if (!Number.isInteger(shards) || shards < 1 || shards > 500) {
-    throw new Error(`shards is ${shards}; ElastiCache allows 1 to 500 shards`);
-  }
-  if (shards * (1 + replicas) > 500) {
-    throw new Error(`shards ${shards} with ${replicas} replicas each is ${shards * (1 + replicas)} nodes; ElastiCache allows at most 500 nodes in a group`);
-  }
-}
-
-function checkPort(port: number): void {
-  if (Token.isUnresolved(port)) {
-    return;
-  }
-  if (!Number.isInteger(port) || port < 1024 || port > 65535) {
-    throw new Error(`port is ${port}; ElastiCache accepts ports 1024 to 65535`);
-  }
-}
-
-function checkSecurity(auth: RedisAuthentication, transit: boolean, atRest: boolean, key: kms.IKey | undefined, engine: EngineVersion): void {
-  if (auth.kind !== RedisAuthenticationKind.NONE && !transit) {
-    throw new Error(`authentication is ${auth.kind === RedisAuthenticationKind.AUTH_TOKEN ? 'RedisAuthentication.authToken()' : 'RedisAuthentication.userGroups()'} but transitEncryption is false; ElastiCache accepts AUTH tokens and user groups only with encryption in transit`);
-  }
-  if (auth.kind === RedisAuthenticationKind.USER_GROUPS) {
-    if (!auth.userGroupIds || auth.userGroupIds.length === 0) {
-      throw new Error('authentication is RedisAuthentication.userGroups([]) with no user group; give at least one user group id');
-    }
-    if (engine.major < 6) {
-      throw new Error(`authentication is RedisAuthentication.userGroups() but engineVersion is ${engine.major}.x; role-based access control needs Redis OSS 6.0 or later`);
-    }
-  }
-  if (key && !atRest) {
-    throw new Error('encryptionKey is given but atRestEncryption is false; the key is only used for encryption at rest');
-  }
-}
-
-function isDataTiering(nodeType: string): boolean {
-  return !Token.isUnresolved(nodeType) && /^cache\.r6gd\./.test(nodeType);
-}
-
-/**
- * A replication group id derived from the construct path: unique in the app, stable across
- * deployments, and valid under ElastiCache's rules (lower case, starts with a letter, no `--`,
- * at most 40 characters).
- */
-function defaultGroupId(scope: Construct): string {
-  const unique = nameFromPath(scope, MAX_GROUP_ID_LENGTH - 2);
-  return /^[a-z]/.test(unique) ? unique : `r-${unique}`.slice(0, MAX_GROUP_ID_LENGTH);
 }

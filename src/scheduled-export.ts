@@ -22,7 +22,8 @@ import { checkName, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/nam
 import { scheduleWindowProblems } from './private/schedule-windows';
 import { snapshotSourceMember } from './private/source';
 import { at, renderPayload, WorkflowStepPayload } from './private/step-payload';
-import { ClusterMode, IRedisReplicationGroup, RedisReplicationGroup } from './replication-group';
+import { RedisReplicationGroup } from './replication-group';
+import { ClusterMode, IRedisReplicationGroup } from './replication-group-base';
 
 /**
  * How long the workflow waits between checks of each operation. Each check is a few state

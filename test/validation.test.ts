@@ -73,6 +73,8 @@ describe('every invalid case throws an error naming the prop, the value and the 
       'backup.retention is 36 days; ElastiCache keeps automatic snapshots for 0 to 35 days (0 turns them off)'],
     ['retention is a token', { backup: { retention: Duration.days(Lazy.number({ produce: () => 3 })) } },
       'backup.retention is a token; it must be known at synth time to set the snapshotting node'],
+    ['no retention (a caller without the types)', { backup: { finalSnapshotName: 'last' } as any },
+      'backup is given without backup.retention; say how long automatic snapshots are kept (Duration.days(0) turns them off)'],
 
     // Snapshot window
     ['snapshot window format', { backup: { retention: day, window: win('5:00-6:00') } },

@@ -1,6 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { claimName, Namespace } from './app-registry';
+import { memberIds } from './members';
 import { WindowRange } from './window-range';
 
 /**
@@ -53,5 +54,5 @@ export function knownMembers(f: GroupFacts): string[] | undefined {
   if (f.clustered || Token.isUnresolved(f.groupId)) {
     return undefined;
   }
-  return Array.from({ length: 1 + f.replicasPerShard }, (_, i) => `${f.groupId}-${String(i + 1).padStart(3, '0')}`);
+  return memberIds(f.groupId, false, 1, f.replicasPerShard);
 }

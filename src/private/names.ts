@@ -78,3 +78,13 @@ export function nameFromPath(scope: IConstruct, maxLength: number): string {
     .replace(/-+/g, '-')
     .replace(/^-+|-+$/g, '');
 }
+
+/**
+ * A replication group id derived from the construct path: unique in the app, stable across
+ * deployments, and valid under ElastiCache's rules (lower case, starts with a letter, no `--`,
+ * at most 40 characters).
+ */
+export function defaultGroupId(scope: IConstruct): string {
+  const unique = nameFromPath(scope, MAX_GROUP_ID_LENGTH - 2);
+  return /^[a-z]/.test(unique) ? unique : `r-${unique}`.slice(0, MAX_GROUP_ID_LENGTH);
+}

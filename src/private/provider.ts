@@ -9,7 +9,6 @@ import { elastiCacheArn } from './arns';
 import { CHECK_INTERVAL_SECONDS, MAX_TIMEOUT_SECONDS } from './deadline-contract';
 import { handlerFunctionProps } from './handler-code';
 import { acknowledgeComplianceFinding, acknowledgeFinding, acknowledgeHandlerFunction, acknowledgeInlinePolicy, findingResource } from './nag';
-import { IRedisReplicationGroup } from '../replication-group';
 
 const PROVIDER_ID = 'CdkElastiCacheBackupProvider';
 const PRE_UPDATE_PROVIDER_ID = 'CdkElastiCacheBackupPreUpdateProvider';
@@ -76,7 +75,7 @@ export class BackupProvider extends Construct {
   }
 
   /** Grants the handlers what one RedisSnapshot needs, on that group and that snapshot only. */
-  public grantSnapshot(group: IRedisReplicationGroup, snapshotName: string, cacheClusterId: string | undefined): void {
+  public grantSnapshot(groupArn: string, snapshotName: string, cacheClusterId: string | undefined): void {
     const snapshotArn = elastiCacheArn(this, 'snapshot', snapshotName);
     const memberArns = cacheClusterId ? [elastiCacheArn(this, 'cluster', cacheClusterId)] : [];
     const role = this.onEvent.role!;
@@ -84,7 +83,7 @@ export class BackupProvider extends Construct {
     // tag marks the snapshot as this resource's.
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['elasticache:CreateSnapshot', 'elasticache:AddTagsToResource'],
-      resources: [group.replicationGroupArn, ...memberArns, snapshotArn],
+      resources: [groupArn, ...memberArns, snapshotArn],
     }));
     for (const fn of [this.onEvent, this.isComplete]) {
       fn.role!.addToPrincipalPolicy(new iam.PolicyStatement({

@@ -1,7 +1,8 @@
 import { Token } from 'aws-cdk-lib';
 import { groupFactsOf, knownMembers } from './group-facts';
+import { firstReplicaMemberId, primaryMemberId } from './members';
 import { BackupSource, BackupSourceKind } from '../backup';
-import { ClusterMode, IRedisReplicationGroup } from '../replication-group';
+import { ClusterMode, IRedisReplicationGroup } from '../replication-group-base';
 
 /**
  * The member a manual snapshot is taken from (`CacheClusterId`), or undefined for a group-level
@@ -20,12 +21,12 @@ export function snapshotSourceMember(group: IRedisReplicationGroup, source: Back
   const facts = groupFactsOf(group);
   switch (source.kind) {
     case BackupSourceKind.PRIMARY:
-      return `${group.replicationGroupId}-001`;
+      return primaryMemberId(group.replicationGroupId, false);
     case BackupSourceKind.REPLICA:
       if (facts && facts.replicasPerShard === 0) {
         throw new Error(`${prop} is BackupSource.replica() but replication group ${group.node.path} has no replicas (replicasPerShard is 0); use BackupSource.primary() or add a replica`);
       }
-      return `${group.replicationGroupId}-002`;
+      return firstReplicaMemberId(group.replicationGroupId, false);
     default: {
       const member = source.cacheClusterId!;
       if (Token.isUnresolved(member)) {
