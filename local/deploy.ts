@@ -252,10 +252,20 @@ async function deployResource(d: Deployment, id: string, type: string, props: an
       StackId: arn('cloudformation', `stack/${d.stackName}/local`),
       RequestId: `local-${id}`,
     };
-    const out = await c.options.customResources.onEvent(event);
+    // The handlers run in the stack's region, as the stack's functions do in AWS.
+    const inRegion = async <T>(call: () => Promise<T>): Promise<T> => {
+      const saved = process.env.AWS_REGION;
+      process.env.AWS_REGION = d.region;
+      try {
+        return await call();
+      } finally {
+        process.env.AWS_REGION = saved;
+      }
+    };
+    const out = await inRegion(() => c.options.customResources!.onEvent(event));
     const done = await until(`${id} complete`, async () => {
       // As the Provider framework does: every key of onEvent's answer (e.g. the deadline) reaches isComplete.
-      const r = await c.options.customResources!.isComplete({ ...event, ...out, PhysicalResourceId: out.PhysicalResourceId });
+      const r = await inRegion(() => c.options.customResources!.isComplete({ ...event, ...out, PhysicalResourceId: out.PhysicalResourceId }));
       return r.IsComplete ? r : undefined;
     }, 600_000);
     d.refs.set(id, out.PhysicalResourceId);

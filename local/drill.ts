@@ -35,7 +35,8 @@ export async function runDrill(outdir: string, print: (line: string) => void = (
     lines.push(...summarizeTemplate(stack.stackName, stack.template));
     groups += Object.values<any>(stack.template.Resources ?? {}).filter((r) => r.Type === 'AWS::ElastiCache::ReplicationGroup').length;
     for (const entry of stack.findMetadataByType('aws:cdk:acknowledged-rules')) {
-      acknowledged += Object.keys(entry.data as object).length;
+      // The pack this stage enforces; the library also acknowledges HIPAA and NIST findings.
+      acknowledged += Object.keys(entry.data as object).filter((id) => id.startsWith('AwsSolutions-')).length;
     }
   }
   const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf-8'));

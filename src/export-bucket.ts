@@ -80,16 +80,83 @@ export interface SnapshotBucketOptions {
 }
 
 /**
+ * S3 Object Lock on the replica bucket: object versions cannot be deleted or overwritten until
+ * their retention ends.
+ */
+export enum ReplicaObjectLock {
+  /**
+   * Governance mode: principals with `s3:BypassGovernanceRetention` can still delete a locked
+   * version (S3 User Guide, "Object Lock retention modes").
+   */
+  GOVERNANCE = 'GOVERNANCE',
+  /** Compliance mode: nobody, the account's root user included, can delete a locked version. */
+  COMPLIANCE = 'COMPLIANCE',
+}
+
+/**
  * Properties of a `SnapshotReplicaBucket`.
  */
-export interface SnapshotReplicaBucketProps extends SnapshotBucketOptions {}
+export interface SnapshotReplicaBucketProps extends SnapshotBucketOptions {
+  /**
+   * How long each replicated export is kept in the recovery region, counted from its arrival,
+   * whatever happens to it in the primary region: the lifecycle expiration of the replica's objects
+   * (and, with `replicateDeletes`, of the versions a replicated deletion makes noncurrent). Give it
+   * instead of `expiration`.
+   *
+   * @default Duration.days(35): five weeks of nightly exports, longer than ElastiCache keeps
+   * automatic snapshots (at most 35 days)
+   */
+  readonly retention?: Duration;
+
+  /**
+   * Whether deletions in the export bucket (the workflow's pruning, or anyone else's) are
+   * replicated as delete markers. Off by default, so that a deletion in the primary region,
+   * mistaken, malicious or routine, never removes the recovery copy early: each copy lives its own
+   * `retention`. With deletions replicated, a deleted copy is kept as a noncurrent version for
+   * `retention` instead.
+   *
+   * @default false
+   */
+  readonly replicateDeletes?: boolean;
+
+  /**
+   * S3 Object Lock with a default retention of `retention` on every replicated object version, so
+   * that nothing (governance: nobody without `s3:BypassGovernanceRetention`; compliance: nobody)
+   * deletes a recovery copy before its retention ends. Object Lock can only be turned on when the
+   * bucket is created.
+   *
+   * @default - no Object Lock
+   */
+  readonly objectLock?: ReplicaObjectLock;
+
+  /**
+   * How ElastiCache in the recovery region may read the replicated RDB files, to seed a new group
+   * from them (a restore).
+   *
+   * - `CANONICAL_USER_ACL`: object ownership `BucketOwnerPreferred`, so that ACLs apply, and a
+   *   bucket ACL grant (READ, READ_ACP) to ElastiCache's canonical user; a restore grants READ on
+   *   each object it seeds from (the seeding guide grants READ on the object).
+   * - `SERVICE_PRINCIPAL_POLICY`: a bucket policy for `<region>.elasticache-snapshot.amazonaws.com`
+   *   with `s3:GetObject`, `s3:ListBucket` and `s3:GetBucketAcl`.
+   *
+   * @default - from the stack's region: `SERVICE_PRINCIPAL_POLICY` in opt-in regions,
+   * `CANONICAL_USER_ACL` elsewhere; required when the stack's region is not known at synth time
+   */
+  readonly elastiCacheAccess?: ElastiCacheBucketAccess;
+}
+
+/** What the replica keeps by default: five weeks. */
+const DEFAULT_REPLICA_RETENTION = Duration.days(35);
 
 /**
  * The bucket in the recovery region that an export bucket replicates to.
  *
  * Versioned (S3 replication needs it on both ends), SSE-S3 (a restore from S3 needs it), public
- * access blocked, TLS enforced. Declare it in a stack of the recovery region and pass it to the
- * `SnapshotExportBucket` of the primary region as `replica`.
+ * access blocked, TLS enforced. It keeps each copy for its own `retention`, whatever happens in the
+ * primary region (deletions are not replicated unless `replicateDeletes`; `objectLock` makes that
+ * binding), and lets ElastiCache in its region read the files to seed a group from them. Declare it
+ * in a stack of the recovery region and pass it to the `SnapshotExportBucket` of the primary region
+ * as `replica`.
  */
 export class SnapshotReplicaBucket extends Construct {
   /**
@@ -111,14 +178,63 @@ export class SnapshotReplicaBucket extends Construct {
    */
   public readonly bucketArn: string;
 
+  /**
+   * How long each replicated export is kept here.
+   */
+  public readonly retention: Duration;
+
+  /**
+   * Whether deletions in the export bucket are replicated here (as delete markers).
+   */
+  public readonly replicateDeletes: boolean;
+
+  /**
+   * The Object Lock mode of the bucket, if any.
+   */
+  public readonly objectLock?: ReplicaObjectLock;
+
+  /**
+   * How ElastiCache in this region may read the replicated RDB files.
+   */
+  public readonly elastiCacheAccess: ElastiCacheBucketAccess;
+
   constructor(scope: Construct, id: string, props: SnapshotReplicaBucketProps = {}) {
     super(scope, id);
+    if (props.expiration !== undefined) {
+      throw new Error('expiration is given for a SnapshotReplicaBucket; its objects expire after retention (give retention instead)');
+    }
+    this.retention = props.retention ?? DEFAULT_REPLICA_RETENTION;
+    checkDays('retention', this.retention);
+    this.replicateDeletes = props.replicateDeletes ?? false;
+    this.objectLock = props.objectLock;
+    const stack = Stack.of(this);
+    this.elastiCacheAccess = props.elastiCacheAccess ?? defaultAccess(stack.region);
+    const acl = this.elastiCacheAccess === ElastiCacheBucketAccess.CANONICAL_USER_ACL;
+    const base = snapshotBucketProps({
+      ...props,
+      expiration: this.retention,
+      // A replicated deletion leaves the copy as a noncurrent version, kept for the retention.
+      noncurrentVersionExpiration: this.replicateDeletes ? this.retention : props.noncurrentVersionExpiration,
+    }, props.bucketName ?? PhysicalName.GENERATE_IF_NEEDED);
     // A replica is referred to from the export bucket's stack in another region: CDK generates a
     // physical name when (and only when) that happens.
-    this.bucket = new s3.Bucket(this, 'Bucket', snapshotBucketProps(props, props.bucketName ?? PhysicalName.GENERATE_IF_NEEDED));
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      ...base,
+      // ACL grants need a bucket that accepts ACLs; otherwise ACLs stay off (the S3 default).
+      objectOwnership: acl ? s3.ObjectOwnership.BUCKET_OWNER_PREFERRED : s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      objectLockEnabled: this.objectLock !== undefined ? true : undefined,
+      objectLockDefaultRetention: objectLockRetention(this.objectLock, this.retention),
+    });
     this.bucketName = this.bucket.bucketName;
     this.bucketArn = this.bucket.bucketArn;
     acknowledgeSseS3(this.bucket);
+    if (acl) {
+      // Listing and reading the bucket's ACL; each object a restore seeds from gets its own READ grant.
+      grantCanonicalUser(this, this.bucketName, this.bucketArn, ['READ', 'READ_ACP']);
+    } else {
+      grantServicePrincipal(this.bucket, stack, 'ElastiCacheSeedBucket', ['s3:ListBucket', 's3:GetBucketAcl'],
+        'ElastiCacheSeedObjects', ['s3:GetObject']);
+    }
     acknowledgeComplianceFinding(this.bucket.node.defaultChild!, 'S3BucketReplicationEnabled', 'This bucket is the replication destination: '
       + 'the copy of the export bucket in the recovery region. Replicating it again would only copy the recovery copy to a third region.');
   }
@@ -137,9 +253,9 @@ export interface SnapshotExportBucketProps extends SnapshotBucketOptions {
   readonly elastiCacheAccess?: ElastiCacheBucketAccess;
 
   /**
-   * The bucket in another region that every exported object is replicated to. Deletions made by
-   * pruning are replicated as delete markers, so the replica's noncurrent-version expiration
-   * removes them there too.
+   * The bucket in another region that every exported object is replicated to. Deletions are
+   * replicated only if the replica asks for them (`replicateDeletes`); by default each copy there
+   * lives its own `retention`.
    *
    * @default - no replication
    */
@@ -155,8 +271,8 @@ export interface SnapshotExportBucketProps extends SnapshotBucketOptions {
  * - SSE-S3 (restoring a group from an RDB in S3 needs it, not KMS), public access blocked, TLS
  *   enforced, versioned, lifecycle rules for current and noncurrent versions and incomplete
  *   uploads.
- * - With `replica`, S3 replication of every object (and of delete markers) to a bucket in another
- *   region, with a replication role made for it.
+ * - With `replica`, S3 replication of every object to a bucket in another region (and of deletions
+ *   when the replica asks for them), with a replication role made for it.
  */
 export class SnapshotExportBucket extends Construct {
   /**
@@ -215,8 +331,9 @@ export class SnapshotExportBucket extends Construct {
           destination: props.replica.bucket,
           priority: 1,
           filter: { prefix: '' },
-          // Pruning in the primary region prunes the replica too (as a delete marker there).
-          deleteMarkerReplication: true,
+          // Deletions reach the replica only when it asks for them: by default a deletion here
+          // (pruning, or anyone's) never removes the recovery copy before its own retention.
+          deleteMarkerReplication: props.replica.replicateDeletes,
         }],
       };
     }
@@ -233,6 +350,14 @@ export class SnapshotExportBucket extends Construct {
 
     if (this.replicationRole && props.replica) {
       this.bucket.grantReplicationPermission(this.replicationRole, { destinations: [{ bucket: props.replica.bucket }] });
+      if (props.replica.objectLock) {
+        // Replicating into an Object Lock bucket needs these on the source objects (S3 User Guide,
+        // "Using Object Lock with S3 Replication"; not confirmed in the stored AWS docs).
+        this.replicationRole.addToPrincipalPolicy(new iam.PolicyStatement({
+          actions: ['s3:GetObjectRetention', 's3:GetObjectLegalHold'],
+          resources: [this.bucket.arnForObjects('*')],
+        }));
+      }
       const replicaStack = Stack.of(props.replica);
       if (replicaStack !== stack) {
         stack.addDependency(replicaStack, 'the export bucket replicates into the replica bucket, which must exist first');
@@ -241,9 +366,10 @@ export class SnapshotExportBucket extends Construct {
     }
 
     if (acl) {
-      this.grantCanonicalUser();
+      grantCanonicalUser(this, this.bucketName, this.bucketArn, [...CANONICAL_USER_PERMISSIONS]);
     } else {
-      this.grantServicePrincipal(stack);
+      grantServicePrincipal(this.bucket, stack, 'ElastiCacheExportBucket', SERVICE_PRINCIPAL_BUCKET_ACTIONS,
+        'ElastiCacheExportObjects', SERVICE_PRINCIPAL_OBJECT_ACTIONS);
     }
   }
 
@@ -259,37 +385,6 @@ export class SnapshotExportBucket extends Construct {
     return onBucket.combine(listAll);
   }
 
-  private grantCanonicalUser(): void {
-    const provider = BackupProvider.of(this);
-    provider.grantBucketAcl(this.bucketArn);
-    const properties: ExportBucketAclResourceProperties = {
-      BucketName: this.bucketName,
-      CanonicalUserId: ELASTICACHE_CANONICAL_ID,
-      Permissions: [...CANONICAL_USER_PERMISSIONS],
-    };
-    new CustomResource(this, 'ElastiCacheAcl', {
-      serviceToken: provider.serviceToken,
-      resourceType: 'Custom::SnapshotExportBucketAcl',
-      properties,
-    });
-  }
-
-  private grantServicePrincipal(stack: Stack): void {
-    const region = stack.region;
-    const principal = new iam.ServicePrincipal(`${Token.isUnresolved(region) ? Aws.REGION : region}.elasticache-snapshot.amazonaws.com`);
-    this.bucket.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'ElastiCacheExportBucket',
-      principals: [principal],
-      actions: SERVICE_PRINCIPAL_BUCKET_ACTIONS,
-      resources: [this.bucketArn],
-    }));
-    this.bucket.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'ElastiCacheExportObjects',
-      principals: [principal],
-      actions: SERVICE_PRINCIPAL_OBJECT_ACTIONS,
-      resources: [this.bucket.arnForObjects('*')],
-    }));
-  }
 
   /**
    * S3 replication reads every object version of this bucket and writes every object of the
@@ -304,6 +399,47 @@ export class SnapshotExportBucket extends Construct {
     for (const arn of [this.bucket.arnForObjects('*'), replica.bucket.arnForObjects('*')]) {
       acknowledgeFinding(policy, `AwsSolutions-IAM5[Resource::${findingResource(stack, arn)}]`, reason);
     }
+  }
+}
+
+/**
+ * ElastiCache's canonical user in a bucket's ACL (regions launched before 2019-03-20). CloudFormation
+ * can only set canned ACLs, so a custom resource adds the grant, keeping the owner's grants.
+ */
+function grantCanonicalUser(scope: Construct, bucketName: string, bucketArn: string, permissions: string[]): void {
+  const provider = BackupProvider.of(scope);
+  provider.grantBucketAcl(bucketArn);
+  const properties: ExportBucketAclResourceProperties = {
+    BucketName: bucketName,
+    CanonicalUserId: ELASTICACHE_CANONICAL_ID,
+    Permissions: permissions,
+  };
+  new CustomResource(scope, 'ElastiCacheAcl', {
+    serviceToken: provider.serviceToken,
+    resourceType: 'Custom::SnapshotExportBucketAcl',
+    properties,
+  });
+}
+
+/** ElastiCache's regional service principal in a bucket policy (opt-in regions). */
+function grantServicePrincipal(bucket: s3.Bucket, stack: Stack, bucketSid: string, bucketActions: string[],
+  objectSid: string, objectActions: string[]): void {
+  const region = stack.region;
+  const principals = [new iam.ServicePrincipal(`${Token.isUnresolved(region) ? Aws.REGION : region}.elasticache-snapshot.amazonaws.com`)];
+  bucket.addToResourcePolicy(new iam.PolicyStatement({ sid: bucketSid, principals, actions: bucketActions, resources: [bucket.bucketArn] }));
+  bucket.addToResourcePolicy(new iam.PolicyStatement({ sid: objectSid, principals, actions: objectActions, resources: [bucket.arnForObjects('*')] }));
+}
+
+function objectLockRetention(mode: ReplicaObjectLock | undefined, retention: Duration): s3.ObjectLockRetention | undefined {
+  switch (mode) {
+    case undefined:
+      return undefined;
+    case ReplicaObjectLock.GOVERNANCE:
+      return s3.ObjectLockRetention.governance(retention);
+    case ReplicaObjectLock.COMPLIANCE:
+      return s3.ObjectLockRetention.compliance(retention);
+    default:
+      throw new Error(`objectLock is ${mode}; use ReplicaObjectLock.GOVERNANCE or ReplicaObjectLock.COMPLIANCE`);
   }
 }
 

@@ -3,25 +3,42 @@
  * as in Lambda; the local provider's endpoint variables point them at it), made once per container
  * and reused across invocations.
  */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DeleteSnapshotCommand, ElastiCacheClient, SnapshotNotFoundFault } from '@aws-sdk/client-elasticache';
 import { S3Client } from '@aws-sdk/client-s3';
 
-let ec: ElastiCacheClient | undefined;
+/**
+ * One client per service and region, the region being the one asked for or the function's own
+ * (`AWS_REGION`, read at each call: in Lambda it never changes; the local deployer runs the
+ * handlers of stacks in several regions in one process).
+ */
+function cached<T>(clients: Map<string, T>, make: (region: string | undefined) => T, region?: string): T {
+  const effective = region ?? process.env.AWS_REGION;
+  const key = effective ?? '';
+  let c = clients.get(key);
+  if (!c) {
+    c = make(effective);
+    clients.set(key, c);
+  }
+  return c;
+}
+
+const ecClients = new Map<string, ElastiCacheClient>();
+/** The ElastiCache client of the function's own region. */
 export function elasticache(): ElastiCacheClient {
-  ec ??= new ElastiCacheClient({});
-  return ec;
+  return cached(ecClients, (region) => new ElastiCacheClient(region ? { region } : {}));
 }
 
 const s3Clients = new Map<string, S3Client>();
 /** The S3 client of `region`, or of the function's own region when none is given. */
 export function s3(region?: string): S3Client {
-  const key = region ?? '';
-  let c = s3Clients.get(key);
-  if (!c) {
-    c = new S3Client(region ? { region } : {});
-    s3Clients.set(key, c);
-  }
-  return c;
+  return cached(s3Clients, (r) => new S3Client(r ? { region: r } : {}), region);
+}
+
+const cfnClients = new Map<string, CloudFormationClient>();
+/** The CloudFormation client of the function's own region (its stack's). */
+export function cloudformation(): CloudFormationClient {
+  return cached(cfnClients, (region) => new CloudFormationClient(region ? { region } : {}));
 }
 
 /** Deletes a snapshot; one that is already gone is fine. */

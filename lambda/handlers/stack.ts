@@ -3,15 +3,8 @@
  * guessed from a custom resource event alone: the stack's status, its current template, and which
  * physical resource a logical id stands for now.
  */
-import {
-  CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand, GetTemplateCommand,
-} from '@aws-sdk/client-cloudformation';
-
-let cfn: CloudFormationClient | undefined;
-function cloudformation(): CloudFormationClient {
-  cfn ??= new CloudFormationClient({});
-  return cfn;
-}
+import { DescribeStackResourceCommand, DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
+import { cloudformation } from './clients';
 
 /** The stack's status, e.g. `DELETE_IN_PROGRESS` or `UPDATE_COMPLETE_CLEANUP_IN_PROGRESS`. */
 export async function stackStatus(stackId: string): Promise<string> {

@@ -228,8 +228,11 @@ describe('failure paths end with the cause, a notification, and nothing pruned',
   }
 
   test('a busy group is retried with backoff and the run then succeeds', async () => {
-    // A manual snapshot from the workflow's source member keeps it busy for 10 simulated minutes.
+    // A manual snapshot from the workflow's source member keeps it busy for 10 simulated minutes
+    // (one real second: under load it may be over before the run starts), and the member answers
+    // the run's first CreateSnapshot as busy in any case, so the retry is there to be seen.
     await ec().send(new CreateSnapshotCommand({ CacheClusterId: 'orders-002', SnapshotName: 'someone-elses' }));
+    provider.elasticache(A).failNextCalls('CreateSnapshot', 'InvalidCacheClusterState', 1);
     const busy = await run();
     expect(busy.retries.filter((r) => r.state === 'TakeSnapshot').map((r) => r.error)).toContain('ElastiCache.InvalidCacheClusterStateException');
     expect(busy.error ?? busy.status).toBe('SUCCEEDED');
