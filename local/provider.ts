@@ -15,8 +15,9 @@ import { CLOUDFORMATION_XMLNS, CloudFormationModel } from './cloudformation';
 import { handleElastiCache } from './elasticache/api';
 import { ElastiCacheEngine, Timings } from './elasticache/engine';
 import { errorXml, ServiceError } from './elasticache/query';
+import { ClientGone, clientGone, gate, MAX_API_BODY, readBody, RequestRefused, Route } from './request';
 import { Route53, Route53Error } from './route53';
-import { handleS3, s3ErrorResponse } from './s3/api';
+import { handleS3, receiveS3Body, s3ErrorResponse } from './s3/api';
 import { S3Error, S3Store } from './s3/store';
 
 export interface LocalProviderOptions {
@@ -35,8 +36,6 @@ export interface LocalProviderOptions {
   /** Simulated time a Route 53 change stays PENDING before it is INSYNC. @default 60 seconds */
   readonly dnsSyncDelay?: number;
 }
-
-const SCOPE = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/;
 
 export class LocalProvider {
   /** Starts the provider on a port the OS gives. */
@@ -127,55 +126,70 @@ export class LocalProvider {
     this.port = (this.server.address() as net.AddressInfo).port;
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks);
-    const scope = SCOPE.exec(req.headers.authorization ?? '');
-    const region = scope?.[1] ?? 'us-east-1';
-    const service = scope?.[2] ?? 'elasticache';
+  /**
+   * Answers one request. Whatever happens to it fails that request only: a client that goes away
+   * mid-request is dropped, a client's error gets the service's 4xx, and anything else is the
+   * provider's own fault, a 500 whose detail goes to stderr and never to the client.
+   */
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    res.on('error', () => undefined); // the client went away while it was answered
+    req.on('error', () => undefined); // seen by the reader below as a rejected read
+    const { route, refusal } = gate(req);
+    this.serve(req, res, route, refusal).catch((e) => {
+      const known = e instanceof RequestRefused || e instanceof S3Error || e instanceof Route53Error || e instanceof ServiceError;
+      if (e instanceof ClientGone || clientGone(req, res)) {
+        res.destroy();
+        return;
+      }
+      if (!known) {
+        process.stderr.write(`local provider: internal error answering ${req.method} ${req.url}: ${(e as Error)?.stack ?? e}\n`);
+      }
+      const answer = errorAnswer(route.service, req.method ?? 'GET', known ? e : undefined);
+      // The rest of a refused body is not read: close the connection instead of draining it.
+      if (!req.complete) answer.headers.connection = 'close';
+      if (res.headersSent) {
+        res.destroy();
+      } else {
+        res.writeHead(answer.status, answer.headers).end(answer.body);
+      }
+    });
+  }
+
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse, route: Route, refusal?: RequestRefused): Promise<void> {
+    if (refusal) throw refusal;
+    const { service, region } = route;
     if (service === 's3') {
-      let answer;
+      const body = await receiveS3Body(this.s3, req);
       try {
         await this.s3.pump();
-        answer = handleS3(this.s3, region, req, raw);
-      } catch (e) {
-        const error = e instanceof S3Error ? e : new S3Error('InternalError', (e as Error).message, 500);
-        answer = s3ErrorResponse(error, req.method ?? 'GET');
+        const answer = handleS3(this.s3, region, req, body);
+        if (answer.file) {
+          await sendFile(res, answer.status, answer.headers, answer.file);
+        } else {
+          res.writeHead(answer.status, answer.headers).end(answer.body);
+        }
+      } finally {
+        // An upload the store did not take (the request failed) leaves no file behind.
+        if ('file' in body) fs.rmSync(body.file, { force: true });
       }
+      return;
+    }
+    const text = (await readBody(req, MAX_API_BODY)).toString('utf-8');
+    if (service === 'route53') {
+      const answer = this.route53.handle(req.method ?? 'GET', req.url ?? '/', text);
       res.writeHead(answer.status, answer.headers).end(answer.body);
       return;
     }
-    if (service === 'route53') {
-      try {
-        const answer = this.route53.handle(req.method ?? 'GET', req.url ?? '/', raw.toString('utf-8'));
-        res.writeHead(answer.status, answer.headers).end(answer.body);
-      } catch (e) {
-        const error = e instanceof Route53Error ? e : new Route53Error('InternalFailure', (e as Error).message, 500);
-        res.writeHead(error.status, { 'content-type': 'text/xml' }).end(Route53.errorBody(error));
-      }
-      return;
-    }
     if (service === 'cloudformation') {
-      try {
-        const xml = this.cloudformation(region).handle(raw.toString('utf-8'));
-        res.writeHead(200, { 'content-type': 'text/xml' }).end(xml);
-      } catch (e) {
-        const error = e instanceof ServiceError ? e : new ServiceError('InternalFailure', (e as Error).message, 500);
-        res.writeHead(error.status, { 'content-type': 'text/xml' }).end(errorXml(error, CLOUDFORMATION_XMLNS));
-      }
+      const xml = this.cloudformation(region).handle(text);
+      res.writeHead(200, { 'content-type': 'text/xml' }).end(xml);
       return;
     }
-    try {
-      if (service !== 'elasticache') {
-        throw new ServiceError('NotImplemented', `The local provider does not emulate ${service} yet.`, 501);
-      }
-      const xml = await handleElastiCache(this.elasticache(region), raw.toString('utf-8'));
-      res.writeHead(200, { 'content-type': 'text/xml' }).end(xml);
-    } catch (e) {
-      const error = e instanceof ServiceError ? e : new ServiceError('InternalFailure', (e as Error).message, 500);
-      res.writeHead(error.status, { 'content-type': 'text/xml' }).end(errorXml(error));
+    if (service !== 'elasticache') {
+      throw new ServiceError('NotImplemented', `The local provider does not emulate ${service} yet.`, 501);
     }
+    const xml = await handleElastiCache(this.elasticache(region), text);
+    res.writeHead(200, { 'content-type': 'text/xml' }).end(xml);
   }
 
   /** Stops every node, closes the endpoint and removes the data folder (when it made it). */
@@ -188,4 +202,48 @@ export class LocalProvider {
       fs.rmSync(this.dataDir, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * The answer to a failed request in its service's error shape. `error` is a client's error (or a
+ * refusal); without one it is the provider's own fault: a 500 with the service's generic message,
+ * which names no file or path.
+ */
+function errorAnswer(
+  service: string, method: string, error?: Error & { code: string; status: number },
+): { status: number; headers: Record<string, string>; body?: string | Buffer } {
+  if (service === 's3') {
+    const e = error instanceof S3Error ? error
+      : error ? new S3Error(error.code, error.message, error.status)
+        : new S3Error('InternalError', 'We encountered an internal error. Please try again.', 500);
+    const answer = s3ErrorResponse(e, method);
+    return { status: answer.status, headers: { ...answer.headers }, body: answer.body };
+  }
+  // AWS common errors: InternalFailure, HTTP 500, "The request processing has failed because of an unknown error, exception or failure."
+  const e = error ?? { code: 'InternalFailure', message: 'The request processing has failed because of an unknown error, exception or failure.', status: 500 };
+  const headers = { 'content-type': 'text/xml' };
+  if (service === 'route53') {
+    return { status: e.status, headers, body: Route53.errorBody(new Route53Error(e.code, e.message, e.status)) };
+  }
+  const serviceError = new ServiceError(e.code, e.message, e.status);
+  return { status: e.status, headers, body: service === 'cloudformation' ? errorXml(serviceError, CLOUDFORMATION_XMLNS) : errorXml(serviceError) };
+}
+
+/** Sends a file as the body, streamed; a file that fails mid-way ends the connection (the client sees a short body). */
+async function sendFile(res: http.ServerResponse, status: number, headers: Record<string, string>, file: string): Promise<void> {
+  const stream = fs.createReadStream(file);
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => {
+      res.writeHead(status, headers);
+      stream.pipe(res);
+    });
+    stream.once('error', (e) => {
+      if (res.headersSent) res.destroy();
+      reject(e);
+    });
+    res.once('close', () => {
+      stream.destroy();
+      resolve();
+    });
+  });
 }

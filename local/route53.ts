@@ -4,11 +4,89 @@
  * resolver that answers with what has gone in sync, as DNS would.
  */
 import { randomBytes, randomUUID } from 'crypto';
-import { XMLParser } from 'fast-xml-parser';
+import { isIPv4, isIPv6 } from 'net';
 import { Clock } from './clock';
+import { MalformedXml, parseStrictXml } from './strict-xml';
 
 const NS = 'https://route53.amazonaws.com/doc/2013-04-01/';
-const parser = new XMLParser({ isArray: (name) => ['Change', 'ResourceRecord'].includes(name) });
+
+/** The record types Route 53 accepts (API reference, ResourceRecordSet, Type). */
+const RR_TYPES = ['SOA', 'A', 'TXT', 'NS', 'CNAME', 'MX', 'NAPTR', 'PTR', 'SRV', 'SPF', 'AAAA', 'CAA', 'DS', 'TLSA', 'SSHFP', 'SVCB', 'HTTPS'];
+const ACTIONS = ['CREATE', 'DELETE', 'UPSERT'];
+/**
+ * Route 53's quotas on one ChangeResourceRecordSets request: at most 1,000 ResourceRecord elements,
+ * and at most 32,000 characters in all Value elements together (API reference,
+ * ChangeResourceRecordSets; Developer Guide, "Quotas"). Past them Route 53 answers InvalidChangeBatch.
+ */
+const MAX_RECORDS_PER_REQUEST = 1000;
+const MAX_VALUE_CHARS_PER_REQUEST = 32_000;
+
+/**
+ * Route 53 validates a body against its XML schema before anything else and answers InvalidInput
+ * with the schema validator's message, `Invalid XML ; cvc-…` (as the existing messages here).
+ */
+function invalidXml(detail: string): Route53Error {
+  return new Route53Error('InvalidInput', `Invalid XML ; ${detail}`);
+}
+
+function enumeration(value: unknown, allowed: string[]): string {
+  if (typeof value !== 'string' || !allowed.includes(value)) {
+    throw invalidXml(`cvc-enumeration-valid: Value '${String(value ?? '')}' is not facet-valid with respect to enumeration '[${allowed.join(', ')}]'. It must be a value from the enumeration.`);
+  }
+  return value;
+}
+
+/** A TTL: xs:long from 0 to 2147483647 in Route 53's schema. */
+function ttlOf(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[+-]?\d+$/.test(value.trim())) {
+    throw invalidXml(`cvc-datatype-valid.1.2.1: '${String(value)}' is not a valid value for 'integer'.`);
+  }
+  const ttl = Number(value);
+  if (ttl < 0) throw invalidXml(`cvc-minInclusive-valid: Value '${value}' is not facet-valid with respect to minInclusive '0' for type 'TTL'.`);
+  if (ttl > 2147483647) throw invalidXml(`cvc-maxInclusive-valid: Value '${value}' is not facet-valid with respect to maxInclusive '2147483647' for type 'TTL'.`);
+  return ttl;
+}
+
+/** Parses a Route 53 request body strictly. */
+function route53Xml(body: string, root: string, arrays: string[] = []): Record<string, any> {
+  try {
+    return parseStrictXml(body, root, arrays);
+  } catch (e) {
+    if (e instanceof MalformedXml) throw invalidXml(e.message);
+    throw e;
+  }
+}
+
+function str(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw invalidXml(`cvc-type.3.1.2: Element '${what}' is a simple type, so it must have no element information item [children].`);
+  return value;
+}
+
+/** Problems with a record's values that Route 53 reports in an InvalidChangeBatch (its RDATA checks). */
+function valueProblems(record: RecordSet): string[] {
+  return record.values.flatMap((v) => {
+    if (record.type === 'A' && !isIPv4(v)) {
+      return [`Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address) encountered with '${v}''`];
+    }
+    if (record.type === 'AAAA' && !isIPv6(v)) {
+      return [`Invalid Resource Record: 'FATAL problem: AAAARRDATAIllegalIPv6Address (Value is not a valid IPv6 address) encountered with '${v}''`];
+    }
+    if (['CNAME', 'NS', 'PTR'].includes(record.type) && !isDomainName(v)) {
+      return [`Invalid Resource Record: 'FATAL problem: DomainLabelEmpty (Domain label is empty) encountered with '${v}''`];
+    }
+    if (['TXT', 'SPF'].includes(record.type) && !/^"(?:[^"\\]|\\.)*"(?:\s+"(?:[^"\\]|\\.)*")*$/.test(v)) {
+      return [`Invalid Resource Record: 'FATAL problem: InvalidCharacterString (Value should be enclosed in quotation marks) encountered with '${v}''`];
+    }
+    return [];
+  });
+}
+
+/** A domain name as Route 53 takes one: labels of 1 to 63 characters, 255 in all, optional final dot. */
+function isDomainName(name: string): boolean {
+  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+  return bare.length > 0 && bare.length <= 255 && bare.split('.').every((label) => label.length > 0 && label.length <= 63 && /^[\x21-\x7e]+$/.test(label));
+}
 
 export class Route53Error extends Error {
   constructor(public readonly code: string, message: string, public readonly status = 400) {
@@ -143,12 +221,24 @@ export class Route53 {
     if (changes.length === 0) {
       throw new Route53Error('InvalidInput', 'Invalid XML ; cvc-complex-type.2.4.b: The content of element \'Changes\' is not complete.');
     }
+    const records = changes.reduce((n, c) => n + c.record.values.length, 0);
+    if (records > MAX_RECORDS_PER_REQUEST) {
+      throw new Route53Error('InvalidChangeBatch', `Number of records limit of ${MAX_RECORDS_PER_REQUEST} exceeded.`);
+    }
+    const chars = changes.reduce((n, c) => n + c.record.values.reduce((m, v) => m + v.length, 0), 0);
+    if (chars > MAX_VALUE_CHARS_PER_REQUEST) {
+      throw new Route53Error('InvalidChangeBatch', `Number of characters limit of ${MAX_VALUE_CHARS_PER_REQUEST} exceeded.`);
+    }
     const next = new Map(zone.records);
     const problems: string[] = [];
     for (const { action, record } of changes) {
       const name = fqdn(record.name);
       const key = recordKey(name, record.type);
       const describe = `[name='${name}', type='${record.type}']`;
+      if (!isDomainName(name)) {
+        problems.push(`Invalid Resource Record: FATAL problem: DomainLabelEmpty (Domain label is empty) encountered with '${record.name}'`);
+        continue;
+      }
       if (name !== zone.name && !name.endsWith(`.${zone.name}`)) {
         problems.push(`RRSet with DNS name ${name} is not permitted in zone ${zone.name}`);
         continue;
@@ -164,6 +254,11 @@ export class Route53 {
         }
         if (record.ttl === undefined) {
           problems.push(`Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found none in Change with [Action=${action}, Name=${name}, Type=${record.type}, SetIdentifier=null]`);
+          continue;
+        }
+        const invalid = valueProblems(record);
+        if (invalid.length > 0) {
+          problems.push(...invalid);
           continue;
         }
         if (record.type === 'CNAME' && record.values.length > 1) {
@@ -268,16 +363,20 @@ export class Route53 {
 
   /** Answers one Route 53 request. */
   public handle(method: string, url: string, body: string): Route53Response {
-    const { pathname, searchParams } = new URL(url, 'http://localhost');
+    const { pathname, searchParams } = new URL(`http://localhost${url.startsWith('/') ? url : `/${url}`}`);
     const path = pathname.replace(/\/$/, '').split('/').slice(2); // after /2013-04-01
     if (path[0] === 'hostedzone' && path.length === 1) {
       if (method === 'POST') {
-        const req = parser.parse(body).CreateHostedZoneRequest ?? {};
+        const req = route53Xml(body, 'CreateHostedZoneRequest');
         if (!req.Name || !req.CallerReference) {
           throw new Route53Error('InvalidInput', 'Name and CallerReference are required.');
         }
-        const config = req.HostedZoneConfig ?? {};
-        const { zone, change } = this.createZone(String(req.Name), String(req.CallerReference), config.Comment, config.PrivateZone === true);
+        const name = str(req.Name, 'Name');
+        if (!isDomainName(name)) throw new Route53Error('InvalidDomainName', `${name} is not a valid domain name.`);
+        const config = typeof req.HostedZoneConfig === 'object' ? req.HostedZoneConfig : {};
+        const privateZone = config.PrivateZone === undefined ? false : enumeration(config.PrivateZone, ['true', 'false', '1', '0']);
+        const comment = config.Comment === undefined ? undefined : str(config.Comment, 'Comment');
+        const { zone, change } = this.createZone(name, str(req.CallerReference, 'CallerReference'), comment, privateZone === 'true' || privateZone === '1');
         const delegation = '<DelegationSet><NameServers><NameServer>ns-1.local.</NameServer><NameServer>ns-2.local.</NameServer></NameServers></DelegationSet>';
         return xml('CreateHostedZoneResponse', `${this.zoneXml(zone)}${this.changeXml(change)}${delegation}`,
           201, { location: `https://route53.amazonaws.com/2013-04-01/hostedzone/${zone.id}` });
@@ -292,16 +391,26 @@ export class Route53 {
     if (path[0] === 'hostedzone' && path[2] === 'rrset') {
       const zone = this.zone(path[1]);
       if (method === 'POST') {
-        const batch = parser.parse(body).ChangeResourceRecordSetsRequest?.ChangeBatch ?? {};
-        const changes = (batch.Changes?.Change ?? []).map((c: any) => ({
-          action: c.Action as Action,
-          record: {
-            name: String(c.ResourceRecordSet?.Name ?? ''),
-            type: String(c.ResourceRecordSet?.Type ?? ''),
-            ttl: c.ResourceRecordSet?.TTL === undefined ? undefined : Number(c.ResourceRecordSet.TTL),
-            values: (c.ResourceRecordSet?.ResourceRecords?.ResourceRecord ?? []).map((r: any) => String(r.Value)),
-          },
-        }));
+        const batch = route53Xml(body, 'ChangeResourceRecordSetsRequest', ['Change', 'ResourceRecord']).ChangeBatch;
+        if (typeof batch !== 'object' || batch === null) {
+          throw invalidXml('cvc-complex-type.2.4.b: The content of element \'ChangeResourceRecordSetsRequest\' is not complete.');
+        }
+        const changes = (typeof batch.Changes === 'object' ? batch.Changes.Change ?? [] : []).map((c: any) => {
+          const set = c?.ResourceRecordSet;
+          if (typeof set !== 'object' || set === null) {
+            throw invalidXml('cvc-complex-type.2.4.b: The content of element \'Change\' is not complete.');
+          }
+          const records = typeof set.ResourceRecords === 'object' ? set.ResourceRecords.ResourceRecord ?? [] : [];
+          return {
+            action: enumeration(c.Action, ACTIONS) as Action,
+            record: {
+              name: str(set.Name ?? '', 'Name'),
+              type: enumeration(set.Type, RR_TYPES),
+              ttl: ttlOf(set.TTL),
+              values: records.map((r: any) => str(r?.Value ?? '', 'Value')),
+            },
+          };
+        });
         const change = this.changeRecords(zone.id, changes);
         return xml('ChangeResourceRecordSetsResponse', this.changeXml(change));
       }

@@ -2,19 +2,22 @@
  * S3's REST-XML protocol (path-style addressing) over the S3 store: what the AWS SDK and CLI send
  * for buckets, objects, multipart uploads and the bucket settings exports depend on.
  */
-import { randomUUID } from 'crypto';
+import { createHash, randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
-import { XMLParser } from 'fast-xml-parser';
-import { Bucket, Grant, OWNER_ID, Permission, S3Error, S3Object, S3Store } from './store';
+import { AwsChunkedDecoder, incompleteBody } from './chunked';
+import { Bucket, Grant, OWNER_ID, Permission, ReplicationConfiguration, S3Error, S3Object, S3Store, writeAll } from './store';
+import { consume } from '../request';
+import { MalformedXml, parseStrictXml } from '../strict-xml';
 
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
-const parser = new XMLParser({ ignoreAttributes: false, removeNSPrefix: true, isArray: (name) => ['Rule', 'Part', 'Grant'].includes(name) });
 
 export interface S3Response {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body?: Buffer | string;
+  /** A file to send as the body (an object's content), streamed rather than read into memory. */
+  readonly file?: string;
 }
 
 function escape(text: string): string {
@@ -43,33 +46,122 @@ export function s3ErrorResponse(error: S3Error, method: string): S3Response {
   };
 }
 
+/** S3's limit on a single PUT (and on a part): 5 GiB. Bodies this large are streamed to disk, never held in memory. */
+export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
 /**
- * Decodes an `aws-chunked` body: `<hex size>[;chunk-signature=…]\r\n<data>\r\n` … `0\r\n<trailers>\r\n\r\n`.
- * The SDK sends these by default, with a trailing checksum.
+ * The most the provider holds in memory for any other S3 request body (XML settings, a policy).
+ * S3 publishes no single limit: its largest such body, a CompleteMultipartUpload of 10,000 parts,
+ * is about 1 MB. Beyond this S3's `MaxMessageLengthExceeded` is answered.
  */
-export function decodeAwsChunked(raw: Buffer): Buffer {
-  const out: Buffer[] = [];
-  let pos = 0;
-  for (;;) {
-    const eol = raw.indexOf('\r\n', pos);
-    if (eol < 0) throw new S3Error('IncompleteBody', 'The request body terminated unexpectedly', 400);
-    const size = parseInt(raw.subarray(pos, eol).toString('latin1').split(';')[0], 16);
-    if (Number.isNaN(size)) throw new S3Error('InvalidChunkSizeError', 'Only the last chunk is allowed to have a size less than 8192 bytes', 400);
-    pos = eol + 2;
-    if (size === 0) break;
-    out.push(raw.subarray(pos, pos + size));
-    pos += size + 2;
-  }
-  return Buffer.concat(out);
+export const MAX_S3_XML_BODY = 2 * 1024 * 1024;
+
+const MALFORMED_XML = 'The XML you provided was not well-formed or did not validate against our published schema';
+
+function malformedXml(): S3Error {
+  return new S3Error('MalformedXML', MALFORMED_XML, 400);
 }
 
-function body(req: http.IncomingMessage, raw: Buffer): Buffer {
+/** A request body as the S3 handlers get it: in memory, or (an object or part upload) received into a file. */
+export type S3Body = { readonly data: Buffer } | { readonly file: string; readonly size: number; readonly md5: string };
+
+function isAwsChunked(req: http.IncomingMessage): boolean {
   const encoding = String(req.headers['content-encoding'] ?? '');
   const sha = String(req.headers['x-amz-content-sha256'] ?? '');
-  if (encoding.includes('aws-chunked') || sha.startsWith('STREAMING-')) {
-    return decodeAwsChunked(raw);
+  return encoding.split(',').some((e) => e.trim() === 'aws-chunked') || sha.startsWith('STREAMING-');
+}
+
+/** The announced size of the content (before aws-chunked framing), when the client announced it. */
+function announcedSize(req: http.IncomingMessage): number | undefined {
+  const header = isAwsChunked(req) ? req.headers['x-amz-decoded-content-length'] : req.headers['content-length'];
+  if (typeof header !== 'string') return undefined;
+  if (!/^\d{1,20}$/.test(header)) throw new S3Error('InvalidArgument', `Invalid ${isAwsChunked(req) ? 'x-amz-decoded-content-length' : 'content-length'}: ${header}`, 400);
+  return Number(header);
+}
+
+function entityTooLarge(size: number): S3Error {
+  return new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.', 400,
+    { ProposedSize: String(size), MaxSizeAllowed: String(MAX_OBJECT_SIZE) });
+}
+
+/** Whether the request uploads object content (PutObject, UploadPart): its body goes to disk as it arrives. */
+function isUpload(req: http.IncomingMessage): boolean {
+  if (req.method !== 'PUT' || typeof req.headers['x-amz-copy-source'] === 'string') return false;
+  const url = new URL(`http://localhost${req.url?.startsWith('/') ? req.url : '/'}`);
+  const [, bucket, ...key] = url.pathname.split('/');
+  return Boolean(bucket) && key.join('/') !== '' && !['acl', 'tagging', 'retention', 'legal-hold'].some((q) => url.searchParams.has(q));
+}
+
+/**
+ * Receives the body of an S3 request, decoding `aws-chunked` framing strictly: an object or part
+ * upload into a file under the store (up to S3's 5 GiB, hashed as it arrives), anything else into
+ * memory (up to MAX_S3_XML_BODY). A body that is aborted, malformed or too large leaves no file.
+ */
+export async function receiveS3Body(store: S3Store, req: http.IncomingMessage): Promise<S3Body> {
+  const chunked = isAwsChunked(req);
+  const announced = announcedSize(req);
+  const upload = isUpload(req);
+  const limit = upload ? MAX_OBJECT_SIZE : MAX_S3_XML_BODY;
+  const tooLarge = (size: number) => (upload ? entityTooLarge(size) : new S3Error('MaxMessageLengthExceeded', 'Your request was too big.', 400));
+  if (announced !== undefined && announced > limit) throw tooLarge(announced);
+
+  const hash = createHash('md5');
+  const memory: Buffer[] = [];
+  const file = upload ? store.incomingFile() : undefined;
+  const fd = file ? fs.openSync(file, 'w') : undefined;
+  let size = 0;
+  const take = (data: Buffer) => {
+    size += data.length;
+    if (size > limit) throw tooLarge(size);
+    if (fd === undefined) {
+      memory.push(Buffer.from(data));
+    } else {
+      hash.update(data);
+      writeAll(fd, data);
+    }
+  };
+  try {
+    const decoder = chunked ? new AwsChunkedDecoder(take) : undefined;
+    await consume(req, (chunk) => (decoder ? decoder.push(chunk) : take(chunk)));
+    decoder?.end();
+    if (chunked && announced !== undefined && announced !== size) throw incompleteBody();
+  } catch (e) {
+    if (fd !== undefined) fs.closeSync(fd);
+    if (file) fs.rmSync(file, { force: true });
+    throw e;
   }
-  return raw;
+  if (fd === undefined) return { data: Buffer.concat(memory) };
+  fs.closeSync(fd);
+  return { file: file!, size, md5: hash.digest('hex') };
+}
+
+function bodyData(body: S3Body): Buffer {
+  if ('data' in body) return body.data;
+  throw new S3Error('InvalidRequest', 'This request does not take object content', 400);
+}
+
+/** Parses an S3 XML body strictly, with S3's error for one that is malformed. */
+function s3Xml(body: S3Body, root: string, arrays: string[] = [], error: () => S3Error = malformedXml): Record<string, any> {
+  try {
+    return parseStrictXml(bodyData(body).toString('utf-8'), root, arrays);
+  } catch (e) {
+    if (e instanceof MalformedXml) throw error();
+    throw e;
+  }
+}
+
+/** A value that must be one of `allowed`, or the body is malformed. */
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], error: () => S3Error = malformedXml): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) throw error();
+  return value as T;
+}
+
+/** A path segment, %-decoded; S3's InvalidURI when its escapes are malformed. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new S3Error('InvalidURI', 'Couldn\'t parse the specified URI.', 400);
+  }
 }
 
 /** Grants from `x-amz-grant-*` headers: `id="…"`, `uri="…"`, comma-separated. */
@@ -99,14 +191,21 @@ function grantsFromHeaders(req: http.IncomingMessage): Grant[] | undefined {
   return grants.length > 0 ? [{ id: OWNER_ID, permission: 'FULL_CONTROL' }, ...grants] : undefined;
 }
 
-function grantsFromXml(text: string): Grant[] {
-  const doc = parser.parse(text);
-  const grants = doc.AccessControlPolicy?.AccessControlList?.Grant ?? [];
-  return grants.map((g: any) => ({
-    id: g.Grantee?.ID,
-    uri: g.Grantee?.URI,
-    permission: g.Permission as Permission,
-  }));
+const PERMISSIONS: readonly Permission[] = ['FULL_CONTROL', 'READ', 'WRITE', 'READ_ACP', 'WRITE_ACP'];
+
+/** The grants of an AccessControlPolicy body; S3's MalformedACLError when it is not one. */
+function grantsFromXml(body: S3Body): Grant[] {
+  const malformed = () => new S3Error('MalformedACLError', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
+  const doc = s3Xml(body, 'AccessControlPolicy', ['Grant'], malformed);
+  const list = doc.AccessControlList;
+  if (list === undefined) throw malformed();
+  const grants: any[] = typeof list === 'object' ? list.Grant ?? [] : [];
+  return grants.map((g) => {
+    const id = typeof g?.Grantee?.ID === 'string' ? g.Grantee.ID : undefined;
+    const uri = typeof g?.Grantee?.URI === 'string' ? g.Grantee.URI : undefined;
+    if ((id === undefined) === (uri === undefined)) throw malformed();
+    return { id, uri, permission: oneOf(g.Permission, PERMISSIONS, malformed) };
+  });
 }
 
 function aclXml(grants: Grant[]): S3Response {
@@ -134,12 +233,13 @@ function objectHeaders(o: S3Object): Record<string, string> {
 const ok = (headers: Record<string, string> = {}, status = 200): S3Response => ({ status, headers });
 
 /** Answers one S3 request for `region`. */
-export function handleS3(store: S3Store, region: string, req: http.IncomingMessage, raw: Buffer): S3Response {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+export function handleS3(store: S3Store, region: string, req: http.IncomingMessage, raw: S3Body): S3Response {
+  if (!req.url?.startsWith('/')) throw new S3Error('InvalidURI', 'Couldn\'t parse the specified URI.', 400);
+  const url = new URL(`http://localhost${req.url}`);
   const q = url.searchParams;
   const segments = url.pathname.split('/');
-  const bucketName = decodeURIComponent(segments[1] ?? '');
-  const key = segments.slice(2).map(decodeURIComponent).join('/');
+  const bucketName = decodeSegment(segments[1] ?? '');
+  const key = segments.slice(2).map(decodeSegment).join('/');
   const method = req.method ?? 'GET';
 
   if (!bucketName) {
@@ -157,11 +257,12 @@ export function handleS3(store: S3Store, region: string, req: http.IncomingMessa
 }
 
 function bucketRequest(
-  store: S3Store, region: string, name: string, method: string, q: URLSearchParams, req: http.IncomingMessage, raw: Buffer,
+  store: S3Store, region: string, name: string, method: string, q: URLSearchParams, req: http.IncomingMessage, raw: S3Body,
 ): S3Response {
-  const text = body(req, raw).toString('utf-8');
+  const text = bodyData(raw).toString('utf-8');
   if (method === 'PUT' && [...q.keys()].length === 0) {
-    const constraint = text ? parser.parse(text).CreateBucketConfiguration?.LocationConstraint : undefined;
+    const constraint = text ? s3Xml(raw, 'CreateBucketConfiguration').LocationConstraint : undefined;
+    if (constraint !== undefined && typeof constraint !== 'string') throw malformedXml();
     const bucketRegion = constraint || 'us-east-1';
     if (bucketRegion !== region) {
       throw new S3Error('IllegalLocationConstraintException', `The ${bucketRegion} location constraint is incompatible for the region specific endpoint this request was sent to.`, 400);
@@ -182,7 +283,7 @@ function bucketRequest(
   }
   if (q.has('acl')) {
     if (method === 'GET') return aclXml(bucket.acl);
-    store.setAcl(bucket, grantsFromHeaders(req) ?? grantsFromXml(text));
+    store.setAcl(bucket, grantsFromHeaders(req) ?? grantsFromXml(raw));
     return ok();
   }
   if (q.has('policy')) {
@@ -208,11 +309,9 @@ function bucketRequest(
       bucket.ownership = 'ObjectWriter';
       return ok({}, 204);
     }
-    const ownership = parser.parse(text).OwnershipControls?.Rule?.[0]?.ObjectOwnership;
-    if (!['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter'].includes(ownership)) {
-      throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
-    }
-    bucket.ownership = ownership;
+    const rules = s3Xml(raw, 'OwnershipControls', ['Rule']).Rule ?? [];
+    if (rules.length !== 1) throw malformedXml();
+    bucket.ownership = oneOf(rules[0]?.ObjectOwnership, ['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter'] as const);
     return ok();
   }
   if (q.has('encryption')) {
@@ -220,13 +319,15 @@ function bucketRequest(
       return xml('ServerSideEncryptionConfiguration',
         `<Rule><ApplyServerSideEncryptionByDefault>${el('SSEAlgorithm', bucket.encryption.algorithm)}${el('KMSMasterKeyID', bucket.encryption.kmsKeyId)}</ApplyServerSideEncryptionByDefault></Rule>`);
     }
-    const rule = parser.parse(text).ServerSideEncryptionConfiguration?.Rule?.[0]?.ApplyServerSideEncryptionByDefault;
-    bucket.encryption = { algorithm: rule?.SSEAlgorithm === 'aws:kms' ? 'aws:kms' : 'AES256', kmsKeyId: rule?.KMSMasterKeyID };
+    bucket.encryption = encryptionFromXml(raw);
     return ok();
   }
   if (q.has('versioning')) {
     if (method === 'GET') return xml('VersioningConfiguration', el('Status', bucket.versioning));
-    store.setVersioning(bucket, parser.parse(text).VersioningConfiguration?.Status);
+    const doc = s3Xml(raw, 'VersioningConfiguration');
+    if (doc.MfaDelete !== undefined) oneOf(doc.MfaDelete, ['Enabled', 'Disabled'] as const);
+    // Status is optional in S3's schema: a configuration without it changes nothing.
+    if (doc.Status !== undefined) store.setVersioning(bucket, oneOf(doc.Status, ['Enabled', 'Suspended'] as const));
     return ok();
   }
   if (q.has('replication')) {
@@ -240,22 +341,12 @@ function bucketRequest(
       bucket.replication = undefined;
       return ok({}, 204);
     }
-    const doc = parser.parse(text).ReplicationConfiguration ?? {};
-    store.setReplication(bucket, {
-      role: doc.Role,
-      rules: (doc.Rule ?? []).map((r: any, i: number) => ({
-        id: String(r.ID ?? `rule-${i + 1}`),
-        status: r.Status,
-        priority: Number(r.Priority ?? 0),
-        prefix: String(r.Filter?.Prefix ?? r.Prefix ?? r.Filter?.And?.Prefix ?? ''),
-        destination: String(r.Destination?.Bucket ?? '').replace(/^arn:aws[a-z-]*:s3:::/, ''),
-      })),
-    });
+    store.setReplication(bucket, replicationFromXml(raw));
     return ok();
   }
   if (q.has('publicAccessBlock')) {
     if (method === 'GET') return { status: 200, headers: { 'content-type': 'application/xml' }, body: bucket.publicAccessBlock ?? '' };
-    bucket.publicAccessBlock = text;
+    bucket.publicAccessBlock = publicAccessBlockFromXml(raw);
     return ok();
   }
   if (q.has('uploads') && method === 'GET') {
@@ -267,7 +358,12 @@ function bucketRequest(
     const prefix = q.get('prefix') ?? '';
     const token = q.get('continuation-token');
     const startAfter = token ? Buffer.from(token, 'base64').toString('utf-8') : (q.get('start-after') ?? '');
-    const max = Number(q.get('max-keys') ?? 1000);
+    const maxKeys = q.get('max-keys') ?? '1000';
+    if (!/^\d{1,10}$/.test(maxKeys) || Number(maxKeys) > 2 ** 31 - 1) {
+      throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', 400, { ArgumentName: 'max-keys', ArgumentValue: maxKeys });
+    }
+    // S3 returns at most 1,000 keys a page, whatever max-keys asks for.
+    const max = Math.min(Number(maxKeys), 1000);
     const { objects, truncated } = store.listObjects(bucket, prefix, startAfter, max);
     const contents = objects.map((o) => `<Contents>${el('Key', o.key)}${el('LastModified', o.lastModified.toISOString())}${el('ETag', o.etag)}${el('Size', o.size)}<StorageClass>STANDARD</StorageClass></Contents>`).join('');
     const next = truncated && objects.length > 0 ? Buffer.from(objects[objects.length - 1].key).toString('base64') : undefined;
@@ -277,7 +373,7 @@ function bucketRequest(
 }
 
 function objectRequest(
-  store: S3Store, bucket: Bucket, key: string, method: string, q: URLSearchParams, req: http.IncomingMessage, raw: Buffer,
+  store: S3Store, bucket: Bucket, key: string, method: string, q: URLSearchParams, req: http.IncomingMessage, raw: S3Body,
 ): S3Response {
   const sse = req.headers['x-amz-server-side-encryption'] as 'AES256' | 'aws:kms' | undefined;
   const contentType = req.headers['content-type'] as string | undefined;
@@ -287,7 +383,7 @@ function objectRequest(
     if (bucket.ownership === 'BucketOwnerEnforced') {
       throw new S3Error('AccessControlListNotSupported', 'The bucket does not allow ACLs', 400, { BucketName: bucket.name });
     }
-    object.acl = grantsFromHeaders(req) ?? grantsFromXml(body(req, raw).toString('utf-8'));
+    object.acl = grantsFromHeaders(req) ?? grantsFromXml(raw);
     return ok();
   }
   if (method === 'POST' && q.has('uploads')) {
@@ -295,12 +391,16 @@ function objectRequest(
     return xml('InitiateMultipartUploadResult', `${el('Bucket', bucket.name)}${el('Key', key)}${el('UploadId', id)}`);
   }
   if (method === 'PUT' && q.has('uploadId')) {
-    const etag = store.uploadPart(bucket, q.get('uploadId')!, Number(q.get('partNumber')), body(req, raw));
+    const etag = store.uploadPart(bucket, q.get('uploadId')!, Number(q.get('partNumber')), 'file' in raw ? { move: raw.file } : { data: raw.data });
     return ok({ etag });
   }
   if (method === 'POST' && q.has('uploadId')) {
-    const doc = parser.parse(body(req, raw).toString('utf-8')).CompleteMultipartUpload ?? {};
-    const parts = (doc.Part ?? []).map((p: any) => ({ partNumber: Number(p.PartNumber), etag: String(p.ETag) }));
+    const doc = s3Xml(raw, 'CompleteMultipartUpload', ['Part']);
+    const parts = (doc.Part ?? []).map((p: any) => {
+      if (typeof p?.PartNumber !== 'string' || !/^\d{1,5}$/.test(p.PartNumber) || typeof p.ETag !== 'string') throw malformedXml();
+      return { partNumber: Number(p.PartNumber), etag: p.ETag };
+    });
+    if (parts.length === 0) throw malformedXml();
     const object = store.completeUpload(bucket, q.get('uploadId')!, parts);
     return xml('CompleteMultipartUploadResult', `${el('Location', `/${bucket.name}/${key}`)}${el('Bucket', bucket.name)}${el('Key', key)}${el('ETag', object.etag)}`);
   }
@@ -311,13 +411,23 @@ function objectRequest(
   if (method === 'PUT') {
     const copySource = req.headers['x-amz-copy-source'];
     if (typeof copySource === 'string') {
-      const [srcBucket, ...rest] = decodeURIComponent(copySource.split('?')[0]).replace(/^\//, '').split('/');
-      const source = store.getObject(store.bucket(srcBucket), rest.join('/'));
-      const object = store.putObject(bucket, key, { from: source.file }, { contentType: source.contentType, sse });
+      let source: string;
+      try {
+        source = decodeURIComponent(copySource.split('?')[0]);
+      } catch {
+        throw new S3Error('InvalidArgument', 'Invalid copy source encoding', 400, { ArgumentName: 'x-amz-copy-source', ArgumentValue: copySource });
+      }
+      const [srcBucket, ...rest] = source.replace(/^\//, '').split('/');
+      const original = store.getObject(store.bucket(srcBucket), rest.join('/'));
+      const object = store.putObject(bucket, key, { from: original.file }, { contentType: original.contentType, sse });
       return xml('CopyObjectResult', `${el('ETag', object.etag)}${el('LastModified', object.lastModified.toISOString())}`);
     }
-    const object = store.putObject(bucket, key, { data: body(req, raw) }, {
-      contentType, sse, kmsKeyId: req.headers['x-amz-server-side-encryption-aws-kms-key-id'] as string | undefined, acl: grantsFromHeaders(req),
+    const object = store.putObject(bucket, key, 'file' in raw ? { move: raw.file } : { data: raw.data }, {
+      contentType,
+      sse,
+      kmsKeyId: req.headers['x-amz-server-side-encryption-aws-kms-key-id'] as string | undefined,
+      acl: grantsFromHeaders(req),
+      etag: 'file' in raw ? `"${raw.md5}"` : undefined,
     });
     const headers = objectHeaders(object);
     delete headers['content-length'];
@@ -327,11 +437,69 @@ function objectRequest(
   if (method === 'GET' || method === 'HEAD') {
     const object = store.getObject(bucket, key);
     const headers = objectHeaders(object);
-    return { status: 200, headers, body: method === 'GET' ? fs.readFileSync(object.file) : undefined };
+    // The content is streamed from its file; its absence is the provider's fault (an InternalError).
+    fs.statSync(object.file);
+    return { status: 200, headers, file: method === 'GET' ? object.file : undefined };
   }
   if (method === 'DELETE') {
     store.deleteObject(bucket, key);
     return ok({}, 204);
   }
   throw new S3Error('NotImplemented', `The local provider does not emulate ${method} on an object`, 501);
+}
+
+const SSE_ALGORITHMS = ['AES256', 'aws:kms', 'aws:kms:dsse'] as const;
+
+/** A ServerSideEncryptionConfiguration body. */
+function encryptionFromXml(raw: S3Body): Bucket['encryption'] {
+  const rules = s3Xml(raw, 'ServerSideEncryptionConfiguration', ['Rule']).Rule ?? [];
+  if (rules.length !== 1) throw malformedXml();
+  const rule = rules[0];
+  if (rule?.BucketKeyEnabled !== undefined) oneOf(rule.BucketKeyEnabled, ['true', 'false'] as const);
+  const byDefault = rule?.ApplyServerSideEncryptionByDefault;
+  if (typeof byDefault !== 'object' || byDefault === null) throw malformedXml();
+  const algorithm = oneOf(byDefault.SSEAlgorithm, SSE_ALGORITHMS);
+  const kmsKeyId = byDefault.KMSMasterKeyID;
+  if (kmsKeyId !== undefined && (typeof kmsKeyId !== 'string' || algorithm === 'AES256')) {
+    throw new S3Error('InvalidArgument', 'a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse', 400,
+      { ArgumentName: 'ApplyServerSideEncryptionByDefault' });
+  }
+  if (algorithm === 'aws:kms:dsse') throw new S3Error('NotImplemented', 'The local provider does not emulate aws:kms:dsse encryption', 501);
+  return { algorithm, kmsKeyId };
+}
+
+/** A ReplicationConfiguration body. */
+function replicationFromXml(raw: S3Body): ReplicationConfiguration {
+  const doc = s3Xml(raw, 'ReplicationConfiguration', ['Rule']);
+  if (doc.Role !== undefined && typeof doc.Role !== 'string') throw malformedXml();
+  const rules: any[] = doc.Rule ?? [];
+  if (rules.length === 0) throw malformedXml();
+  return {
+    role: doc.Role,
+    rules: rules.map((r, i) => {
+      if (typeof r !== 'object' || r === null) throw malformedXml();
+      const destination = r.Destination?.Bucket;
+      if (typeof destination !== 'string' || !/^arn:aws[a-z-]*:s3:::[^/]+$/.test(destination)) throw malformedXml();
+      if (r.Priority !== undefined && (typeof r.Priority !== 'string' || !/^\d{1,10}$/.test(r.Priority))) throw malformedXml();
+      const prefix = r.Filter?.Prefix ?? r.Prefix ?? r.Filter?.And?.Prefix ?? '';
+      if (typeof prefix !== 'string' || (r.ID !== undefined && typeof r.ID !== 'string')) throw malformedXml();
+      return {
+        id: r.ID ?? `rule-${i + 1}`,
+        status: oneOf(r.Status, ['Enabled', 'Disabled'] as const),
+        priority: Number(r.Priority ?? 0),
+        prefix,
+        destination: destination.replace(/^arn:aws[a-z-]*:s3:::/, ''),
+      };
+    }),
+  };
+}
+
+const PUBLIC_ACCESS_BLOCK_FIELDS = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'];
+
+/** A PublicAccessBlockConfiguration body, as the XML GetPublicAccessBlock answers (rebuilt, never the client's text). */
+function publicAccessBlockFromXml(raw: S3Body): string {
+  const doc = s3Xml(raw, 'PublicAccessBlockConfiguration');
+  if (Object.keys(doc).some((k) => !PUBLIC_ACCESS_BLOCK_FIELDS.includes(k))) throw malformedXml();
+  const fields = PUBLIC_ACCESS_BLOCK_FIELDS.map((k) => el(k, doc[k] === undefined ? 'false' : oneOf(doc[k], ['true', 'false'] as const))).join('');
+  return xml('PublicAccessBlockConfiguration', fields).body as string;
 }

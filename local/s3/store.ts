@@ -106,10 +106,21 @@ export class S3Store {
   private readonly pending: PendingReplication[] = [];
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly dataDir: string, private readonly clock: Clock, private readonly replicationDelay: number) {
+  /**
+   * @param onBackgroundError told of a failure in background work (replication), which marks what
+   * failed and goes on; the provider logs it. @default writes it to stderr
+   */
+  constructor(
+    private readonly dataDir: string,
+    private readonly clock: Clock,
+    private readonly replicationDelay: number,
+    private readonly onBackgroundError: (what: string, error: unknown) => void = (what, error) => {
+      process.stderr.write(`local provider: ${what}: ${(error as Error)?.message ?? error}\n`);
+    },
+  ) {
     fs.mkdirSync(dataDir, { recursive: true });
     // Replication runs in the background, as in S3; the clock's jumps run what fell due too.
-    this.timer = setInterval(() => void this.pump(), 20);
+    this.timer = setInterval(() => void this.pump().catch((e) => this.onBackgroundError('S3 background work failed', e)), 20);
     this.timer.unref();
     clock.onAdvance(async () => this.pump());
   }
@@ -213,8 +224,21 @@ export class S3Store {
     return path.join(this.dataDir, name);
   }
 
-  /** Stores `data` (or the file at `from`) as `key`, applying encryption, versioning and replication. */
-  public putObject(bucket: Bucket, key: string, body: { data?: Buffer; from?: string }, options: {
+  /**
+   * A new path for a body being received: outside every bucket's folder (bucket names cannot start
+   * with a dot), on the same filesystem, so that a finished upload is moved into place, not copied.
+   */
+  public incomingFile(): string {
+    const dir = path.join(this.dataDir, '.incoming');
+    fs.mkdirSync(dir, { recursive: true });
+    return path.join(dir, randomUUID());
+  }
+
+  /**
+   * Stores `data`, the file at `from` (shared, see linkOrCopy) or the file at `move` (taken over)
+   * as `key`, applying encryption, versioning and replication.
+   */
+  public putObject(bucket: Bucket, key: string, body: { data?: Buffer; from?: string; move?: string }, options: {
     contentType?: string;
     sse?: 'AES256' | 'aws:kms';
     kmsKeyId?: string;
@@ -230,7 +254,9 @@ export class S3Store {
       throw new S3Error('AccessControlListNotSupported', 'The bucket does not allow ACLs', 400, { BucketName: bucket.name });
     }
     const file = path.join(this.bucketDir(bucket.name), `${randomUUID()}.obj`);
-    if (body.from) {
+    if (body.move) {
+      fs.renameSync(body.move, file);
+    } else if (body.from) {
       linkOrCopy(body.from, file);
     } else {
       fs.writeFileSync(file, body.data ?? Buffer.alloc(0));
@@ -241,7 +267,7 @@ export class S3Store {
       file,
       size: fs.statSync(file).size,
       // S3's ETag of a single-part upload is the MD5 of the content.
-      etag: options.etag ?? `"${createHash('md5').update(fs.readFileSync(file)).digest('hex')}"`,
+      etag: options.etag ?? `"${md5File(file)}"`,
       lastModified: this.clock.date(),
       contentType: options.contentType ?? 'binary/octet-stream',
       sse: options.sse ?? bucket.encryption.algorithm,
@@ -298,21 +324,26 @@ export class S3Store {
     return upload;
   }
 
-  public uploadPart(bucket: Bucket, uploadId: string, partNumber: number, data: Buffer): string {
+  /** Stores a part: `data`, or the file at `move` (taken over). */
+  public uploadPart(bucket: Bucket, uploadId: string, partNumber: number, body: { data?: Buffer; move?: string }): string {
     const upload = this.upload(bucket, uploadId);
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
       throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', 400);
     }
     const file = path.join(this.bucketDir(bucket.name), `${uploadId}.${partNumber}.part`);
-    fs.writeFileSync(file, data);
-    const etag = `"${createHash('md5').update(data).digest('hex')}"`;
-    upload.parts.set(partNumber, { file, etag, size: data.length });
+    if (body.move) {
+      fs.renameSync(body.move, file);
+    } else {
+      fs.writeFileSync(file, body.data ?? Buffer.alloc(0));
+    }
+    const etag = `"${md5File(file)}"`;
+    upload.parts.set(partNumber, { file, etag, size: fs.statSync(file).size });
     return etag;
   }
 
   public completeUpload(bucket: Bucket, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): S3Object {
     const upload = this.upload(bucket, uploadId);
-    const chunks: Buffer[] = [];
+    const files: string[] = [];
     let last = 0;
     for (const part of parts) {
       const stored = upload.parts.get(part.partNumber);
@@ -323,9 +354,17 @@ export class S3Store {
         throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.', 400);
       }
       last = part.partNumber;
-      chunks.push(fs.readFileSync(stored.file));
+      files.push(stored.file);
     }
-    const object = this.putObject(bucket, upload.key, { data: Buffer.concat(chunks) }, { contentType: upload.contentType });
+    // Parts are joined on disk, a buffer at a time: an object may be far larger than memory.
+    const joined = this.incomingFile();
+    let object: S3Object;
+    try {
+      concatFiles(files, joined);
+      object = this.putObject(bucket, upload.key, { move: joined }, { contentType: upload.contentType });
+    } finally {
+      fs.rmSync(joined, { force: true });
+    }
     this.abortUpload(bucket, uploadId);
     return object;
   }
@@ -347,7 +386,11 @@ export class S3Store {
     this.pending.push({ source: bucket, key: object.key, etag: object.etag, rule, dueAt: this.clock.now() + this.replicationDelay });
   }
 
-  /** Replicates the objects whose delay has passed. */
+  /**
+   * Replicates the objects whose delay has passed. Runs in the background: it never throws. A
+   * replication that fails (the destination's disk full, an I/O error) marks its object FAILED,
+   * as S3 shows a replication it could not complete, and the provider goes on.
+   */
   public async pump(): Promise<void> {
     if (this.faults.stallReplication) return;
     const now = this.clock.now();
@@ -362,11 +405,48 @@ export class S3Store {
         object.replicationStatus = 'FAILED';
         continue;
       }
-      this.putObject(dest, object.key, { from: object.file }, {
-        contentType: object.contentType, sse: object.sse, kmsKeyId: object.kmsKeyId, replica: true, etag: object.etag,
-      });
-      object.replicationStatus = 'COMPLETED';
+      try {
+        this.putObject(dest, object.key, { from: object.file }, {
+          contentType: object.contentType, sse: object.sse, kmsKeyId: object.kmsKeyId, replica: true, etag: object.etag,
+        });
+        object.replicationStatus = 'COMPLETED';
+      } catch (e) {
+        object.replicationStatus = 'FAILED';
+        this.onBackgroundError(`replication of s3://${job.source.name}/${job.key} to ${job.rule.destination} failed`, e);
+      }
     }
   }
 
+}
+
+/** The MD5 of a file's content, in hex, read a buffer at a time. */
+export function md5File(file: string): string {
+  const hash = createHash('md5');
+  eachBlock(file, (block) => hash.update(block));
+  return hash.digest('hex');
+}
+
+/** Writes the concatenation of `files` to `to`, a buffer at a time. */
+function concatFiles(files: string[], to: string): void {
+  const out = fs.openSync(to, 'w');
+  try {
+    for (const file of files) eachBlock(file, (block) => writeAll(out, block));
+  } finally {
+    fs.closeSync(out);
+  }
+}
+
+/** Writes all of `data` to the file descriptor (a write may take only part of it). */
+export function writeAll(fd: number, data: Buffer): void {
+  for (let off = 0; off < data.length;) off += fs.writeSync(fd, data, off);
+}
+
+function eachBlock(file: string, fn: (block: Buffer) => void): void {
+  const fd = fs.openSync(file, 'r');
+  const buffer = Buffer.alloc(1024 * 1024);
+  try {
+    for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0;) fn(buffer.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
 }
