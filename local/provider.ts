@@ -34,6 +34,12 @@ export interface LocalProviderOptions {
   readonly replicationDelay?: number;
   /** Simulated time a Route 53 change stays PENDING before it is INSYNC. @default 60 seconds */
   readonly dnsSyncDelay?: number;
+  /**
+   * Whether real time passing drives what falls due (automatic snapshots), as when run as a
+   * process; tests that move the clock themselves with `clock.advance` leave it off.
+   * @default false
+   */
+  readonly tickClock?: boolean;
 }
 
 const SCOPE = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/;
@@ -43,6 +49,7 @@ export class LocalProvider {
   public static async start(options: LocalProviderOptions = {}): Promise<LocalProvider> {
     const provider = new LocalProvider(options);
     await provider.listen();
+    if (options.tickClock) provider.clock.tick();
     return provider;
   }
 
@@ -180,6 +187,7 @@ export class LocalProvider {
 
   /** Stops every node, closes the endpoint and removes the data folder (when it made it). */
   public async stop(): Promise<void> {
+    this.clock.stopTicking();
     await Promise.all([...this.engines.values()].map((e) => e.stop()));
     this.s3.stop();
     for (const socket of this.sockets) socket.destroy();

@@ -20,6 +20,7 @@ import {
   automaticSnapshotName, DAY, DEFAULT_TIMINGS, Faults, Group, Member, MINUTE, pad, parseSlots, Snapshot, Timings,
 } from './model';
 import { Nodes } from './nodes';
+import { checkWindows, maintenanceWindow, snapshotWindow } from './windows';
 import { aclGrants, policyAllowsService } from '../s3/access';
 import { S3Store, Bucket } from '../s3/store';
 
@@ -52,6 +53,8 @@ export class ElastiCacheEngine {
   private readonly timings: Timings;
   private readonly clock: Clock;
   private readonly nodes: Nodes;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock;
@@ -77,35 +80,41 @@ export class ElastiCacheEngine {
 
   // ---- status bookkeeping ------------------------------------------------------------------
 
-  /** Brings statuses up to date: finished work whose simulated duration has passed completes. */
+  /**
+   * Brings statuses up to date: work whose simulated duration has passed and whose real work is
+   * done completes. It never waits for work under way (as in AWS, long operations run in the
+   * background and only the resources they touch are busy), so no call waits on another's work.
+   */
   public async settle(): Promise<void> {
     const now = this.clock.now();
     for (const group of [...this.groups.values(), ...this.standalone.values()]) {
-      if (group.busy) {
-        await group.busy.catch(() => undefined);
-      }
-      if (group.status !== 'deleting' && group.doneAt !== undefined && now >= group.doneAt && !group.busy) {
+      if (group.status !== 'deleting' && group.status !== 'snapshotting' && group.doneAt !== undefined && now >= group.doneAt && !group.busy) {
         group.doneAt = undefined;
-        if (group.status === 'creating' || group.status === 'snapshotting' || group.status === 'modifying') {
+        if (group.status === 'creating' || group.status === 'modifying') {
           group.status = 'available';
         }
       }
     }
     for (const snapshot of this.snapshots.values()) {
-      if (snapshot.busy) {
-        await snapshot.busy.catch(() => undefined);
-      }
       if (snapshot.doneAt !== undefined && now >= snapshot.doneAt && !snapshot.busy) {
         snapshot.doneAt = undefined;
+        const onDone = snapshot.onDone;
+        snapshot.onDone = undefined;
+        try {
+          onDone?.();
+        } catch {
+          // An export whose objects could not be written has not happened; the source is available again.
+        }
         if (snapshot.status === 'creating' || snapshot.status === 'copying') {
           snapshot.status = snapshot.failed ? 'failed' : 'available';
         }
       }
     }
-    // A group snapshotting for a snapshot that is now done is available again.
+    // A group snapshotting is available again once none of its snapshots is still being taken.
     for (const group of [...this.groups.values(), ...this.standalone.values()]) {
-      if (group.status === 'snapshotting' && group.doneAt === undefined) {
+      if (group.status === 'snapshotting' && ![...this.snapshots.values()].some((s) => s.groupId === group.id && s.status === 'creating')) {
         group.status = 'available';
+        group.doneAt = undefined;
       }
     }
     // Groups being deleted are gone once their (final snapshot) work is done.
@@ -188,6 +197,7 @@ export class ElastiCacheEngine {
     if (retentionDays < 0 || retentionDays > 35) {
       throw errors.invalidParameterValue(`SnapshotRetentionLimit must be between 0 and 35, got ${retentionDays}.`);
     }
+    const windows = checkWindows({ snapshot: req.snapshotWindow, maintenance: req.maintenanceWindow });
     if (retentionDays > 0 && NO_SNAPSHOT_NODE_TYPES.has(req.nodeType)) {
       throw errors.invalidParameterCombination('Snapshots are not supported for cache.t1.micro nodes.');
     }
@@ -242,12 +252,12 @@ export class ElastiCacheEngine {
       })),
       members: [],
       retentionDays,
-      snapshotWindow: req.snapshotWindow ?? '05:00-06:00',
+      snapshotWindow: windows.snapshot,
       // CreateReplicationGroup takes no SnapshottingClusterId (CloudFormation sets it with a
       // ModifyReplicationGroup after creating the group); ElastiCache picks a node itself
       // (unverified which): the primary is used here.
       snapshottingClusterId: retentionDays > 0 && !clusterEnabled ? `${id}-001` : undefined,
-      maintenanceWindow: req.maintenanceWindow ?? 'sun:23:00-mon:00:00',
+      maintenanceWindow: windows.maintenance,
       automaticFailover,
       multiAz: req.multiAz ?? false,
       transitEncryption: req.transitEncryption ?? false,
@@ -389,6 +399,12 @@ export class ElastiCacheEngine {
     }
     if (req.snapshottingClusterId !== undefined && !group.members.some((m) => m.id === req.snapshottingClusterId!.toLowerCase())) {
       throw errors.invalidParameterValue(`Specified snapshotting cluster ${req.snapshottingClusterId} does not exist.`);
+    }
+    if (req.snapshotWindow !== undefined || req.maintenanceWindow !== undefined) {
+      // Each window given is checked, and the pair the group would have must not overlap.
+      if (req.snapshotWindow !== undefined) snapshotWindow(req.snapshotWindow);
+      if (req.maintenanceWindow !== undefined) maintenanceWindow(req.maintenanceWindow);
+      checkWindows({ snapshot: req.snapshotWindow ?? group.snapshotWindow, maintenance: req.maintenanceWindow ?? group.maintenanceWindow });
     }
     const turningOn = req.retentionDays !== undefined && req.retentionDays > 0 && group.retentionDays === 0;
     if (turningOn && !group.clusterEnabled && group.members.length > 1 && !req.snapshottingClusterId && !group.snapshottingClusterId) {
@@ -573,7 +589,7 @@ export class ElastiCacheEngine {
         throw errors.snapshotQuotaExceeded(MANUAL_SNAPSHOT_QUOTA, member.id);
       }
     }
-    const snapshot = this.startSnapshot(group, members, name, 'manual');
+    const snapshot = this.startSnapshot(group, members, name, 'manual', req.clusterId ? members[0].id : undefined);
     for (const [k, v] of req.tags) snapshot.tags.set(k, v);
     return snapshot;
   }
@@ -582,7 +598,7 @@ export class ElastiCacheEngine {
    * Starts a snapshot of `members` (one per shard): the group turns `snapshotting`, each node saves
    * its RDB.
    */
-  private startSnapshot(group: Group, members: Member[], name: string, source: 'manual' | 'automatic'): Snapshot {
+  private startSnapshot(group: Group, members: Member[], name: string, source: 'manual' | 'automatic', cacheClusterId?: string): Snapshot {
     const now = this.clock.now();
     const dir = path.join(this.snapshotsDir, name);
     const fail = this.faults.failSnapshots > 0;
@@ -606,6 +622,7 @@ export class ElastiCacheEngine {
       }),
       tags: new Map(),
       createdAt: now,
+      cacheClusterId,
       doneAt: now + this.timings.snapshot + (this.faults.snapshotDelays.shift() ?? 0),
       failed: fail,
     };
@@ -704,6 +721,7 @@ export class ElastiCacheEngine {
       createdAt: now,
       doneAt: now + this.timings.copySnapshot,
       busy: undefined,
+      onDone: undefined,
       failed: false,
     };
     this.snapshots.set(name, copy);
@@ -740,12 +758,20 @@ export class ElastiCacheEngine {
     source.status = 'copying';
     source.doneAt = this.clock.now() + this.timings.exportSnapshot;
     const files = source.nodeSnapshots.map((n) => n.file);
-    source.busy = (async () => {
-      // The objects appear when the export's simulated time has passed.
-      await new Promise((r) => setTimeout(r, this.clock.real(this.timings.exportSnapshot)));
-      files.forEach((file, i) => this.options.s3.putObject(bucket, keys[i], { from: file }, { contentType: 'application/octet-stream' }));
-    })().then(() => { source.busy = undefined; }, () => { source.busy = undefined; });
+    // The objects appear when the export's simulated time has passed: on the next call after it, a
+    // jump of the clock past it, or the timer set for it. Only the source snapshot is busy meanwhile.
+    source.onDone = () => files.forEach((file, i) => this.options.s3.putObject(bucket, keys[i], { from: file }, { contentType: 'application/octet-stream' }));
+    this.after(this.timings.exportSnapshot);
     return source;
+  }
+
+  /** Settles once `simulatedMs` have passed (a real timer, cleared on stop). */
+  private after(simulatedMs: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.settle().catch(() => undefined);
+    }, Math.ceil(this.clock.real(simulatedMs)) + 1);
+    this.timers.add(timer);
   }
 
   // ---- automatic snapshots -----------------------------------------------------------------
@@ -755,6 +781,7 @@ export class ElastiCacheEngine {
    * older than their group's retention.
    */
   private async runAutomaticSnapshots(from: number, to: number): Promise<void> {
+    if (this.stopped) return;
     await this.settle();
     for (const group of this.groups.values()) {
       if (group.retentionDays === 0) continue;
@@ -763,7 +790,7 @@ export class ElastiCacheEngine {
       for (let day = Math.floor(from / DAY) * DAY; day <= to; day += DAY) {
         const at = day + offset;
         if (at <= from || at > to || at < group.createdAt) continue;
-        if (group.status !== 'available') continue;
+        if (group.status !== 'available' || this.stopped) continue;
         const members = group.clusterEnabled
           ? group.shards.map((shard) => shard.members.find((m) => m.role === 'replica') ?? shard.members[0])
           : [group.members.find((m) => m.id === group.snapshottingClusterId) ?? group.members[0]];
@@ -852,10 +879,19 @@ export class ElastiCacheEngine {
     return s.nodeSnapshots.map((n) => n.file);
   }
 
-  /** Stops every node of every group and removes their files. */
+  /**
+   * Stops every node of every group, including nodes still starting, and ends every wait on them;
+   * bounded whatever state the nodes are in (a dead node cannot hold it up).
+   */
   public async stop(): Promise<void> {
-    await Promise.all([...this.groups.values()].map((g) => g.busy?.catch(() => undefined)));
-    await this.nodes.stop([...this.groups.values(), ...this.standalone.values()].flatMap((g) => g.members));
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await this.nodes.stopAll();
+    // Work under way fails fast once its nodes are gone; wait for it a little so nothing writes into
+    // folders about to be removed.
+    const work = [...this.groups.values(), ...this.standalone.values(), ...this.snapshots.values()].map((x) => x.busy?.catch(() => undefined));
+    await Promise.race([Promise.all(work), new Promise((r) => setTimeout(r, 5_000).unref())]);
     this.groups.clear();
     this.standalone.clear();
     this.snapshots.clear();

@@ -102,8 +102,12 @@ export interface Snapshot {
   readonly nodeSnapshots: NodeSnapshot[];
   readonly tags: Map<string, string>;
   readonly createdAt: number;
+  /** The member it was taken from, when CreateSnapshot named one (CacheClusterId). */
+  readonly cacheClusterId?: string;
   busy?: Promise<void>;
   doneAt?: number;
+  /** What happens when the simulated time of the current operation has passed (an export writes its objects). */
+  onDone?: () => void;
   failed?: boolean;
 }
 

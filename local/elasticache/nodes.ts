@@ -7,11 +7,46 @@ import * as path from 'path';
 import type Redis from 'ioredis';
 import { linkOrCopy } from '../files';
 import { Group, Member, parseSlots, Shard } from './model';
-import { RedisServer } from '../redis/server';
+import { NODE_WAIT_MS, RedisServer, RedisServerOptions, waitOn } from '../redis/server';
 
+/**
+ * Every wait on a node is bounded (NODE_WAIT_MS, real time) and ends early when a node it depends on
+ * dies, so a dead node fails the operation instead of hanging it; `stop` ends every wait and stops
+ * every server, including those still starting.
+ */
 export class Nodes {
+  private readonly aborter = new AbortController();
+  private readonly servers = new Set<RedisServer>();
+  private readonly crashListeners: Array<(member: Member) => void> = [];
+
   constructor(private readonly dir: string) {
     fs.mkdirSync(dir, { recursive: true });
+  }
+
+  /** Calls `listener` when a member's server exits without being asked to (a crash or a kill). */
+  public onCrash(listener: (member: Member) => void): void {
+    this.crashListeners.push(listener);
+  }
+
+  /** Starts the server of `member`, watched for crashes. */
+  public async startServer(member: Member, options: Omit<RedisServerOptions, 'signal' | 'track'>): Promise<RedisServer> {
+    const server = await RedisServer.start({ ...options, signal: this.aborter.signal, track: this.servers });
+    if (this.aborter.signal.aborted) {
+      await server.stop();
+      throw new Error(`node ${member.id} was not started: stopped`);
+    }
+    member.server = server;
+    server.onExit((expected) => {
+      if (!expected && !this.aborter.signal.aborted && member.server === server) {
+        for (const listener of this.crashListeners) listener(member);
+      }
+    });
+    return server;
+  }
+
+  /** Waits until `probe` holds, failing when one of `members`' servers dies or after the bound. */
+  private wait(what: string, members: Member[], probe: () => Promise<boolean>, intervalMs = 20): Promise<void> {
+    return waitOn(what, members.map((m) => m.server), probe, { timeoutMs: NODE_WAIT_MS, intervalMs, signal: this.aborter.signal });
   }
 
   /** The folder of a node's files. */
@@ -48,7 +83,7 @@ export class Nodes {
       if (member.role === 'primary' && seedRdbs) {
         linkOrCopy(seedRdbs[shardIndex], path.join(dir, 'dump.rdb'));
       }
-      member.server = await RedisServer.start({ dir, cluster: true });
+      await this.startServer(member, { dir, cluster: true });
     }));
     const first = group.members[0].server!;
     const nodeIds = new Map<Member, string>();
@@ -65,27 +100,23 @@ export class Nodes {
         }
       });
     }
-    await Promise.all(group.members.map((member) => this.withClient(member, async (client) => {
-      for (;;) {
+    await Promise.all(group.members.map((member) => this.withClient(member, (client) =>
+      this.wait(`cluster nodes of ${group.id} meeting`, group.members, async () => {
         const known = String(await client.call('CLUSTER', 'NODES')).trim().split('\n')
           .filter((line) => !line.includes('handshake') && !line.includes('noaddr'));
-        if (known.length === group.members.length) return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })));
+        return known.length === group.members.length;
+      }))));
     for (const shard of group.shards) {
       for (const replica of shard.members.slice(1)) {
         await this.withClient(replica, (client) => client.call('CLUSTER', 'REPLICATE', nodeIds.get(shard.members[0])!));
       }
     }
-    await Promise.all(group.members.map((member) => this.withClient(member, async (client) => {
-      for (;;) {
+    await Promise.all(group.members.map((member) => this.withClient(member, (client) =>
+      this.wait(`cluster ${group.id} ok on ${member.id}`, group.members, async () => {
         const state = String(await client.call('CLUSTER', 'INFO'));
         const replication = member.role === 'replica' ? await client.info('replication') : 'master_link_status:up master_sync_in_progress:0';
-        if (/cluster_state:ok/.test(state) && /master_link_status:up/.test(replication) && /master_sync_in_progress:0/.test(replication)) return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })));
+        return /cluster_state:ok/.test(state) && /master_link_status:up/.test(replication) && /master_sync_in_progress:0/.test(replication);
+      }))));
   }
 
   /**
@@ -120,24 +151,27 @@ export class Nodes {
     if (seedRdb) {
       linkOrCopy(seedRdb, path.join(primaryDir, 'dump.rdb'));
     }
-    primary.server = await RedisServer.start({ dir: primaryDir });
+    await this.startServer(primary, { dir: primaryDir });
     await Promise.all(replicas.map(async (member) => {
       const dir = this.nodeDir(member.id);
       fs.rmSync(dir, { recursive: true, force: true });
-      member.server = await RedisServer.start({ dir });
-      await this.follow(member, primary.server!);
+      await this.startServer(member, { dir });
+      await this.follow(member, primary);
     }));
   }
 
-  /** Makes `replica` replicate `primary` and waits until its first sync is done. */
-  public async follow(replica: Member, primary: RedisServer): Promise<void> {
+  /**
+   * Makes `replica` replicate `primary` and waits until its first sync is done; fails when either
+   * node dies or the sync does not finish within the bound.
+   */
+  public async follow(replica: Member, primary: Member): Promise<void> {
+    const server = primary.server!;
     await this.withClient(replica, async (client) => {
-      await client.call('REPLICAOF', primary.host, String(primary.port));
-      for (;;) {
+      await client.call('REPLICAOF', server.host, String(server.port));
+      await this.wait(`${replica.id} syncing with ${primary.id}`, [replica, primary], async () => {
         const info = await client.info('replication');
-        if (/master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info)) return;
-        await new Promise((r) => setTimeout(r, 10));
-      }
+        return /master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info);
+      }, 10);
     });
   }
 
@@ -145,13 +179,12 @@ export class Nodes {
   public async failover(group: Group, shard: Shard, replica: Member): Promise<void> {
     if (group.clusterEnabled) {
       await this.withClient(replica, (client) => client.call('CLUSTER', 'FAILOVER'));
-      await this.withClient(replica, async (client) => {
-        while (!/role:master/.test(await client.info('replication'))) await new Promise((r) => setTimeout(r, 20));
-      });
+      await this.withClient(replica, (client) =>
+        this.wait(`${replica.id} taking over`, [replica], async () => /role:master/.test(await client.info('replication'))));
     } else {
       await this.withClient(replica, (client) => client.call('REPLICAOF', 'NO', 'ONE'));
       for (const other of shard.members.filter((m) => m !== replica)) {
-        await this.follow(other, replica.server!);
+        await this.follow(other, replica);
       }
     }
   }
@@ -172,5 +205,14 @@ export class Nodes {
   /** Stops members' servers (their files stay). */
   public async stop(members: Member[]): Promise<void> {
     await Promise.all(members.map((m) => m.server?.stop()));
+  }
+
+  /** Ends every wait, refuses new starts and stops every server started here, running or starting. */
+  public async stopAll(): Promise<void> {
+    this.aborter.abort();
+    // A server still starting is in the set from its spawn; one that finishes starting after this is stopped by startServer.
+    for (let round = 0; round < 3 && this.servers.size > 0; round++) {
+      await Promise.all([...this.servers].map((s) => s.stop()));
+    }
   }
 }

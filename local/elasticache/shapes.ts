@@ -15,8 +15,9 @@ function arn(place: Place, kind: string, name: string): string {
   return `arn:aws:elasticache:${place.region}:${place.account}:${kind}:${name}`;
 }
 
+/** A node's endpoint, shown only while its server runs (a dead node has no endpoint to give). */
 function endpoint(m?: Member): Record<string, unknown> | undefined {
-  return m?.server ? { Address: m.server.host, Port: m.server.port } : undefined;
+  return m?.server?.running ? { Address: m.server.host, Port: m.server.port } : undefined;
 }
 
 export function groupShape(place: Place, group: Group): Record<string, unknown> {
@@ -95,6 +96,9 @@ export function memberShape(place: Place, group: Group, member: Member, showNode
 export function snapshotShape(place: Place, s: Snapshot, showNodeGroupConfig: boolean): Record<string, unknown> {
   return {
     SnapshotName: s.name,
+    // A snapshot taken of a member (CreateSnapshot with CacheClusterId) names it at the top level,
+    // as the user guide's example output shows ("Making manual backups", AWS CLI example 1).
+    CacheClusterId: s.cacheClusterId,
     ReplicationGroupId: s.groupId,
     ReplicationGroupDescription: s.groupDescription,
     SnapshotStatus: s.status,
@@ -102,7 +106,8 @@ export function snapshotShape(place: Place, s: Snapshot, showNodeGroupConfig: bo
     CacheNodeType: s.nodeType,
     Engine: 'redis',
     EngineVersion: s.engineVersion,
-    NumCacheNodes: undefined,
+    NumCacheNodes: s.cacheClusterId ? 1 : undefined,
+    PreferredAvailabilityZone: s.cacheClusterId ? `${place.region}a` : undefined,
     SnapshotRetentionLimit: s.retentionDays,
     SnapshotWindow: s.snapshotWindow,
     NumNodeGroups: s.nodeSnapshots.length,
