@@ -139,7 +139,13 @@ export class RedisServer {
   public client(): Redis {
     // Bounded: a command to a node that stopped answering fails instead of waiting for ever.
     const client = new Redis({
-      host: this.host, port: this.port, lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true, commandTimeout: 30_000, connectTimeout: 10_000,
+      host: this.host,
+      port: this.port,
+      lazyConnect: false,
+      maxRetriesPerRequest: 2,
+      enableOfflineQueue: true,
+      commandTimeout: 30_000,
+      connectTimeout: 10_000,
     });
     client.on('error', () => undefined);
     this.clients.push(client);
@@ -188,7 +194,13 @@ export class RedisServer {
         throw new Error(`redis-server on port ${this.port} was not started: stopped`);
       }
       const probe = new Redis({
-        host: this.host, port: this.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2_000, commandTimeout: 2_000,
+        host: this.host,
+        port: this.port,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+        connectTimeout: 2_000,
+        commandTimeout: 2_000,
       });
       probe.on('error', () => undefined);
       try {
