@@ -61,7 +61,10 @@ export class ElastiCacheEngine {
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
     this.nodes = new Nodes(path.join(options.dataDir, 'nodes'));
     fs.mkdirSync(this.snapshotsDir, { recursive: true });
-    this.clock.onAdvance((from, to) => this.runAutomaticSnapshots(from, to));
+    this.clock.onAdvance(async (from, to) => {
+      await this.finishDue(to);
+      await this.runAutomaticSnapshots(from, to);
+    });
   }
 
   private get snapshotsDir(): string {
@@ -763,6 +766,17 @@ export class ElastiCacheEngine {
     source.onDone = () => files.forEach((file, i) => this.options.s3.putObject(bucket, keys[i], { from: file }, { contentType: 'application/octet-stream' }));
     this.after(this.timings.exportSnapshot);
     return source;
+  }
+
+  /**
+   * Waits for the real work (saves, node starts) of operations due by `to`: when the clock jumps
+   * past an operation's end, the operation has had all the time it needed. Calls never wait for
+   * work; only a jump of the clock does. The work is bounded (nodes.ts), so this is too.
+   */
+  private async finishDue(to: number): Promise<void> {
+    const due = [...this.groups.values(), ...this.standalone.values(), ...this.snapshots.values()]
+      .filter((x) => x.busy && x.doneAt !== undefined && x.doneAt <= to);
+    await Promise.all(due.map((x) => x.busy!.catch(() => undefined)));
   }
 
   /** Settles once `simulatedMs` have passed (a real timer, cleared on stop). */
