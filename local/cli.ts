@@ -79,7 +79,7 @@ async function detach(args: string[]): Promise<void> {
 
 async function serve(options: Options): Promise<void> {
   checkRedis();
-  const provider = await LocalProvider.start({ speed: options.speed, dataDir: options.dataDir });
+  const provider = await LocalProvider.start({ speed: options.speed, dataDir: options.dataDir, tickClock: true });
   let stopping: Promise<void> | undefined;
   const stop = (code: number) => {
     stopping ??= provider.stop().then(() => process.exit(code), () => process.exit(1));

@@ -7,6 +7,11 @@ export class Clock {
   private readonly realStart = Date.now();
   private offset = 0;
   private readonly listeners: Array<(from: number, to: number) => Promise<void>> = [];
+  /** The simulated time up to which listeners have been told time passed. */
+  private notified: number;
+  /** Listener runs, one after the other: each reports the time since the previous one. */
+  private queue: Promise<void> = Promise.resolve();
+  private ticker?: NodeJS.Timeout;
 
   /**
    * @param start the simulated time at which the clock starts (ms since the epoch)
@@ -16,6 +21,7 @@ export class Clock {
     if (!(speed > 0)) {
       throw new Error(`Clock speed must be positive, got ${speed}`);
     }
+    this.notified = start;
   }
 
   /** The simulated time, in ms since the epoch. */
@@ -33,7 +39,11 @@ export class Clock {
     return simulatedMs / this.speed;
   }
 
-  /** Registers work to run for each jump of the clock (e.g. automatic snapshots that fall due). */
+  /**
+   * Registers work to run as simulated time passes (e.g. automatic snapshots that fall due): for
+   * each jump of the clock, and, while the clock ticks, for the time that ran by in between. Each
+   * run gets (from, to] following the previous run's, so no moment is reported twice or skipped.
+   */
   public onAdvance(listener: (from: number, to: number) => Promise<void>): void {
     this.listeners.push(listener);
   }
@@ -43,11 +53,37 @@ export class Clock {
     if (!(ms >= 0)) {
       throw new Error(`Clock.advance needs a non-negative duration, got ${ms}`);
     }
-    const from = this.now();
     this.offset += ms;
-    const to = this.now();
-    for (const listener of this.listeners) {
-      await listener(from, to);
-    }
+    await this.notify();
+  }
+
+  /**
+   * Lets real time drive the listeners too: every `intervalMs` real milliseconds they are told the
+   * simulated time that has passed (the provider run as a process, where nobody calls `advance`).
+   */
+  public tick(intervalMs = 250): void {
+    if (this.ticker) return;
+    this.ticker = setInterval(() => void this.notify().catch(() => undefined), intervalMs);
+    this.ticker.unref();
+  }
+
+  /** Stops ticking (a listener run under way goes on). */
+  public stopTicking(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+
+  private notify(): Promise<void> {
+    const run = this.queue.catch(() => undefined).then(async () => {
+      const from = this.notified;
+      const to = this.now();
+      if (to <= from) return;
+      this.notified = to;
+      for (const listener of this.listeners) {
+        await listener(from, to);
+      }
+    });
+    this.queue = run;
+    return run;
   }
 }

@@ -35,6 +35,12 @@ export interface LocalProviderOptions {
   readonly replicationDelay?: number;
   /** Simulated time a Route 53 change stays PENDING before it is INSYNC. @default 60 seconds */
   readonly dnsSyncDelay?: number;
+  /**
+   * Whether real time passing drives what falls due (automatic snapshots), as when run as a
+   * process; tests that move the clock themselves with `clock.advance` leave it off.
+   * @default false
+   */
+  readonly tickClock?: boolean;
 }
 
 export class LocalProvider {
@@ -42,6 +48,7 @@ export class LocalProvider {
   public static async start(options: LocalProviderOptions = {}): Promise<LocalProvider> {
     const provider = new LocalProvider(options);
     await provider.listen();
+    if (options.tickClock) provider.clock.tick();
     return provider;
   }
 
@@ -194,6 +201,7 @@ export class LocalProvider {
 
   /** Stops every node, closes the endpoint and removes the data folder (when it made it). */
   public async stop(): Promise<void> {
+    this.clock.stopTicking();
     await Promise.all([...this.engines.values()].map((e) => e.stop()));
     this.s3.stop();
     for (const socket of this.sockets) socket.destroy();

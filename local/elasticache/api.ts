@@ -1,8 +1,9 @@
 /**
- * Maps ElastiCache Query actions to the engine and its answers to response shapes.
+ * The API layer: maps ElastiCache Query actions to the engine, and its answers to response shapes (shapes.ts).
  */
 import { ElastiCacheEngine } from './engine';
 import { QueryParams, resultXml, ServiceError } from './query';
+import { groupShape, memberShape, snapshotShape } from './shapes';
 
 type Handler = (engine: ElastiCacheEngine, p: QueryParams) => Promise<Record<string, unknown> | undefined>;
 
@@ -55,13 +56,13 @@ const handlers: Record<string, Handler> = {
       authToken: p.str('AuthToken'),
       tags: tags(p),
     });
-    return { ReplicationGroup: engine.groupShape(group) };
+    return { ReplicationGroup: groupShape(engine, group) };
   },
 
   async DescribeReplicationGroups(engine, p) {
     const groups = await engine.describeReplicationGroups(p.str('ReplicationGroupId'));
     const { items, marker } = page(groups, p);
-    return { Marker: marker, ReplicationGroups: items.map((g) => engine.groupShape(g)) };
+    return { Marker: marker, ReplicationGroups: items.map((g) => groupShape(engine, g)) };
   },
 
   async ModifyReplicationGroup(engine, p) {
@@ -72,7 +73,7 @@ const handlers: Record<string, Handler> = {
       snapshottingClusterId: p.str('SnapshottingClusterId'),
       maintenanceWindow: p.str('PreferredMaintenanceWindow'),
     });
-    return { ReplicationGroup: engine.groupShape(group) };
+    return { ReplicationGroup: groupShape(engine, group) };
   },
 
   async DeleteReplicationGroup(engine, p) {
@@ -81,24 +82,24 @@ const handlers: Record<string, Handler> = {
       finalSnapshotName: p.str('FinalSnapshotIdentifier'),
       retainPrimaryCluster: p.bool('RetainPrimaryCluster'),
     });
-    return { ReplicationGroup: engine.groupShape(group) };
+    return { ReplicationGroup: groupShape(engine, group) };
   },
 
   async TestFailover(engine, p) {
     const group = await engine.testFailover(p.required('ReplicationGroupId'), p.required('NodeGroupId'));
-    return { ReplicationGroup: engine.groupShape(group) };
+    return { ReplicationGroup: groupShape(engine, group) };
   },
 
   async DescribeCacheClusters(engine, p) {
     const found = await engine.describeCacheClusters(p.str('CacheClusterId'));
     const { items, marker } = page(found, p);
     const show = p.bool('ShowCacheNodeInfo') ?? false;
-    return { Marker: marker, CacheClusters: items.map(({ group, member }) => engine.memberShape(group, member, show)) };
+    return { Marker: marker, CacheClusters: items.map(({ group, member }) => memberShape(engine, group, member, show)) };
   },
 
   async DeleteCacheCluster(engine, p) {
     const { group, member } = await engine.deleteCacheCluster(p.required('CacheClusterId'));
-    return { CacheCluster: { ...engine.memberShape(group, member, false), CacheClusterStatus: 'deleting' } };
+    return { CacheCluster: { ...memberShape(engine, group, member, false), CacheClusterStatus: 'deleting' } };
   },
 
   async CreateSnapshot(engine, p) {
@@ -108,7 +109,7 @@ const handlers: Record<string, Handler> = {
       clusterId: p.str('CacheClusterId'),
       tags: tags(p),
     });
-    return { Snapshot: engine.snapshotShape(snapshot, false) };
+    return { Snapshot: snapshotShape(engine, snapshot, false) };
   },
 
   async DescribeSnapshots(engine, p) {
@@ -121,12 +122,12 @@ const handlers: Record<string, Handler> = {
     // DescribeSnapshots pages by 50 unless told otherwise.
     const { items, marker } = page(snapshots, p, 50);
     const show = p.bool('ShowNodeGroupConfig') ?? false;
-    return { Marker: marker, Snapshots: items.map((s) => engine.snapshotShape(s, show)) };
+    return { Marker: marker, Snapshots: items.map((s) => snapshotShape(engine, s, show)) };
   },
 
   async DeleteSnapshot(engine, p) {
     const snapshot = await engine.deleteSnapshot(p.required('SnapshotName'));
-    return { Snapshot: engine.snapshotShape(snapshot, false) };
+    return { Snapshot: snapshotShape(engine, snapshot, false) };
   },
 
   async CopySnapshot(engine, p) {
@@ -136,7 +137,7 @@ const handlers: Record<string, Handler> = {
       targetBucket: p.str('TargetBucket'),
       tags: tags(p),
     });
-    return { Snapshot: engine.snapshotShape(snapshot, false) };
+    return { Snapshot: snapshotShape(engine, snapshot, false) };
   },
 
   async AddTagsToResource(engine, p) {

@@ -1,141 +1,32 @@
 /**
- * The emulated ElastiCache control plane of one region: replication groups whose nodes are real
- * `redis-server` processes, and snapshots that are real RDB files. It keeps ElastiCache's statuses,
- * error codes and rules; durations are simulated with the provider's clock.
+ * The emulated ElastiCache control plane of one region: the rules of ElastiCache's API over the
+ * model (model.ts), with nodes that are real `redis-server` processes (nodes.ts) and snapshots that
+ * are real RDB files. It keeps ElastiCache's statuses, error codes (errors.ts) and rules; durations
+ * are simulated with the provider's clock. Wire shapes are the API layer's (api.ts, shapes.ts).
  *
  * Supported so far: cluster mode disabled groups, with seeding from and export to the provider's
  * S3. Cluster mode enabled and failover are refused with `NotImplemented` rather than faked.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type Redis from 'ioredis';
-import { ELASTICACHE_CANONICAL_ID, OPT_IN_REGIONS } from '../../src/private/regions';
-import { slotRanges as evenSlots } from '../../src/private/slots';
 import { Clock } from '../clock';
 import { linkOrCopy } from '../files';
-import { ServiceError } from './query';
-import { RedisServer } from '../redis/server';
-import { Bucket, Grant, S3Store } from '../s3/store';
+import * as errors from './errors';
+import {
+  DATA_TIERING, ELASTICACHE_CANONICAL_ID, evenSlots, EXPORT_ACL_PERMISSIONS, EXPORT_POLICY_ACTIONS, MANUAL_SNAPSHOT_QUOTA,
+  NAME, NO_SNAPSHOT_NODE_TYPES, OPT_IN_REGIONS, snapshotServicePrincipal,
+} from './facts';
+import {
+  automaticSnapshotName, DAY, DEFAULT_TIMINGS, Faults, Group, Member, MINUTE, pad, parseSlots, Snapshot, Timings,
+} from './model';
+import { Nodes } from './nodes';
+import { checkWindows, maintenanceWindow, snapshotWindow } from './windows';
+import { aclGrants, policyAllowsService } from '../s3/access';
+import { S3Store, Bucket } from '../s3/store';
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
-/** How long operations take, in simulated milliseconds. */
-export interface Timings {
-  readonly createGroup: number;
-  readonly snapshot: number;
-  readonly copySnapshot: number;
-  readonly exportSnapshot: number;
-  readonly deleteGroup: number;
-  readonly failover: number;
-}
-
-export const DEFAULT_TIMINGS: Timings = {
-  createGroup: 10 * MINUTE,
-  snapshot: 5 * MINUTE,
-  copySnapshot: 2 * MINUTE,
-  exportSnapshot: 5 * MINUTE,
-  deleteGroup: 5 * MINUTE,
-  failover: 2 * MINUTE,
-};
-
-export { ELASTICACHE_CANONICAL_ID, OPT_IN_REGIONS };
-
-/** The most manual snapshots ElastiCache lets one node take in 24 hours. */
-export const MANUAL_SNAPSHOT_QUOTA = 20;
-
-export type GroupStatus = 'creating' | 'available' | 'modifying' | 'deleting' | 'snapshotting' | 'create-failed' | 'restore-failed';
-export type SnapshotStatus = 'creating' | 'available' | 'restoring' | 'copying' | 'deleting' | 'failed';
-
-interface Member {
-  readonly id: string;
-  readonly shardId: string;
-  role: 'primary' | 'replica';
-  server?: RedisServer;
-  readonly createdAt: number;
-}
-
-interface Shard {
-  /** The node group id, `0001`, `0002`, … */
-  readonly id: string;
-  /** The hash slots, e.g. `0-5460` (always `0-16383` with cluster mode disabled). */
-  readonly slots: string;
-  readonly members: Member[];
-}
-
-interface Group {
-  readonly id: string;
-  readonly description: string;
-  status: GroupStatus;
-  readonly nodeType: string;
-  readonly engineVersion: string;
-  readonly createdAt: number;
-  /** A primary kept alone after its group was deleted: a cache cluster with no replication group. */
-  readonly standalone?: boolean;
-  readonly clusterEnabled: boolean;
-  readonly shards: Shard[];
-  /** Every member of every shard. */
-  readonly members: Member[];
-  retentionDays: number;
-  snapshotWindow: string;
-  snapshottingClusterId?: string;
-  maintenanceWindow: string;
-  automaticFailover: boolean;
-  multiAz: boolean;
-  readonly transitEncryption: boolean;
-  readonly atRestEncryption: boolean;
-  readonly authTokenEnabled: boolean;
-  readonly tags: Map<string, string>;
-  /** Real work under way (starting nodes, saving) that a status change waits for. */
-  busy?: Promise<void>;
-  /** Simulated time before which the current operation cannot be finished. */
-  doneAt?: number;
-}
-
-interface NodeSnapshot {
-  readonly cacheClusterId: string;
-  readonly nodeGroupId: string;
-  readonly slots: string;
-  readonly file: string;
-  readonly createdAt: number;
-  size?: number;
-}
-
-interface Snapshot {
-  readonly name: string;
-  status: SnapshotStatus;
-  readonly source: 'manual' | 'automatic';
-  readonly groupId: string;
-  readonly groupDescription: string;
-  readonly nodeType: string;
-  readonly engineVersion: string;
-  readonly retentionDays: number;
-  readonly snapshotWindow: string;
-  readonly replicasPerShard: number;
-  readonly clusterEnabled: boolean;
-  readonly automaticFailover: boolean;
-  readonly nodeSnapshots: NodeSnapshot[];
-  readonly tags: Map<string, string>;
-  readonly createdAt: number;
-  busy?: Promise<void>;
-  doneAt?: number;
-  failed?: boolean;
-}
-
-/** Faults a test can inject. */
-export interface Faults {
-  /** The next N snapshots (manual, automatic or final) end `failed`. */
-  failSnapshots: number;
-  /**
-   * Extra time (simulated ms) the next snapshots take, one entry per snapshot in the order they
-   * start: a large dataset, or a save slowed by heavy writes. The snapshot stays `creating` (and
-   * its group `snapshotting`) that much longer.
-   */
-  snapshotDelays: number[];
-  /** Calls to fail, by action: the next `count` calls get `code` (e.g. Throttling, InternalFailure). */
-  failCalls: Map<string, { code: string; count: number; status: number }>;
-}
+export { ELASTICACHE_CANONICAL_ID, OPT_IN_REGIONS, MANUAL_SNAPSHOT_QUOTA, DEFAULT_TIMINGS, automaticSnapshotName };
+export type { Timings, Faults, Group, Member, Snapshot };
+export type { GroupStatus, SnapshotStatus } from './model';
 
 export interface EngineOptions {
   readonly region: string;
@@ -146,36 +37,11 @@ export interface EngineOptions {
   readonly s3: S3Store;
 }
 
-const NAME = /^[a-z](?!.*--)[a-z0-9-]{0,39}(?<!-)$/;
-
 function checkName(kind: string, value: string, max = 40): void {
   const lower = value.toLowerCase();
   if (lower.length > max || !NAME.test(lower)) {
-    throw new ServiceError('InvalidParameterValue',
-      `${kind} must contain from 1 to ${max} alphanumeric characters or hyphens; must begin with a letter; can't end with a hyphen or contain two consecutive hyphens.`);
+    throw errors.invalidName(kind, max);
   }
-}
-
-function pad(n: number, width = 2): string {
-  return String(n).padStart(width, '0');
-}
-
-/** The ranges of a slot list such as `0-5460,6000,7000-7100`. */
-function parseSlots(slots: string): Array<[number, number]> {
-  return slots.split(',').map((range) => {
-    const [a, b] = range.trim().split('-').map(Number);
-    const last = b ?? a;
-    if (!Number.isInteger(a) || !Number.isInteger(last) || a < 0 || last > 16383 || last < a) {
-      throw new ServiceError('InvalidParameterValue', `Invalid slot range ${range} in ${slots}; slots are 0-16383, written first-last.`);
-    }
-    return [a, last];
-  });
-}
-
-/** ElastiCache's name for an automatic snapshot taken at `time`. */
-export function automaticSnapshotName(groupId: string, time: number): string {
-  const d = new Date(time);
-  return `automatic.${groupId}-${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}-${pad(d.getUTCHours())}-${pad(d.getUTCMinutes())}`;
 }
 
 export class ElastiCacheEngine {
@@ -186,58 +52,72 @@ export class ElastiCacheEngine {
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly timings: Timings;
   private readonly clock: Clock;
+  private readonly nodes: Nodes;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock;
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
-    fs.mkdirSync(this.nodesDir, { recursive: true });
+    this.nodes = new Nodes(path.join(options.dataDir, 'nodes'));
     fs.mkdirSync(this.snapshotsDir, { recursive: true });
-    this.clock.onAdvance((from, to) => this.runAutomaticSnapshots(from, to));
-  }
-
-  private get nodesDir(): string {
-    return path.join(this.options.dataDir, 'nodes');
+    this.clock.onAdvance(async (from, to) => {
+      await this.finishDue(to);
+      await this.runAutomaticSnapshots(from, to);
+    });
   }
 
   private get snapshotsDir(): string {
     return path.join(this.options.dataDir, 'snapshots');
   }
 
-  private arn(kind: string, name: string): string {
-    return `arn:aws:elasticache:${this.options.region}:${this.options.account}:${kind}:${name}`;
+  /** The region this engine emulates. */
+  public get region(): string {
+    return this.options.region;
+  }
+
+  /** The account in its ARNs. */
+  public get account(): string {
+    return this.options.account;
   }
 
   // ---- status bookkeeping ------------------------------------------------------------------
 
-  /** Brings statuses up to date: finished work whose simulated duration has passed completes. */
+  /**
+   * Brings statuses up to date: work whose simulated duration has passed and whose real work is
+   * done completes. It never waits for work under way (as in AWS, long operations run in the
+   * background and only the resources they touch are busy), so no call waits on another's work.
+   */
   public async settle(): Promise<void> {
     const now = this.clock.now();
     for (const group of [...this.groups.values(), ...this.standalone.values()]) {
-      if (group.busy) {
-        await group.busy.catch(() => undefined);
-      }
-      if (group.status !== 'deleting' && group.doneAt !== undefined && now >= group.doneAt && !group.busy) {
+      if (group.status !== 'deleting' && group.status !== 'snapshotting' && group.doneAt !== undefined && now >= group.doneAt && !group.busy) {
         group.doneAt = undefined;
-        if (group.status === 'creating' || group.status === 'snapshotting' || group.status === 'modifying') {
+        if (group.status === 'creating' || group.status === 'modifying') {
           group.status = 'available';
         }
       }
     }
     for (const snapshot of this.snapshots.values()) {
-      if (snapshot.busy) {
-        await snapshot.busy.catch(() => undefined);
-      }
       if (snapshot.doneAt !== undefined && now >= snapshot.doneAt && !snapshot.busy) {
         snapshot.doneAt = undefined;
+        const onDone = snapshot.onDone;
+        snapshot.onDone = undefined;
+        try {
+          onDone?.();
+        } catch {
+          // An export whose objects could not be written has not happened; the source is available again.
+        }
         if (snapshot.status === 'creating' || snapshot.status === 'copying') {
           snapshot.status = snapshot.failed ? 'failed' : 'available';
         }
       }
     }
-    // A group snapshotting for a snapshot that is now done is available again.
+    // A group snapshotting is available again once none of its snapshots is still being taken.
     for (const group of [...this.groups.values(), ...this.standalone.values()]) {
-      if (group.status === 'snapshotting' && group.doneAt === undefined) {
+      if (group.status === 'snapshotting' && ![...this.snapshots.values()].some((s) => s.groupId === group.id && s.status === 'creating')) {
         group.status = 'available';
+        group.doneAt = undefined;
       }
     }
     // Groups being deleted are gone once their (final snapshot) work is done.
@@ -251,14 +131,14 @@ export class ElastiCacheEngine {
   private group(id: string | undefined): Group {
     const group = id ? this.groups.get(id.toLowerCase()) : undefined;
     if (!group) {
-      throw new ServiceError('ReplicationGroupNotFoundFault', `ReplicationGroup ${id} not found.`, 404);
+      throw errors.replicationGroupNotFound(id);
     }
     return group;
   }
 
   private requireAvailable(group: Group): void {
     if (group.status !== 'available') {
-      throw new ServiceError('InvalidReplicationGroupState', `Replication group ${group.id} is not in available state (it is ${group.status}).`);
+      throw errors.invalidReplicationGroupState(group.id, group.status);
     }
   }
 
@@ -291,13 +171,13 @@ export class ElastiCacheEngine {
     checkName('Replication group id', req.id);
     const id = req.id.toLowerCase();
     if (this.groups.has(id)) {
-      throw new ServiceError('ReplicationGroupAlreadyExists', `Replication group ${id} already exists.`);
+      throw errors.replicationGroupAlreadyExists(id);
     }
     if (!req.nodeType) {
-      throw new ServiceError('InvalidParameterValue', 'The parameter CacheNodeType must be provided and must not be blank.');
+      throw errors.invalidParameterValue('The parameter CacheNodeType must be provided and must not be blank.');
     }
     if (req.engine && !['redis', 'valkey'].includes(req.engine.toLowerCase())) {
-      throw new ServiceError('InvalidParameterValue', `Engine ${req.engine} does not support replication groups.`);
+      throw errors.invalidParameterValue(`Engine ${req.engine} does not support replication groups.`);
     }
     const clusterEnabled = req.clusterMode === 'enabled' || (req.numNodeGroups ?? 1) > 1
       || (req.cacheParameterGroupName ?? '').endsWith('.cluster.on');
@@ -305,35 +185,35 @@ export class ElastiCacheEngine {
     const nodes = layout.reduce((n, shard) => n + 1 + shard.replicas, 0);
     const automaticFailover = req.automaticFailover ?? clusterEnabled;
     if (clusterEnabled && !automaticFailover) {
-      throw new ServiceError('InvalidParameterCombination', 'Automatic failover must be enabled for Redis (cluster mode enabled) replication groups.');
+      throw errors.invalidParameterCombination('Automatic failover must be enabled for Redis (cluster mode enabled) replication groups.');
     }
     if (automaticFailover && !clusterEnabled && nodes < 2) {
-      throw new ServiceError('InvalidParameterCombination', 'Automatic failover requires at least one read replica.');
+      throw errors.invalidParameterCombination('Automatic failover requires at least one read replica.');
     }
     if (req.multiAz && !automaticFailover) {
-      throw new ServiceError('InvalidParameterCombination', 'Multi-AZ requires automatic failover to be enabled.');
+      throw errors.invalidParameterCombination('Multi-AZ requires automatic failover to be enabled.');
     }
     if (req.authToken && !req.transitEncryption) {
-      throw new ServiceError('InvalidParameterCombination', 'AuthToken can only be set when TransitEncryptionEnabled is true.');
+      throw errors.invalidParameterCombination('AuthToken can only be set when TransitEncryptionEnabled is true.');
     }
     const retentionDays = req.retentionDays ?? 0;
     if (retentionDays < 0 || retentionDays > 35) {
-      throw new ServiceError('InvalidParameterValue', `SnapshotRetentionLimit must be between 0 and 35, got ${retentionDays}.`);
+      throw errors.invalidParameterValue(`SnapshotRetentionLimit must be between 0 and 35, got ${retentionDays}.`);
     }
-    if (retentionDays > 0 && req.nodeType === 'cache.t1.micro') {
-      throw new ServiceError('InvalidParameterCombination', 'Snapshots are not supported for cache.t1.micro nodes.');
+    const windows = checkWindows({ snapshot: req.snapshotWindow, maintenance: req.maintenanceWindow });
+    if (retentionDays > 0 && NO_SNAPSHOT_NODE_TYPES.has(req.nodeType)) {
+      throw errors.invalidParameterCombination('Snapshots are not supported for cache.t1.micro nodes.');
     }
     let seedRdbs: string[] | undefined;
     if (req.snapshotArns.length > 0) {
       if (req.snapshotName) {
-        throw new ServiceError('InvalidParameterCombination', 'Only one of SnapshotName and SnapshotArns may be specified.');
+        throw errors.invalidParameterCombination('Only one of SnapshotName and SnapshotArns may be specified.');
       }
       if (clusterEnabled && req.nodeGroupConfiguration.length === 0) {
-        throw new ServiceError('InvalidParameterValue', 'Slots must be provided when restoring from snapshot ARNs with cluster mode enabled.');
+        throw errors.invalidParameterValue('Slots must be provided when restoring from snapshot ARNs with cluster mode enabled.');
       }
       if (req.snapshotArns.length !== layout.length) {
-        throw new ServiceError('NotImplemented',
-          `The local provider seeds one shard from each RDB file and does not reshard: ${req.snapshotArns.length} RDB files for ${layout.length} shards.`, 501);
+        throw errors.notImplemented(`The local provider seeds one shard from each RDB file and does not reshard: ${req.snapshotArns.length} RDB files for ${layout.length} shards.`);
       }
       seedRdbs = req.snapshotArns.map((arn) => this.readableSeed(arn));
     }
@@ -341,18 +221,16 @@ export class ElastiCacheEngine {
     if (req.snapshotName) {
       seed = this.snapshots.get(req.snapshotName.toLowerCase());
       if (!seed) {
-        throw new ServiceError('SnapshotNotFoundFault', `Snapshot ${req.snapshotName} not found.`, 404);
+        throw errors.snapshotNotFound(req.snapshotName);
       }
       if (seed.status !== 'available') {
-        throw new ServiceError('InvalidSnapshotState', `Snapshot ${seed.name} is not in available state (it is ${seed.status}).`);
+        throw errors.invalidSnapshotState(seed.name, seed.status);
       }
-      if (/^cache\.r6gd\./.test(seed.nodeType) && !/^cache\.r6gd\./.test(req.nodeType)) {
-        throw new ServiceError('InvalidParameterCombination',
-          `Snapshot ${seed.name} was taken from data tiering node type ${seed.nodeType}; it can only be restored into a data tiering (cache.r6gd.*) node type, not ${req.nodeType}.`);
+      if (DATA_TIERING.test(seed.nodeType) && !DATA_TIERING.test(req.nodeType)) {
+        throw errors.invalidParameterCombination(`Snapshot ${seed.name} was taken from data tiering node type ${seed.nodeType}; it can only be restored into a data tiering (cache.r6gd.*) node type, not ${req.nodeType}.`);
       }
       if (seed.nodeSnapshots.length !== layout.length) {
-        throw new ServiceError('NotImplemented',
-          `The local provider does not reshard on restore: snapshot ${seed.name} has ${seed.nodeSnapshots.length} shards, the new group ${layout.length}.`, 501);
+        throw errors.notImplemented(`The local provider does not reshard on restore: snapshot ${seed.name} has ${seed.nodeSnapshots.length} shards, the new group ${layout.length}.`);
       }
       seedRdbs = seed.nodeSnapshots.map((n) => n.file);
     }
@@ -377,12 +255,12 @@ export class ElastiCacheEngine {
       })),
       members: [],
       retentionDays,
-      snapshotWindow: req.snapshotWindow ?? '05:00-06:00',
+      snapshotWindow: windows.snapshot,
       // CreateReplicationGroup takes no SnapshottingClusterId (CloudFormation sets it with a
       // ModifyReplicationGroup after creating the group); ElastiCache picks a node itself
       // (unverified which): the primary is used here.
       snapshottingClusterId: retentionDays > 0 && !clusterEnabled ? `${id}-001` : undefined,
-      maintenanceWindow: req.maintenanceWindow ?? 'sun:23:00-mon:00:00',
+      maintenanceWindow: windows.maintenance,
       automaticFailover,
       multiAz: req.multiAz ?? false,
       transitEncryption: req.transitEncryption ?? false,
@@ -394,11 +272,11 @@ export class ElastiCacheEngine {
     group.members.push(...group.shards.flatMap((shard) => shard.members));
     this.groups.set(id, group);
     const seeded = seedRdbs !== undefined;
-    group.busy = (clusterEnabled ? this.startCluster(group, seedRdbs) : this.startNodes(group, seedRdbs?.[0])).then(
+    group.busy = this.nodes.startGroup(group, seedRdbs).then(
       () => { group.busy = undefined; },
       async () => {
         // An RDB that redis-server cannot load leaves the group restore-failed, as in ElastiCache.
-        await Promise.all(group.members.map((m) => m.server?.stop()));
+        await this.nodes.stop(group.members);
         group.busy = undefined;
         group.status = seeded ? 'restore-failed' : 'create-failed';
         group.doneAt = undefined;
@@ -414,24 +292,24 @@ export class ElastiCacheEngine {
     if (!clusterEnabled) {
       const nodes = req.numCacheClusters ?? (req.replicasPerNodeGroup !== undefined ? 1 + req.replicasPerNodeGroup : 1);
       if (nodes < 1 || nodes > 6) {
-        throw new ServiceError('InvalidParameterValue', `NumCacheClusters must be between 1 and 6, got ${nodes}.`);
+        throw errors.invalidParameterValue(`NumCacheClusters must be between 1 and 6, got ${nodes}.`);
       }
       return [{ id: '0001', slots: '0-16383', replicas: nodes - 1 }];
     }
     if (req.numCacheClusters !== undefined) {
-      throw new ServiceError('InvalidParameterCombination', 'NumCacheClusters is not valid for cluster mode enabled replication groups; use NumNodeGroups and ReplicasPerNodeGroup.');
+      throw errors.invalidParameterCombination('NumCacheClusters is not valid for cluster mode enabled replication groups; use NumNodeGroups and ReplicasPerNodeGroup.');
     }
     const configs = req.nodeGroupConfiguration;
     const shards = req.numNodeGroups ?? (configs.length || 1);
     if (shards < 1 || shards > 500) {
-      throw new ServiceError('InvalidParameterValue', `NumNodeGroups must be between 1 and 500, got ${shards}.`);
+      throw errors.invalidParameterValue(`NumNodeGroups must be between 1 and 500, got ${shards}.`);
     }
     if (configs.length > 0 && configs.length !== shards) {
-      throw new ServiceError('InvalidParameterValue', `NodeGroupConfiguration has ${configs.length} entries but NumNodeGroups is ${shards}.`);
+      throw errors.invalidParameterValue(`NodeGroupConfiguration has ${configs.length} entries but NumNodeGroups is ${shards}.`);
     }
     const replicas = req.replicasPerNodeGroup ?? 1;
     if (replicas < 0 || replicas > 5) {
-      throw new ServiceError('InvalidParameterValue', `ReplicasPerNodeGroup must be between 0 and 5, got ${replicas}.`);
+      throw errors.invalidParameterValue(`ReplicasPerNodeGroup must be between 0 and 5, got ${replicas}.`);
     }
     const even = evenSlots(shards);
     const layout = Array.from({ length: shards }, (_, i) => ({
@@ -444,7 +322,7 @@ export class ElastiCacheEngine {
       for (const [first, last] of parseSlots(shard.slots)) {
         for (let slot = first; slot <= last; slot++) {
           if (owner[slot] >= 0) {
-            throw new ServiceError('InvalidParameterValue', `Slot ${slot} is assigned to node groups ${layout[owner[slot]].id} and ${shard.id}.`);
+            throw errors.invalidParameterValue(`Slot ${slot} is assigned to node groups ${layout[owner[slot]].id} and ${shard.id}.`);
           }
           owner[slot] = i;
         }
@@ -452,128 +330,10 @@ export class ElastiCacheEngine {
     });
     const missing = owner.indexOf(-1);
     if (missing >= 0) {
-      throw new ServiceError('InvalidParameterValue', `The slots of the node groups do not cover slot ${missing}; every slot 0-16383 must be assigned.`);
+      throw errors.invalidParameterValue(`The slots of the node groups do not cover slot ${missing}; every slot 0-16383 must be assigned.`);
     }
     return layout;
   }
-
-  /** Runs `work` with a client of `member`'s server, released afterwards. */
-  private async withClient<T>(member: Member, work: (client: Redis) => Promise<T>): Promise<T> {
-    const client = member.server!.client();
-    try {
-      return await work(client);
-    } finally {
-      member.server!.release(client);
-    }
-  }
-
-  /**
-   * Starts a Redis Cluster: one cluster-enabled redis-server per member, each shard's primary
-   * seeded with its RDB when given and given its slots, the nodes introduced to each other,
-   * replicas attached to their primary; waits until the cluster state is ok on every node.
-   */
-  private async startCluster(group: Group, seedRdbs?: string[]): Promise<void> {
-    await Promise.all(group.members.map(async (member) => {
-      const dir = path.join(this.nodesDir, member.id);
-      fs.rmSync(dir, { recursive: true, force: true });
-      fs.mkdirSync(dir, { recursive: true });
-      const shardIndex = group.shards.findIndex((s) => s.id === member.shardId);
-      if (member.role === 'primary' && seedRdbs) {
-        linkOrCopy(seedRdbs[shardIndex], path.join(dir, 'dump.rdb'));
-      }
-      member.server = await RedisServer.start({ dir, cluster: true });
-    }));
-    const first = group.members[0].server!;
-    const nodeIds = new Map<Member, string>();
-    for (const [i, member] of group.members.entries()) {
-      await this.withClient(member, async (client) => {
-        nodeIds.set(member, String(await client.call('CLUSTER', 'MYID')));
-        // Distinct config epochs, as redis-cli --cluster create sets them, avoid epoch collisions.
-        await client.call('CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1)).catch(() => undefined);
-        if (member.role === 'primary') {
-          await this.assignSlots(client, group.shards.find((s) => s.id === member.shardId)!);
-        }
-        if (member.server !== first) {
-          await client.call('CLUSTER', 'MEET', first.host, String(first.port));
-        }
-      });
-    }
-    await Promise.all(group.members.map((member) => this.withClient(member, async (client) => {
-      for (;;) {
-        const known = String(await client.call('CLUSTER', 'NODES')).trim().split('\n')
-          .filter((line) => !line.includes('handshake') && !line.includes('noaddr'));
-        if (known.length === group.members.length) return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })));
-    for (const shard of group.shards) {
-      for (const replica of shard.members.slice(1)) {
-        await this.withClient(replica, (client) => client.call('CLUSTER', 'REPLICATE', nodeIds.get(shard.members[0])!));
-      }
-    }
-    await Promise.all(group.members.map((member) => this.withClient(member, async (client) => {
-      for (;;) {
-        const state = String(await client.call('CLUSTER', 'INFO'));
-        const replication = member.role === 'replica' ? await client.info('replication') : 'master_link_status:up master_sync_in_progress:0';
-        if (/cluster_state:ok/.test(state) && /master_link_status:up/.test(replication) && /master_sync_in_progress:0/.test(replication)) return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })));
-  }
-
-  /**
-   * Gives a shard's primary its slots. A seeded node has already claimed the slots of the keys it
-   * loaded; those must all be the shard's own (the local provider does not move keys between shards).
-   */
-  private async assignSlots(client: Redis, shard: Shard): Promise<void> {
-    const owned = new Set<number>();
-    const myself = String(await client.call('CLUSTER', 'NODES')).split('\n').find((line) => line.includes('myself')) ?? '';
-    for (const range of myself.trim().split(' ').slice(8)) {
-      const [a, b] = range.split('-').map(Number);
-      for (let slot = a; slot <= (b ?? a); slot++) owned.add(slot);
-    }
-    const wanted = new Set<number>();
-    for (const [a, b] of parseSlots(shard.slots)) for (let slot = a; slot <= b; slot++) wanted.add(slot);
-    const stray = [...owned].find((slot) => !wanted.has(slot));
-    if (stray !== undefined) {
-      throw new Error(`the RDB of node group ${shard.id} holds keys of slot ${stray}, outside its slots ${shard.slots}`);
-    }
-    const add = [...wanted].filter((slot) => !owned.has(slot));
-    for (let i = 0; i < add.length; i += 2000) {
-      await client.call('CLUSTER', 'ADDSLOTS', ...add.slice(i, i + 2000).map(String));
-    }
-  }
-
-  /** Starts the group's nodes: the primary (loading `seedRdb` when given), then replicas following it. */
-  private async startNodes(group: Group, seedRdb?: string): Promise<void> {
-    const [primary, ...replicas] = group.members;
-    const primaryDir = path.join(this.nodesDir, primary.id);
-    fs.rmSync(primaryDir, { recursive: true, force: true });
-    fs.mkdirSync(primaryDir, { recursive: true });
-    if (seedRdb) {
-      linkOrCopy(seedRdb, path.join(primaryDir, 'dump.rdb'));
-    }
-    primary.server = await RedisServer.start({ dir: primaryDir });
-    await Promise.all(replicas.map(async (member) => {
-      const dir = path.join(this.nodesDir, member.id);
-      fs.rmSync(dir, { recursive: true, force: true });
-      member.server = await RedisServer.start({ dir });
-      await this.follow(member, primary.server!);
-    }));
-  }
-
-  /** Makes `replica` replicate `primary` and waits until its first sync is done. */
-  private async follow(replica: Member, primary: RedisServer): Promise<void> {
-    await this.withClient(replica, async (client) => {
-      await client.call('REPLICAOF', primary.host, String(primary.port));
-      for (;;) {
-        const info = await client.info('replication');
-        if (/master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info)) return;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    });
-  }
-
 
   /**
    * Checks that ElastiCache could read an RDB object to seed from (same region, SSE-S3, read access
@@ -582,59 +342,38 @@ export class ElastiCacheEngine {
   private readableSeed(arn: string): string {
     const m = /^arn:aws[a-z-]*:s3:::([^/]+)\/(.+)$/.exec(arn);
     if (!m || arn.includes(',')) {
-      throw new ServiceError('InvalidParameterValue', `Invalid S3 object ARN: ${arn}. Expected arn:aws:s3:::bucket/key.`);
+      throw errors.invalidParameterValue(`Invalid S3 object ARN: ${arn}. Expected arn:aws:s3:::bucket/key.`);
     }
     const bucket = this.options.s3.tryBucket(m[1]);
     if (!bucket) {
-      throw new ServiceError('InvalidParameterValue', `No such bucket: ${m[1]}.`);
+      throw errors.invalidParameterValue(`No such bucket: ${m[1]}.`);
     }
     if (bucket.region !== this.options.region) {
-      throw new ServiceError('InvalidParameterValue', `The S3 bucket ${m[1]} is in ${bucket.region}; the RDB file must be in ${this.options.region}, the region of the replication group.`);
+      throw errors.invalidParameterValue(`The S3 bucket ${m[1]} is in ${bucket.region}; the RDB file must be in ${this.options.region}, the region of the replication group.`);
     }
     const object = bucket.objects.get(m[2]);
     if (!object) {
-      throw new ServiceError('InvalidParameterValue', `No such object: ${m[2]} in bucket ${m[1]}.`);
+      throw errors.invalidParameterValue(`No such object: ${m[2]} in bucket ${m[1]}.`);
     }
     if (object.sse !== 'AES256') {
-      throw new ServiceError('InvalidParameterValue', `The object ${m[2]} is encrypted with ${object.sse}; ElastiCache can only read RDB files encrypted with SSE-S3 (AES256).`);
+      throw errors.invalidParameterValue(`The object ${m[2]} is encrypted with ${object.sse}; ElastiCache can only read RDB files encrypted with SSE-S3 (AES256).`);
     }
-    const aclRead = object.acl.some((g) => g.id === ELASTICACHE_CANONICAL_ID && (g.permission === 'READ' || g.permission === 'FULL_CONTROL'));
-    if (!aclRead && !this.policyAllows(bucket, ['s3:GetObject'])) {
-      throw new ServiceError('InvalidParameterValue', `ElastiCache has not been granted READ permission on the S3 object ${m[2]} in bucket ${m[1]}.`);
+    const aclRead = aclGrants(object.acl, ELASTICACHE_CANONICAL_ID, 'READ');
+    if (!aclRead && !policyAllowsService(bucket, snapshotServicePrincipal(this.options.region), ['s3:GetObject'])) {
+      throw errors.invalidParameterValue(`ElastiCache has not been granted READ permission on the S3 object ${m[2]} in bucket ${m[1]}.`);
     }
     return object.file;
-  }
-
-  /** Whether the bucket policy allows the regional ElastiCache service principal every action given. */
-  private policyAllows(bucket: Bucket, actions: string[]): boolean {
-    if (!bucket.policy) return false;
-    const principal = `${this.options.region}.elasticache-snapshot.amazonaws.com`;
-    const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
-    let statements: any[];
-    try {
-      const doc = JSON.parse(bucket.policy);
-      statements = list(doc.Statement).length ? (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) : [];
-    } catch {
-      return false;
-    }
-    const allowed = statements
-      .filter((st) => st.Effect === 'Allow' && list(st.Principal?.Service).includes(principal))
-      .flatMap((st) => list(st.Action));
-    const matches = (action: string) => allowed.some((a) => a === action || a === 's3:*' || a === '*'
-      || (a.endsWith('*') && action.startsWith(a.slice(0, -1))));
-    return actions.every(matches);
   }
 
   /** Why ElastiCache could not write an export into `bucket`, or undefined when it can. */
   private exportDenied(bucket: Bucket): string | undefined {
     if (OPT_IN_REGIONS.has(this.options.region)) {
-      const needed = ['s3:PutObject', 's3:GetObject', 's3:ListBucket', 's3:GetBucketAcl', 's3:ListMultipartUploadParts', 's3:ListBucketMultipartUploads'];
-      return this.policyAllows(bucket, needed) ? undefined
-        : `ElastiCache has not been granted access to the S3 bucket ${bucket.name}: in ${this.options.region} its bucket policy must allow ${this.options.region}.elasticache-snapshot.amazonaws.com ${needed.join(', ')}.`;
+      const principal = snapshotServicePrincipal(this.options.region);
+      return policyAllowsService(bucket, principal, EXPORT_POLICY_ACTIONS) ? undefined
+        : `ElastiCache has not been granted access to the S3 bucket ${bucket.name}: in ${this.options.region} its bucket policy must allow ${principal} ${EXPORT_POLICY_ACTIONS.join(', ')}.`;
     }
-    const has = (p: Grant['permission']) => bucket.acl.some((g) => g.id === ELASTICACHE_CANONICAL_ID && (g.permission === p || g.permission === 'FULL_CONTROL'));
-    for (const permission of ['READ', 'WRITE', 'READ_ACP'] as const) {
-      if (!has(permission)) {
+    for (const permission of EXPORT_ACL_PERMISSIONS) {
+      if (!aclGrants(bucket.acl, ELASTICACHE_CANONICAL_ID, permission)) {
         return `ElastiCache has not been granted ${permission} permissions on the S3 bucket ${bucket.name}.`;
       }
     }
@@ -656,17 +395,23 @@ export class ElastiCacheEngine {
     const group = this.group(req.id);
     this.requireAvailable(group);
     if (req.retentionDays !== undefined && (req.retentionDays < 0 || req.retentionDays > 35)) {
-      throw new ServiceError('InvalidParameterValue', `SnapshotRetentionLimit must be between 0 and 35, got ${req.retentionDays}.`);
+      throw errors.invalidParameterValue(`SnapshotRetentionLimit must be between 0 and 35, got ${req.retentionDays}.`);
     }
     if (req.snapshottingClusterId !== undefined && group.clusterEnabled) {
-      throw new ServiceError('InvalidParameterCombination', 'Cannot set snapshotting cluster for cluster mode enabled replication group.');
+      throw errors.invalidParameterCombination('Cannot set snapshotting cluster for cluster mode enabled replication group.');
     }
     if (req.snapshottingClusterId !== undefined && !group.members.some((m) => m.id === req.snapshottingClusterId!.toLowerCase())) {
-      throw new ServiceError('InvalidParameterValue', `Specified snapshotting cluster ${req.snapshottingClusterId} does not exist.`);
+      throw errors.invalidParameterValue(`Specified snapshotting cluster ${req.snapshottingClusterId} does not exist.`);
+    }
+    if (req.snapshotWindow !== undefined || req.maintenanceWindow !== undefined) {
+      // Each window given is checked, and the pair the group would have must not overlap.
+      if (req.snapshotWindow !== undefined) snapshotWindow(req.snapshotWindow);
+      if (req.maintenanceWindow !== undefined) maintenanceWindow(req.maintenanceWindow);
+      checkWindows({ snapshot: req.snapshotWindow ?? group.snapshotWindow, maintenance: req.maintenanceWindow ?? group.maintenanceWindow });
     }
     const turningOn = req.retentionDays !== undefined && req.retentionDays > 0 && group.retentionDays === 0;
     if (turningOn && !group.clusterEnabled && group.members.length > 1 && !req.snapshottingClusterId && !group.snapshottingClusterId) {
-      throw new ServiceError('InvalidParameterCombination', 'Must specify both SnapshotRetentionLimit and SnapshottingClusterId to turn on snapshots.');
+      throw errors.invalidParameterCombination('Must specify both SnapshotRetentionLimit and SnapshottingClusterId to turn on snapshots.');
     }
     if (req.retentionDays !== undefined) group.retentionDays = req.retentionDays;
     if (req.snapshotWindow !== undefined) group.snapshotWindow = req.snapshotWindow;
@@ -679,19 +424,19 @@ export class ElastiCacheEngine {
     await this.settle();
     const group = this.group(req.id);
     if (req.retainPrimaryCluster && group.clusterEnabled) {
-      throw new ServiceError('InvalidParameterCombination', 'RetainPrimaryCluster is not valid for cluster mode enabled replication groups.');
+      throw errors.invalidParameterCombination('RetainPrimaryCluster is not valid for cluster mode enabled replication groups.');
     }
     if (!['available', 'create-failed', 'restore-failed'].includes(group.status)) {
-      throw new ServiceError('InvalidReplicationGroupState', `Replication group ${group.id} is not in available state (it is ${group.status}).`);
+      throw errors.invalidReplicationGroupState(group.id, group.status);
     }
     let final: Snapshot | undefined;
     if (req.finalSnapshotName) {
       if (group.status !== 'available') {
-        throw new ServiceError('InvalidReplicationGroupState', `Replication group ${group.id} must be available to take a final snapshot (it is ${group.status}).`);
+        throw errors.finalSnapshotNeedsAvailable(group.id, group.status);
       }
       checkName('Snapshot name', req.finalSnapshotName);
       if (this.snapshots.has(req.finalSnapshotName.toLowerCase())) {
-        throw new ServiceError('SnapshotAlreadyExistsFault', `Snapshot ${req.finalSnapshotName} already exists.`);
+        throw errors.snapshotAlreadyExists(req.finalSnapshotName);
       }
       // A final snapshot is always taken from the primaries.
       final = this.startSnapshot(group, group.shards.map((shard) => shard.members[0]), req.finalSnapshotName.toLowerCase(), 'manual');
@@ -709,12 +454,9 @@ export class ElastiCacheEngine {
       // With RetainPrimaryCluster the primary stays, as a cache cluster of its own.
       const kept = req.retainPrimaryCluster ? group.members.find((m) => m.role === 'primary') : undefined;
       const gone = group.members.filter((m) => m !== kept);
-      await Promise.all(gone.map((m) => m.server?.stop()));
-      for (const m of gone) {
-        fs.rmSync(path.join(this.nodesDir, m.id), { recursive: true, force: true });
-      }
+      await this.nodes.remove(gone);
       if (kept) {
-        await this.withClient(kept, (client) => client.call('REPLICAOF', 'NO', 'ONE'));
+        await this.nodes.detach(kept);
         this.standalone.set(kept.id, {
           ...group,
           standalone: true,
@@ -750,27 +492,17 @@ export class ElastiCacheEngine {
     this.requireAvailable(group);
     const shard = group.shards.find((s) => s.id === nodeGroupId);
     if (!shard) {
-      throw new ServiceError('NodeGroupNotFoundFault', `Node group ${nodeGroupId} not found in replication group ${group.id}.`, 404);
+      throw errors.nodeGroupNotFound(nodeGroupId, group.id);
     }
     const replica = shard.members.find((m) => m.role === 'replica');
     if (!group.automaticFailover || !replica) {
-      throw new ServiceError('TestFailoverNotAvailableFault', `Test failover is not available for node group ${nodeGroupId} of ${group.id}: it needs automatic failover and a replica.`);
+      throw errors.testFailoverNotAvailable(nodeGroupId, group.id);
     }
     const primary = shard.members.find((m) => m.role === 'primary')!;
     group.status = 'modifying';
     group.doneAt = this.clock.now() + this.timings.failover;
     group.busy = (async () => {
-      if (group.clusterEnabled) {
-        await this.withClient(replica, (client) => client.call('CLUSTER', 'FAILOVER'));
-        await this.withClient(replica, async (client) => {
-          while (!/role:master/.test(await client.info('replication'))) await new Promise((r) => setTimeout(r, 20));
-        });
-      } else {
-        await this.withClient(replica, (client) => client.call('REPLICAOF', 'NO', 'ONE'));
-        for (const other of shard.members.filter((m) => m !== replica)) {
-          await this.follow(other, replica.server!);
-        }
-      }
+      await this.nodes.failover(group, shard, replica);
       primary.role = 'replica';
       replica.role = 'primary';
       // The new primary is listed first in its node group, as ElastiCache lists the primary.
@@ -789,17 +521,16 @@ export class ElastiCacheEngine {
     const group = this.standalone.get(id);
     if (!group) {
       if ([...this.groups.values()].some((g) => g.members.some((m) => m.id === id))) {
-        throw new ServiceError('InvalidCacheClusterState', `Cache cluster ${id} is a member of a replication group; delete the replication group or decrease its replicas instead.`);
+        throw errors.invalidCacheClusterState(`Cache cluster ${id} is a member of a replication group; delete the replication group or decrease its replicas instead.`);
       }
-      throw new ServiceError('CacheClusterNotFound', `CacheCluster ${clusterId} not found.`, 404);
+      throw errors.cacheClusterNotFound(clusterId);
     }
     if (group.status !== 'available') {
-      throw new ServiceError('InvalidCacheClusterState', `Cache cluster ${id} is not in available state (it is ${group.status}).`);
+      throw errors.invalidCacheClusterState(`Cache cluster ${id} is not in available state (it is ${group.status}).`);
     }
     this.standalone.delete(id);
     const member = group.members[0];
-    await member.server?.stop();
-    fs.rmSync(path.join(this.nodesDir, member.id), { recursive: true, force: true });
+    await this.nodes.remove([member]);
     return { group: { ...group, status: 'deleting' }, member };
   }
 
@@ -809,7 +540,7 @@ export class ElastiCacheEngine {
     if (clusterId) {
       const found = all.filter(({ member }) => member.id === clusterId.toLowerCase());
       if (found.length === 0) {
-        throw new ServiceError('CacheClusterNotFound', `CacheCluster ${clusterId} not found.`, 404);
+        throw errors.cacheClusterNotFound(clusterId);
       }
       return found;
     }
@@ -823,7 +554,7 @@ export class ElastiCacheEngine {
     checkName('Snapshot name', req.name);
     const name = req.name.toLowerCase();
     if (!req.groupId === !req.clusterId) {
-      throw new ServiceError('InvalidParameterCombination', 'Exactly one of ReplicationGroupId and CacheClusterId must be provided.');
+      throw errors.invalidParameterCombination('Exactly one of ReplicationGroupId and CacheClusterId must be provided.');
     }
     let group: Group;
     let members: Member[];
@@ -831,16 +562,15 @@ export class ElastiCacheEngine {
       const found = [...this.groups.values(), ...this.standalone.values()].flatMap((g) => g.members.map((m) => ({ g, m })))
         .find(({ m }) => m.id === req.clusterId!.toLowerCase());
       if (!found) {
-        throw new ServiceError('CacheClusterNotFound', `CacheCluster ${req.clusterId} not found.`, 404);
+        throw errors.cacheClusterNotFound(req.clusterId);
       }
       group = found.g;
       members = [found.m];
       if (group.clusterEnabled) {
-        throw new ServiceError('InvalidParameterCombination',
-          `Cache cluster ${found.m.id} belongs to cluster mode enabled replication group ${group.id}; snapshots of such groups are taken with ReplicationGroupId.`);
+        throw errors.invalidParameterCombination(`Cache cluster ${found.m.id} belongs to cluster mode enabled replication group ${group.id}; snapshots of such groups are taken with ReplicationGroupId.`);
       }
       if (group.status !== 'available') {
-        throw new ServiceError('InvalidCacheClusterState', `Cache cluster ${found.m.id} is not in available state (its group is ${group.status}).`);
+        throw errors.invalidCacheClusterState(`Cache cluster ${found.m.id} is not in available state (its group is ${group.status}).`);
       }
     } else {
       group = this.group(req.groupId);
@@ -848,22 +578,21 @@ export class ElastiCacheEngine {
       // One node per shard; a replica when the shard has one, leaving the primary to serve writes.
       members = group.shards.map((shard) => shard.members.find((m) => m.role === 'replica') ?? shard.members[0]);
     }
-    if (group.nodeType === 'cache.t1.micro') {
-      throw new ServiceError('SnapshotFeatureNotSupportedFault', `Snapshots are not supported for cache node type ${group.nodeType}.`);
+    if (NO_SNAPSHOT_NODE_TYPES.has(group.nodeType)) {
+      throw errors.snapshotFeatureNotSupported(group.nodeType);
     }
     if (this.snapshots.has(name)) {
-      throw new ServiceError('SnapshotAlreadyExistsFault', `Snapshot ${name} already exists.`);
+      throw errors.snapshotAlreadyExists(name);
     }
     const since = this.clock.now() - DAY;
     for (const member of members) {
       const recent = [...this.snapshots.values()].filter((s) => s.source === 'manual' && s.createdAt > since
         && s.nodeSnapshots.some((n) => n.cacheClusterId === member.id)).length;
       if (recent >= MANUAL_SNAPSHOT_QUOTA) {
-        throw new ServiceError('SnapshotQuotaExceededFault',
-          `The request cannot be processed because it would exceed the maximum number of manual snapshots (${MANUAL_SNAPSHOT_QUOTA}) allowed for node ${member.id} in a 24-hour period.`);
+        throw errors.snapshotQuotaExceeded(MANUAL_SNAPSHOT_QUOTA, member.id);
       }
     }
-    const snapshot = this.startSnapshot(group, members, name, 'manual');
+    const snapshot = this.startSnapshot(group, members, name, 'manual', req.clusterId ? members[0].id : undefined);
     for (const [k, v] of req.tags) snapshot.tags.set(k, v);
     return snapshot;
   }
@@ -872,7 +601,7 @@ export class ElastiCacheEngine {
    * Starts a snapshot of `members` (one per shard): the group turns `snapshotting`, each node saves
    * its RDB.
    */
-  private startSnapshot(group: Group, members: Member[], name: string, source: 'manual' | 'automatic'): Snapshot {
+  private startSnapshot(group: Group, members: Member[], name: string, source: 'manual' | 'automatic', cacheClusterId?: string): Snapshot {
     const now = this.clock.now();
     const dir = path.join(this.snapshotsDir, name);
     const fail = this.faults.failSnapshots > 0;
@@ -896,6 +625,7 @@ export class ElastiCacheEngine {
       }),
       tags: new Map(),
       createdAt: now,
+      cacheClusterId,
       doneAt: now + this.timings.snapshot + (this.faults.snapshotDelays.shift() ?? 0),
       failed: fail,
     };
@@ -926,10 +656,10 @@ export class ElastiCacheEngine {
   }): Promise<Snapshot[]> {
     await this.settle();
     if (filter.name && !this.snapshots.has(filter.name.toLowerCase())) {
-      throw new ServiceError('SnapshotNotFoundFault', `Snapshot ${filter.name} not found.`, 404);
+      throw errors.snapshotNotFound(filter.name);
     }
     if (filter.source && !['system', 'user'].includes(filter.source)) {
-      throw new ServiceError('InvalidParameterValue', `Invalid value for SnapshotSource: ${filter.source}. Valid values are system and user.`);
+      throw errors.invalidParameterValue(`Invalid value for SnapshotSource: ${filter.source}. Valid values are system and user.`);
     }
     return [...this.snapshots.values()]
       .filter((s) => !filter.name || s.name === filter.name.toLowerCase())
@@ -943,13 +673,13 @@ export class ElastiCacheEngine {
     await this.settle();
     const snapshot = this.snapshots.get(name.toLowerCase());
     if (!snapshot) {
-      throw new ServiceError('SnapshotNotFoundFault', `Snapshot ${name} not found.`, 404);
+      throw errors.snapshotNotFound(name);
     }
     if (snapshot.status !== 'available' && snapshot.status !== 'failed') {
-      throw new ServiceError('InvalidSnapshotState', `Snapshot ${snapshot.name} is not in available state (it is ${snapshot.status}).`);
+      throw errors.invalidSnapshotState(snapshot.name, snapshot.status);
     }
     if (snapshot.source === 'automatic') {
-      throw new ServiceError('InvalidSnapshotState', `Automatic snapshot ${snapshot.name} cannot be deleted; it expires with the retention period.`);
+      throw errors.automaticSnapshotNotDeletable(snapshot.name);
     }
     this.removeSnapshot(snapshot);
     return { ...snapshot, status: 'deleting' };
@@ -964,10 +694,10 @@ export class ElastiCacheEngine {
     await this.settle();
     const source = this.snapshots.get(req.source.toLowerCase());
     if (!source) {
-      throw new ServiceError('SnapshotNotFoundFault', `Snapshot ${req.source} not found.`, 404);
+      throw errors.snapshotNotFound(req.source);
     }
     if (source.status !== 'available') {
-      throw new ServiceError('InvalidSnapshotState', `Snapshot ${source.name} is not in available state (it is ${source.status}).`);
+      throw errors.invalidSnapshotState(source.name, source.status);
     }
     if (req.targetBucket) {
       return this.exportSnapshot(source, req.target, req.targetBucket);
@@ -975,7 +705,7 @@ export class ElastiCacheEngine {
     checkName('Snapshot name', req.target);
     const name = req.target.toLowerCase();
     if (this.snapshots.has(name)) {
-      throw new ServiceError('SnapshotAlreadyExistsFault', `Snapshot ${name} already exists.`);
+      throw errors.snapshotAlreadyExists(name);
     }
     const now = this.clock.now();
     const dir = path.join(this.snapshotsDir, name);
@@ -994,6 +724,7 @@ export class ElastiCacheEngine {
       createdAt: now,
       doneAt: now + this.timings.copySnapshot,
       busy: undefined,
+      onDone: undefined,
       failed: false,
     };
     this.snapshots.set(name, copy);
@@ -1005,37 +736,56 @@ export class ElastiCacheEngine {
    * shard, written by ElastiCache once the copy is done. The source shows `copying` meanwhile.
    */
   private exportSnapshot(source: Snapshot, target: string, bucketName: string): Snapshot {
-    if (/^cache\.r6gd\./.test(source.nodeType)) {
-      throw new ServiceError('InvalidParameterValue', `Snapshot ${source.name} was taken from data tiering node type ${source.nodeType}; exporting data tiering snapshots to S3 is not supported.`);
+    if (DATA_TIERING.test(source.nodeType)) {
+      throw errors.invalidParameterValue(`Snapshot ${source.name} was taken from data tiering node type ${source.nodeType}; exporting data tiering snapshots to S3 is not supported.`);
     }
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucketName)) {
-      throw new ServiceError('InvalidParameterValue', `The S3 bucket name ${bucketName} is not DNS-compliant.`);
+      throw errors.invalidParameterValue(`The S3 bucket name ${bucketName} is not DNS-compliant.`);
     }
     const bucket = this.options.s3.tryBucket(bucketName);
     if (!bucket) {
-      throw new ServiceError('InvalidParameterValue', `No such bucket: ${bucketName}.`);
+      throw errors.invalidParameterValue(`No such bucket: ${bucketName}.`);
     }
     if (bucket.region !== this.options.region) {
-      throw new ServiceError('InvalidParameterValue', `The S3 bucket ${bucketName} is in ${bucket.region}; an export must go to a bucket in ${this.options.region}, the snapshot's region.`);
+      throw errors.invalidParameterValue(`The S3 bucket ${bucketName} is in ${bucket.region}; an export must go to a bucket in ${this.options.region}, the snapshot's region.`);
     }
     const denied = this.exportDenied(bucket);
     if (denied) {
-      throw new ServiceError('InvalidParameterValue', denied);
+      throw errors.invalidParameterValue(denied);
     }
     const keys = source.nodeSnapshots.map((_, i) => `${target}-${pad(i + 1, 4)}.rdb`);
     const taken = keys.find((k) => bucket.objects.has(k));
     if (taken) {
-      throw new ServiceError('InvalidParameterValue', `The S3 object ${taken} already exists in bucket ${bucketName}; an export does not overwrite objects.`);
+      throw errors.invalidParameterValue(`The S3 object ${taken} already exists in bucket ${bucketName}; an export does not overwrite objects.`);
     }
     source.status = 'copying';
     source.doneAt = this.clock.now() + this.timings.exportSnapshot;
     const files = source.nodeSnapshots.map((n) => n.file);
-    source.busy = (async () => {
-      // The objects appear when the export's simulated time has passed.
-      await new Promise((r) => setTimeout(r, this.clock.real(this.timings.exportSnapshot)));
-      files.forEach((file, i) => this.options.s3.putObject(bucket, keys[i], { from: file }, { contentType: 'application/octet-stream' }));
-    })().then(() => { source.busy = undefined; }, () => { source.busy = undefined; });
+    // The objects appear when the export's simulated time has passed: on the next call after it, a
+    // jump of the clock past it, or the timer set for it. Only the source snapshot is busy meanwhile.
+    source.onDone = () => files.forEach((file, i) => this.options.s3.putObject(bucket, keys[i], { from: file }, { contentType: 'application/octet-stream' }));
+    this.after(this.timings.exportSnapshot);
     return source;
+  }
+
+  /**
+   * Waits for the real work (saves, node starts) of operations due by `to`: when the clock jumps
+   * past an operation's end, the operation has had all the time it needed. Calls never wait for
+   * work; only a jump of the clock does. The work is bounded (nodes.ts), so this is too.
+   */
+  private async finishDue(to: number): Promise<void> {
+    const due = [...this.groups.values(), ...this.standalone.values(), ...this.snapshots.values()]
+      .filter((x) => x.busy && x.doneAt !== undefined && x.doneAt <= to);
+    await Promise.all(due.map((x) => x.busy!.catch(() => undefined)));
+  }
+
+  /** Settles once `simulatedMs` have passed (a real timer, cleared on stop). */
+  private after(simulatedMs: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.settle().catch(() => undefined);
+    }, Math.ceil(this.clock.real(simulatedMs)) + 1);
+    this.timers.add(timer);
   }
 
   // ---- automatic snapshots -----------------------------------------------------------------
@@ -1045,6 +795,7 @@ export class ElastiCacheEngine {
    * older than their group's retention.
    */
   private async runAutomaticSnapshots(from: number, to: number): Promise<void> {
+    if (this.stopped) return;
     await this.settle();
     for (const group of this.groups.values()) {
       if (group.retentionDays === 0) continue;
@@ -1053,7 +804,7 @@ export class ElastiCacheEngine {
       for (let day = Math.floor(from / DAY) * DAY; day <= to; day += DAY) {
         const at = day + offset;
         if (at <= from || at > to || at < group.createdAt) continue;
-        if (group.status !== 'available') continue;
+        if (group.status !== 'available' || this.stopped) continue;
         const members = group.clusterEnabled
           ? group.shards.map((shard) => shard.members.find((m) => m.role === 'replica') ?? shard.members[0])
           : [group.members.find((m) => m.id === group.snapshottingClusterId) ?? group.members[0]];
@@ -1078,15 +829,15 @@ export class ElastiCacheEngine {
   private tagged(arn: string): Map<string, string> {
     const m = /^arn:aws:elasticache:([^:]+):([^:]+):(replicationgroup|snapshot|cluster):(.+)$/.exec(arn);
     if (!m || m[1] !== this.options.region) {
-      throw new ServiceError('InvalidARN', `${arn} is not a valid ARN in ${this.options.region}.`);
+      throw errors.invalidArn(`${arn} is not a valid ARN in ${this.options.region}.`);
     }
     if (m[3] === 'replicationgroup') return this.group(m[4]).tags;
     if (m[3] === 'snapshot') {
       const s = this.snapshots.get(m[4]);
-      if (!s) throw new ServiceError('SnapshotNotFoundFault', `Snapshot ${m[4]} not found.`, 404);
+      if (!s) throw errors.snapshotNotFound(m[4]);
       return s.tags;
     }
-    throw new ServiceError('InvalidARN', `Tags on ${m[3]} resources are not kept by the local provider.`);
+    throw errors.invalidArn(`Tags on ${m[3]} resources are not kept by the local provider.`);
   }
 
   public async addTags(arn: string, tags: Array<[string, string]>): Promise<Map<string, string>> {
@@ -1100,7 +851,7 @@ export class ElastiCacheEngine {
     await this.settle();
     const target = this.tagged(arn);
     for (const k of keys) {
-      if (!target.has(k)) throw new ServiceError('TagNotFound', `Tag ${k} not found on ${arn}.`, 404);
+      if (!target.has(k)) throw errors.tagNotFound(k, arn);
       target.delete(k);
     }
     return target;
@@ -1109,111 +860,6 @@ export class ElastiCacheEngine {
   public async listTags(arn: string): Promise<Map<string, string>> {
     await this.settle();
     return this.tagged(arn);
-  }
-
-  // ---- wire shapes -------------------------------------------------------------------------
-
-  public groupShape(group: Group): Record<string, unknown> {
-    const endpoint = (m?: Member) => (m?.server ? { Address: m.server.host, Port: m.server.port } : undefined);
-    const status = group.status === 'available' || group.status === 'snapshotting' ? 'available' : group.status;
-    // With cluster mode enabled, clients use the configuration endpoint; node groups carry their
-    // slots, and members have no per-node read endpoint or role in this answer.
-    const nodeGroups = group.shards.map((shard) => {
-      const primary = shard.members.find((m) => m.role === 'primary');
-      const reader = shard.members.find((m) => m.role === 'replica') ?? primary;
-      return {
-        NodeGroupId: shard.id,
-        Status: status,
-        PrimaryEndpoint: group.clusterEnabled ? undefined : endpoint(primary),
-        ReaderEndpoint: group.clusterEnabled ? undefined : endpoint(reader),
-        Slots: group.clusterEnabled ? shard.slots : undefined,
-        NodeGroupMembers: shard.members.map((m) => ({
-          CacheClusterId: m.id,
-          CacheNodeId: '0001',
-          ReadEndpoint: group.clusterEnabled ? undefined : endpoint(m),
-          PreferredAvailabilityZone: `${this.options.region}a`,
-          CurrentRole: group.clusterEnabled ? undefined : m.role,
-        })),
-      };
-    });
-    return {
-      ReplicationGroupId: group.id,
-      Description: group.description,
-      Status: group.status,
-      MemberClusters: group.members.map((m) => m.id),
-      NodeGroups: nodeGroups,
-      ConfigurationEndpoint: group.clusterEnabled ? endpoint(group.shards[0].members[0]) : undefined,
-      SnapshottingClusterId: group.snapshottingClusterId,
-      AutomaticFailover: group.automaticFailover ? 'enabled' : 'disabled',
-      MultiAZ: group.multiAz ? 'enabled' : 'disabled',
-      SnapshotRetentionLimit: group.retentionDays,
-      SnapshotWindow: group.snapshotWindow,
-      ClusterEnabled: group.clusterEnabled,
-      CacheNodeType: group.nodeType,
-      AuthTokenEnabled: group.authTokenEnabled,
-      TransitEncryptionEnabled: group.transitEncryption,
-      AtRestEncryptionEnabled: group.atRestEncryption,
-      ARN: this.arn('replicationgroup', group.id),
-      ReplicationGroupCreateTime: new Date(group.createdAt),
-      DataTiering: /^cache\.r6gd\./.test(group.nodeType) ? 'enabled' : 'disabled',
-      Engine: 'redis',
-      ClusterMode: group.clusterEnabled ? 'enabled' : 'disabled',
-    };
-  }
-
-  public memberShape(group: Group, member: Member, showNodes: boolean): Record<string, unknown> {
-    return {
-      CacheClusterId: member.id,
-      CacheNodeType: group.nodeType,
-      Engine: 'redis',
-      EngineVersion: group.engineVersion,
-      CacheClusterStatus: group.status === 'snapshotting' ? 'snapshotting' : group.status,
-      NumCacheNodes: 1,
-      PreferredAvailabilityZone: `${this.options.region}a`,
-      CacheClusterCreateTime: new Date(member.createdAt),
-      PreferredMaintenanceWindow: group.maintenanceWindow,
-      CacheNodes: showNodes ? [{
-        CacheNodeId: '0001',
-        CacheNodeStatus: group.status === 'creating' ? 'creating' : 'available',
-        CacheNodeCreateTime: new Date(member.createdAt),
-        Endpoint: member.server ? { Address: member.server.host, Port: member.server.port } : undefined,
-      }] : undefined,
-      ReplicationGroupId: group.standalone ? undefined : group.id,
-      SnapshotRetentionLimit: group.snapshottingClusterId === member.id ? group.retentionDays : 0,
-      SnapshotWindow: group.snapshotWindow,
-      TransitEncryptionEnabled: group.transitEncryption,
-      AtRestEncryptionEnabled: group.atRestEncryption,
-      ARN: this.arn('cluster', member.id),
-    };
-  }
-
-  public snapshotShape(s: Snapshot, showNodeGroupConfig: boolean): Record<string, unknown> {
-    return {
-      SnapshotName: s.name,
-      ReplicationGroupId: s.groupId,
-      ReplicationGroupDescription: s.groupDescription,
-      SnapshotStatus: s.status,
-      SnapshotSource: s.source,
-      CacheNodeType: s.nodeType,
-      Engine: 'redis',
-      EngineVersion: s.engineVersion,
-      NumCacheNodes: undefined,
-      SnapshotRetentionLimit: s.retentionDays,
-      SnapshotWindow: s.snapshotWindow,
-      NumNodeGroups: s.nodeSnapshots.length,
-      AutomaticFailover: s.automaticFailover ? 'enabled' : 'disabled',
-      NodeSnapshots: s.nodeSnapshots.map((n) => ({
-        CacheClusterId: n.cacheClusterId,
-        NodeGroupId: n.nodeGroupId,
-        CacheNodeId: '0001',
-        NodeGroupConfiguration: showNodeGroupConfig ? { NodeGroupId: n.nodeGroupId, Slots: n.slots, ReplicaCount: s.replicasPerShard } : undefined,
-        CacheSize: n.size !== undefined ? `${(n.size / 1024 / 1024).toFixed(3)} MB` : undefined,
-        CacheNodeCreateTime: new Date(s.createdAt),
-        SnapshotCreateTime: new Date(n.createdAt),
-      })),
-      ARN: this.arn('snapshot', s.name),
-      DataTiering: /^cache\.r6gd\./.test(s.nodeType) ? 'enabled' : 'disabled',
-    };
   }
 
   /** Makes the next `count` calls of `action` fail with `code` (HTTP 400, or 500 for InternalFailure). */
@@ -1226,7 +872,7 @@ export class ElastiCacheEngine {
     const fault = this.faults.failCalls.get(action);
     if (fault && fault.count > 0) {
       fault.count--;
-      throw new ServiceError(fault.code, `Injected fault: ${fault.code}`, fault.status);
+      throw errors.injected(fault.code, fault.status);
     }
   }
 
@@ -1243,14 +889,23 @@ export class ElastiCacheEngine {
   /** The RDB files of a snapshot, one per shard (for exports and for tests). */
   public snapshotFiles(name: string): string[] {
     const s = this.snapshots.get(name.toLowerCase());
-    if (!s) throw new ServiceError('SnapshotNotFoundFault', `Snapshot ${name} not found.`, 404);
+    if (!s) throw errors.snapshotNotFound(name);
     return s.nodeSnapshots.map((n) => n.file);
   }
 
-  /** Stops every node of every group and removes their files. */
+  /**
+   * Stops every node of every group, including nodes still starting, and ends every wait on them;
+   * bounded whatever state the nodes are in (a dead node cannot hold it up).
+   */
   public async stop(): Promise<void> {
-    await Promise.all([...this.groups.values()].map((g) => g.busy?.catch(() => undefined)));
-    await Promise.all([...this.groups.values(), ...this.standalone.values()].flatMap((g) => g.members.map((m) => m.server?.stop())));
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await this.nodes.stopAll();
+    // Work under way fails fast once its nodes are gone; wait for it a little so nothing writes into
+    // folders about to be removed.
+    const work = [...this.groups.values(), ...this.standalone.values(), ...this.snapshots.values()].map((x) => x.busy?.catch(() => undefined));
+    await Promise.race([Promise.all(work), new Promise((r) => setTimeout(r, 5_000).unref())]);
     this.groups.clear();
     this.standalone.clear();
     this.snapshots.clear();

@@ -17,7 +17,40 @@ export interface RedisServerOptions {
   readonly cluster?: boolean;
   /** The `redis-server` binary. @default 'redis-server' from PATH */
   readonly binary?: string;
+  /** Once aborted, a start under way fails and no new one begins (the servers are stopped through `track`). */
+  readonly signal?: AbortSignal;
+  /** Holds this server from the moment its process is spawned until it has exited, so an owner can stop every one it started. */
+  readonly track?: Set<RedisServer>;
 }
+
+/** How long a node may take to do what it is asked (sync, save, fail over) before the wait fails. */
+export const NODE_WAIT_MS = 60_000;
+
+/**
+ * Polls `probe` until it returns true. Fails as soon as one of `servers` is no longer running (a
+ * dead node never answers), when `signal` is aborted, or after `timeoutMs`: no wait on a node is
+ * unbounded.
+ */
+export async function waitOn(what: string, servers: ReadonlyArray<RedisServer | undefined>, probe: () => Promise<boolean>,
+  options: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? NODE_WAIT_MS);
+  for (;;) {
+    const dead = servers.find((s) => !s?.running);
+    if (servers.length > 0 && dead !== undefined) {
+      throw new Error(`${what}: the redis-server on port ${dead?.port} is not running`);
+    }
+    if (options.signal?.aborted) {
+      throw new Error(`${what}: stopped`);
+    }
+    if (await probe()) return;
+    if (Date.now() > deadline) {
+      throw new Error(`${what}: not done after ${options.timeoutMs ?? NODE_WAIT_MS} ms`);
+    }
+    await sleep(options.intervalMs ?? 10);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A free TCP port on 127.0.0.1 (`port` 0: whatever the OS hands out), or undefined when taken. */
 async function tryPort(port: number): Promise<number | undefined> {
@@ -46,7 +79,6 @@ export async function freePort(cluster = false): Promise<number> {
   throw new Error('no free port (and cluster bus port) found on 127.0.0.1');
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RedisServer {
   /** Starts a server and waits until it accepts commands and has loaded its data. */
@@ -55,6 +87,9 @@ export class RedisServer {
     let lastError: Error | undefined;
     // The port is free when asked for but may be taken before redis binds it: try a few.
     for (let attempt = 0; attempt < 5; attempt++) {
+      if (options.signal?.aborted) {
+        throw new Error(`redis-server in ${options.dir} was not started: stopped`);
+      }
       const port = await freePort(options.cluster);
       const server = new RedisServer(options, port);
       try {
@@ -74,6 +109,8 @@ export class RedisServer {
   private exited?: Promise<void>;
   private readonly clients: Redis[] = [];
   private stderr = '';
+  private stopping = false;
+  private readonly exitListeners: Array<(expected: boolean) => void> = [];
 
   private constructor(private readonly options: RedisServerOptions, public readonly port: number) {
     this.dbfilename = options.dbfilename ?? 'dump.rdb';
@@ -100,7 +137,16 @@ export class RedisServer {
 
   /** A client connected to this server (closed when the server stops). */
   public client(): Redis {
-    const client = new Redis({ host: this.host, port: this.port, lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    // Bounded: a command to a node that stopped answering fails instead of waiting for ever.
+    const client = new Redis({
+      host: this.host,
+      port: this.port,
+      lazyConnect: false,
+      maxRetriesPerRequest: 2,
+      enableOfflineQueue: true,
+      commandTimeout: 30_000,
+      connectTimeout: 10_000,
+    });
     client.on('error', () => undefined);
     this.clients.push(client);
     return client;
@@ -125,7 +171,13 @@ export class RedisServer {
     }
     const child = spawn(this.options.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.process = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    this.options.track?.add(this);
+    this.exited = new Promise((resolve) => child.once('exit', () => {
+      this.options.track?.delete(this);
+      for (const listener of this.exitListeners.splice(0)) listener(this.stopping);
+      resolve();
+    }));
+    child.once('error', () => this.options.track?.delete(this));
     child.stderr?.on('data', (chunk) => { this.stderr = (this.stderr + chunk.toString()).slice(-4000); });
     const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
     await Promise.race([this.waitReady(), spawnError]);
@@ -138,7 +190,18 @@ export class RedisServer {
       if (!this.running) {
         throw new Error(`redis-server exited (code ${this.process?.exitCode}): ${this.stderr.trim()}`);
       }
-      const probe = new Redis({ host: this.host, port: this.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      if (this.options.signal?.aborted) {
+        throw new Error(`redis-server on port ${this.port} was not started: stopped`);
+      }
+      const probe = new Redis({
+        host: this.host,
+        port: this.port,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+        connectTimeout: 2_000,
+        commandTimeout: 2_000,
+      });
       probe.on('error', () => undefined);
       try {
         await probe.connect();
@@ -160,7 +223,7 @@ export class RedisServer {
    * Saves the dataset with BGSAVE and waits until the save is done. Returns the RDB file's path.
    * Throws when Redis reports the save failed.
    */
-  public async bgsave(): Promise<string> {
+  public async bgsave(timeoutMs = 10 * NODE_WAIT_MS): Promise<string> {
     const client = this.client();
     const saves = (info: string) => Number(/rdb_saves:(\d+)/.exec(info)?.[1] ?? NaN);
     try {
@@ -169,19 +232,14 @@ export class RedisServer {
         throw new Error('redis-server reports no rdb_saves in INFO persistence; Redis 7.0 or later is needed');
       }
       await client.bgsave();
-      for (;;) {
+      await waitOn(`BGSAVE on port ${this.port}`, [this], async () => {
         const info = await client.info('persistence');
-        if (!/rdb_bgsave_in_progress:1/.test(info) && saves(info) > before) {
-          if (!/rdb_last_bgsave_status:ok/.test(info)) {
-            throw new Error(`BGSAVE failed on port ${this.port}`);
-          }
-          return this.rdbPath;
-        }
         if (!/rdb_bgsave_in_progress:1/.test(info) && !/rdb_last_bgsave_status:ok/.test(info)) {
           throw new Error(`BGSAVE failed on port ${this.port}`);
         }
-        await sleep(10);
-      }
+        return !/rdb_bgsave_in_progress:1/.test(info) && saves(info) > before;
+      }, { timeoutMs: timeoutMs, signal: this.options.signal });
+      return this.rdbPath;
     } finally {
       this.release(client);
     }
@@ -203,12 +261,25 @@ export class RedisServer {
     if (!child || !this.running) {
       return;
     }
+    this.stopping = true;
     child.kill('SIGTERM');
     const killed = await Promise.race([this.exited!.then(() => true), sleep(5_000).then(() => false)]);
     if (!killed) {
       child.kill('SIGKILL');
       await this.exited;
     }
+  }
+
+  /**
+   * Calls `listener` once when the process exits, with whether the exit was asked for (`stop`) or
+   * not (a crash, a kill from outside, `kill`).
+   */
+  public onExit(listener: (expected: boolean) => void): void {
+    if (this.process && !this.running) {
+      listener(this.stopping);
+      return;
+    }
+    this.exitListeners.push(listener);
   }
 
   /** Kills the process without letting it save or clean up, as a crashed node. */

@@ -1,0 +1,148 @@
+/**
+ * The state of the emulated ElastiCache of one region: replication groups, their shards and member
+ * nodes, and snapshots. Plain data; the rules that change it are in the engine, the processes
+ * behind the nodes in `nodes.ts`, the wire shapes in the API layer.
+ */
+import { invalidParameterValue } from './errors';
+import type { RedisServer } from '../redis/server';
+
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+
+/** How long operations take, in simulated milliseconds. */
+export interface Timings {
+  readonly createGroup: number;
+  readonly snapshot: number;
+  readonly copySnapshot: number;
+  readonly exportSnapshot: number;
+  readonly deleteGroup: number;
+  readonly failover: number;
+}
+
+export const DEFAULT_TIMINGS: Timings = {
+  createGroup: 10 * MINUTE,
+  snapshot: 5 * MINUTE,
+  copySnapshot: 2 * MINUTE,
+  exportSnapshot: 5 * MINUTE,
+  deleteGroup: 5 * MINUTE,
+  failover: 2 * MINUTE,
+};
+
+export type GroupStatus = 'creating' | 'available' | 'modifying' | 'deleting' | 'snapshotting' | 'create-failed' | 'restore-failed';
+export type SnapshotStatus = 'creating' | 'available' | 'restoring' | 'copying' | 'deleting' | 'failed';
+
+export interface Member {
+  readonly id: string;
+  readonly shardId: string;
+  role: 'primary' | 'replica';
+  server?: RedisServer;
+  readonly createdAt: number;
+}
+
+export interface Shard {
+  /** The node group id, `0001`, `0002`, … */
+  readonly id: string;
+  /** The hash slots, e.g. `0-5460` (always `0-16383` with cluster mode disabled). */
+  readonly slots: string;
+  readonly members: Member[];
+}
+
+export interface Group {
+  readonly id: string;
+  readonly description: string;
+  status: GroupStatus;
+  readonly nodeType: string;
+  readonly engineVersion: string;
+  readonly createdAt: number;
+  /** A primary kept alone after its group was deleted: a cache cluster with no replication group. */
+  readonly standalone?: boolean;
+  readonly clusterEnabled: boolean;
+  readonly shards: Shard[];
+  /** Every member of every shard. */
+  readonly members: Member[];
+  retentionDays: number;
+  snapshotWindow: string;
+  snapshottingClusterId?: string;
+  maintenanceWindow: string;
+  automaticFailover: boolean;
+  multiAz: boolean;
+  readonly transitEncryption: boolean;
+  readonly atRestEncryption: boolean;
+  readonly authTokenEnabled: boolean;
+  readonly tags: Map<string, string>;
+  /** Real work under way (starting nodes, saving) that a status change waits for. */
+  busy?: Promise<void>;
+  /** Simulated time before which the current operation cannot be finished. */
+  doneAt?: number;
+}
+
+export interface NodeSnapshot {
+  readonly cacheClusterId: string;
+  readonly nodeGroupId: string;
+  readonly slots: string;
+  readonly file: string;
+  readonly createdAt: number;
+  size?: number;
+}
+
+export interface Snapshot {
+  readonly name: string;
+  status: SnapshotStatus;
+  readonly source: 'manual' | 'automatic';
+  readonly groupId: string;
+  readonly groupDescription: string;
+  readonly nodeType: string;
+  readonly engineVersion: string;
+  readonly retentionDays: number;
+  readonly snapshotWindow: string;
+  readonly replicasPerShard: number;
+  readonly clusterEnabled: boolean;
+  readonly automaticFailover: boolean;
+  readonly nodeSnapshots: NodeSnapshot[];
+  readonly tags: Map<string, string>;
+  readonly createdAt: number;
+  /** The member it was taken from, when CreateSnapshot named one (CacheClusterId). */
+  readonly cacheClusterId?: string;
+  busy?: Promise<void>;
+  doneAt?: number;
+  /** What happens when the simulated time of the current operation has passed (an export writes its objects). */
+  onDone?: () => void;
+  failed?: boolean;
+}
+
+/** Faults a test can inject. */
+export interface Faults {
+  /** The next N snapshots (manual, automatic or final) end `failed`. */
+  failSnapshots: number;
+  /**
+   * Extra time (simulated ms) the next snapshots take, one entry per snapshot in the order they
+   * start: a large dataset, or a save slowed by heavy writes. The snapshot stays `creating` (and
+   * its group `snapshotting`) that much longer.
+   */
+  snapshotDelays: number[];
+  /** Calls to fail, by action: the next `count` calls get `code` (e.g. Throttling, InternalFailure). */
+  failCalls: Map<string, { code: string; count: number; status: number }>;
+}
+
+export function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+/** The ranges of a slot list such as `0-5460,6000,7000-7100`. */
+export function parseSlots(slots: string): Array<[number, number]> {
+  return slots.split(',').map((range) => {
+    const [a, b] = range.trim().split('-').map(Number);
+    const last = b ?? a;
+    if (!Number.isInteger(a) || !Number.isInteger(last) || a < 0 || last > 16383 || last < a) {
+      throw invalidParameterValue(`Invalid slot range ${range} in ${slots}; slots are 0-16383, written first-last.`);
+    }
+    return [a, last];
+  });
+}
+
+/** ElastiCache's name for an automatic snapshot taken at `time`. */
+export function automaticSnapshotName(groupId: string, time: number): string {
+  const d = new Date(time);
+  return `automatic.${groupId}-${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}-${pad(d.getUTCHours())}-${pad(d.getUTCMinutes())}`;
+}

@@ -1,0 +1,127 @@
+/**
+ * The wire shapes of ElastiCache's answers (ReplicationGroup, CacheCluster, Snapshot), made from
+ * the model. Field names are the service model's; `toXml` in query.ts writes them.
+ */
+import { DATA_TIERING } from './facts';
+import { Group, Member, Snapshot } from './model';
+
+/** Where the resources live, for their ARNs and availability zones. */
+export interface Place {
+  readonly region: string;
+  readonly account: string;
+}
+
+function arn(place: Place, kind: string, name: string): string {
+  return `arn:aws:elasticache:${place.region}:${place.account}:${kind}:${name}`;
+}
+
+/** A node's endpoint, shown only while its server runs (a dead node has no endpoint to give). */
+function endpoint(m?: Member): Record<string, unknown> | undefined {
+  return m?.server?.running ? { Address: m.server.host, Port: m.server.port } : undefined;
+}
+
+export function groupShape(place: Place, group: Group): Record<string, unknown> {
+  const status = group.status === 'available' || group.status === 'snapshotting' ? 'available' : group.status;
+  // With cluster mode enabled, clients use the configuration endpoint; node groups carry their
+  // slots, and members have no per-node read endpoint or role in this answer.
+  const nodeGroups = group.shards.map((shard) => {
+    const primary = shard.members.find((m) => m.role === 'primary');
+    const reader = shard.members.find((m) => m.role === 'replica') ?? primary;
+    return {
+      NodeGroupId: shard.id,
+      Status: status,
+      PrimaryEndpoint: group.clusterEnabled ? undefined : endpoint(primary),
+      ReaderEndpoint: group.clusterEnabled ? undefined : endpoint(reader),
+      Slots: group.clusterEnabled ? shard.slots : undefined,
+      NodeGroupMembers: shard.members.map((m) => ({
+        CacheClusterId: m.id,
+        CacheNodeId: '0001',
+        ReadEndpoint: group.clusterEnabled ? undefined : endpoint(m),
+        PreferredAvailabilityZone: `${place.region}a`,
+        CurrentRole: group.clusterEnabled ? undefined : m.role,
+      })),
+    };
+  });
+  return {
+    ReplicationGroupId: group.id,
+    Description: group.description,
+    Status: group.status,
+    MemberClusters: group.members.map((m) => m.id),
+    NodeGroups: nodeGroups,
+    ConfigurationEndpoint: group.clusterEnabled ? endpoint(group.shards[0].members[0]) : undefined,
+    SnapshottingClusterId: group.snapshottingClusterId,
+    AutomaticFailover: group.automaticFailover ? 'enabled' : 'disabled',
+    MultiAZ: group.multiAz ? 'enabled' : 'disabled',
+    SnapshotRetentionLimit: group.retentionDays,
+    SnapshotWindow: group.snapshotWindow,
+    ClusterEnabled: group.clusterEnabled,
+    CacheNodeType: group.nodeType,
+    AuthTokenEnabled: group.authTokenEnabled,
+    TransitEncryptionEnabled: group.transitEncryption,
+    AtRestEncryptionEnabled: group.atRestEncryption,
+    ARN: arn(place, 'replicationgroup', group.id),
+    ReplicationGroupCreateTime: new Date(group.createdAt),
+    DataTiering: DATA_TIERING.test(group.nodeType) ? 'enabled' : 'disabled',
+    Engine: 'redis',
+    ClusterMode: group.clusterEnabled ? 'enabled' : 'disabled',
+  };
+}
+
+export function memberShape(place: Place, group: Group, member: Member, showNodes: boolean): Record<string, unknown> {
+  return {
+    CacheClusterId: member.id,
+    CacheNodeType: group.nodeType,
+    Engine: 'redis',
+    EngineVersion: group.engineVersion,
+    CacheClusterStatus: group.status === 'snapshotting' ? 'snapshotting' : group.status,
+    NumCacheNodes: 1,
+    PreferredAvailabilityZone: `${place.region}a`,
+    CacheClusterCreateTime: new Date(member.createdAt),
+    PreferredMaintenanceWindow: group.maintenanceWindow,
+    CacheNodes: showNodes ? [{
+      CacheNodeId: '0001',
+      CacheNodeStatus: group.status === 'creating' ? 'creating' : 'available',
+      CacheNodeCreateTime: new Date(member.createdAt),
+      Endpoint: endpoint(member),
+    }] : undefined,
+    ReplicationGroupId: group.standalone ? undefined : group.id,
+    SnapshotRetentionLimit: group.snapshottingClusterId === member.id ? group.retentionDays : 0,
+    SnapshotWindow: group.snapshotWindow,
+    TransitEncryptionEnabled: group.transitEncryption,
+    AtRestEncryptionEnabled: group.atRestEncryption,
+    ARN: arn(place, 'cluster', member.id),
+  };
+}
+
+export function snapshotShape(place: Place, s: Snapshot, showNodeGroupConfig: boolean): Record<string, unknown> {
+  return {
+    SnapshotName: s.name,
+    // A snapshot taken of a member (CreateSnapshot with CacheClusterId) names it at the top level,
+    // as the user guide's example output shows ("Making manual backups", AWS CLI example 1).
+    CacheClusterId: s.cacheClusterId,
+    ReplicationGroupId: s.groupId,
+    ReplicationGroupDescription: s.groupDescription,
+    SnapshotStatus: s.status,
+    SnapshotSource: s.source,
+    CacheNodeType: s.nodeType,
+    Engine: 'redis',
+    EngineVersion: s.engineVersion,
+    NumCacheNodes: s.cacheClusterId ? 1 : undefined,
+    PreferredAvailabilityZone: s.cacheClusterId ? `${place.region}a` : undefined,
+    SnapshotRetentionLimit: s.retentionDays,
+    SnapshotWindow: s.snapshotWindow,
+    NumNodeGroups: s.nodeSnapshots.length,
+    AutomaticFailover: s.automaticFailover ? 'enabled' : 'disabled',
+    NodeSnapshots: s.nodeSnapshots.map((n) => ({
+      CacheClusterId: n.cacheClusterId,
+      NodeGroupId: n.nodeGroupId,
+      CacheNodeId: '0001',
+      NodeGroupConfiguration: showNodeGroupConfig ? { NodeGroupId: n.nodeGroupId, Slots: n.slots, ReplicaCount: s.replicasPerShard } : undefined,
+      CacheSize: n.size !== undefined ? `${(n.size / 1024 / 1024).toFixed(3)} MB` : undefined,
+      CacheNodeCreateTime: new Date(s.createdAt),
+      SnapshotCreateTime: new Date(n.createdAt),
+    })),
+    ARN: arn(place, 'snapshot', s.name),
+    DataTiering: DATA_TIERING.test(s.nodeType) ? 'enabled' : 'disabled',
+  };
+}

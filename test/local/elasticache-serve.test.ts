@@ -1,0 +1,145 @@
+/**
+ * The ElastiCache emulator's faults against `cdk-elasticache-backup serve` as a process (issue 13):
+ * a node that dies while its group is created, and the clock driving automatic snapshots.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { CreateReplicationGroupCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { until } from '../../local/poll';
+
+jest.setTimeout(90_000);
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'cdk-elasticache-backup.js');
+
+beforeAll(() => {
+  if (!fs.existsSync(path.join(ROOT, 'lib', 'local', 'cli.js'))) {
+    throw new Error('lib/local/cli.js is not built: run `npx projen compile` first');
+  }
+});
+
+/** The PIDs of redis-server processes whose parent is `pid`, oldest first. */
+function redisChildren(pid: number): number[] {
+  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((p) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf-8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return ppid === pid && fs.readFileSync(`/proc/${p}/cmdline`, 'utf-8').startsWith('redis-server');
+    } catch {
+      return false;
+    }
+  }).sort((a, b) => a - b);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Served {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  readonly ec: ElastiCacheClient;
+  readonly dataDir: string;
+}
+
+const started: Served[] = [];
+
+async function serve(speed: number): Promise<Served> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--speed', String(speed)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (c) => { err += c; });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (c) => {
+      out += c;
+      if (out.includes('CDK_ELASTICACHE_LOCAL_PID=')) resolve();
+    });
+    child.once('exit', () => reject(new Error(`serve exited early: ${err}`)));
+  });
+  const endpoint = /AWS_ENDPOINT_URL_ELASTICACHE=(\S+)/.exec(out)![1];
+  await until('data dir printed', async () => (/data in (\S+)\)/.test(err) ? true : undefined), 5_000);
+  const ec = new ElastiCacheClient({ region: 'eu-west-1', endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 's' }, maxAttempts: 1 });
+  const served = { child, exited, ec, dataDir: /data in (\S+)\)/.exec(err)![1] };
+  started.push(served);
+  return served;
+}
+
+/** A call that must answer within `ms` (a hung provider fails the test instead of the test timing out). */
+async function within<T>(ms: number, what: string, call: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); });
+  try {
+    return await Promise.race([call, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+afterEach(async () => {
+  // Whatever a failed test left: stopped by PID, its nodes too.
+  for (const s of started.splice(0)) {
+    s.ec.destroy();
+    const nodes = s.child.pid ? redisChildren(s.child.pid) : [];
+    if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+    for (const pid of nodes) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    fs.rmSync(s.dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a node that dies while its group is created: calls still answer, the group ends create-failed, SIGTERM stops serve', async () => {
+  const s = await serve(600);
+  await s.ec.send(new CreateReplicationGroupCommand({
+    ReplicationGroupId: 'doomed', ReplicationGroupDescription: 'doomed', CacheNodeType: 'cache.r7g.large', NumCacheClusters: 6,
+  }));
+  // Once the replicas are starting, the primary (the oldest node) dies.
+  const nodes = await until('replicas starting', async () => {
+    const found = redisChildren(s.child.pid!);
+    return found.length >= 2 ? found : undefined;
+  }, 10_000, 1);
+  process.kill(nodes[0], 'SIGKILL');
+  const group = await until('doomed ended', async () => {
+    const g = (await within(3_000, 'DescribeReplicationGroups', s.ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'doomed' })))).ReplicationGroups![0];
+    return g.Status === 'creating' ? undefined : g;
+  }, 60_000);
+  expect(group.Status).toBe('create-failed');
+  expect(group.NodeGroups![0].PrimaryEndpoint).toBeUndefined();
+  // The region still answers.
+  expect((await within(3_000, 'DescribeSnapshots', s.ec.send(new DescribeSnapshotsCommand({})))).Snapshots).toEqual([]);
+  const left = redisChildren(s.child.pid!);
+  s.child.kill('SIGTERM');
+  expect(await within(15_000, 'serve exit after SIGTERM', s.exited)).toBe(0);
+  expect(left.filter(alive)).toEqual([]);
+  expect(redisChildren(s.child.pid!)).toEqual([]);
+  expect(fs.existsSync(s.dataDir)).toBe(false);
+});
+
+test('under serve, the clock takes the daily automatic snapshots as simulated days pass', async () => {
+  // 100,000 simulated ms per real ms: a simulated day is 0.864 real seconds.
+  const s = await serve(100_000);
+  await s.ec.send(new CreateReplicationGroupCommand({
+    ReplicationGroupId: 'daily',
+    ReplicationGroupDescription: 'daily',
+    CacheNodeType: 'cache.r7g.large',
+    NumCacheClusters: 1,
+    SnapshotRetentionLimit: 2,
+    SnapshotWindow: '05:00-06:00',
+  }));
+  // About four and a half simulated days.
+  await new Promise((r) => setTimeout(r, 4_000));
+  const snapshots = (await within(3_000, 'DescribeSnapshots', s.ec.send(new DescribeSnapshotsCommand({ ReplicationGroupId: 'daily', SnapshotSource: 'system' })))).Snapshots!;
+  // Kept for the retention: two days' snapshots, taken at the window's start.
+  expect(snapshots.length).toBe(2);
+  for (const snapshot of snapshots) {
+    expect(snapshot.SnapshotName).toMatch(/^automatic\.daily-\d{4}-\d\d-\d\d-05-00$/);
+    expect(snapshot.SnapshotSource).toBe('automatic');
+  }
+  s.child.kill('SIGTERM');
+  expect(await within(15_000, 'serve exit after SIGTERM', s.exited)).toBe(0);
+});
