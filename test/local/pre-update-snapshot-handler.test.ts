@@ -152,6 +152,9 @@ test('a replacement (a new id) snapshots the group that is there now, the old on
 });
 
 test('a busy group is snapshotted once it is available again', async () => {
+  // Someone else's snapshot keeps the group busy for an hour of simulated time (six real seconds),
+  // long enough to be caught creating however loaded the machine is.
+  provider.elasticache(REGION).faults.snapshotDelays.push(50 * 60_000);
   await ec.send(new CreateSnapshotCommand({ ReplicationGroupId: 'cart-a', SnapshotName: 'cart-busy' }));
   const e = update(properties('cart-a', 'cache.r7g.xlarge'), properties('cart-a', 'cache.r7g.large'));
   const answer = await onEvent(e);
