@@ -172,7 +172,9 @@ const bundleLocal = project.addTask('bundle:local', {
   description: 'Bundle the local provider command into lib/local/cli.js',
   exec: 'esbuild local/cli.ts --bundle --platform=node --target=node20 --outfile=lib/local/cli.js --log-level=warning',
 });
-project.postCompileTask.spawn(bundleLocal);
+// Part of `compile` itself (not only of `build`), so that `npx projen compile` alone gives a package
+// that works: the handler bundle before jsii, the `serve` bundle after it.
+project.compileTask.spawn(bundleLocal);
 
 // Lambda handlers (lambda/), bundled into assets/ before compilation, so that synth never bundles
 // (no Docker, no esbuild at the user's end) and tests find the assets. As aws-cdk-lib's own handlers
@@ -186,10 +188,15 @@ const bundleLambda = project.addTask('bundle:lambda', {
   exec: 'esbuild lambda/handlers/index.ts --bundle --platform=node --target=node24 --external:@aws-sdk/* --minify --sourcemap --sources-content=false '
     + '--outfile=assets/handlers/index.js --log-level=warning',
 });
-project.preCompileTask.spawn(bundleLambda);
+project.compileTask.prependSpawn(bundleLambda);
 project.testTask.prependSpawn(bundleLambda);
 project.addGitIgnore('/assets/');
 project.addPackageIgnore('!/assets/');
+// The package is the compiled library, its handler bundle and the bundled `serve` command; the
+// sources of the handlers, the local provider and the example apps, and CI's scripts, are not for users.
+for (const dir of ['/.ci/', '/lambda/', '/local/', '/integ/']) {
+  project.addPackageIgnore(dir);
+}
 project.eslint?.addLintPattern('lambda');
 // Handlers import the SDK clients as dev dependencies: esbuild bundles them into the assets.
 project.eslint?.allowDevDeps('lambda/**');
