@@ -4,7 +4,10 @@
  * and reused across invocations.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { DeleteSnapshotCommand, ElastiCacheClient, SnapshotNotFoundFault } from '@aws-sdk/client-elasticache';
+import {
+  DeleteSnapshotCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCacheClient, ReplicationGroup,
+  ReplicationGroupNotFoundFault, Snapshot, SnapshotNotFoundFault,
+} from '@aws-sdk/client-elasticache';
 import { S3Client } from '@aws-sdk/client-s3';
 
 /**
@@ -46,4 +49,24 @@ export async function deleteSnapshotIfPresent(name: string): Promise<void> {
   await elasticache().send(new DeleteSnapshotCommand({ SnapshotName: name })).catch((e) => {
     if (!(e instanceof SnapshotNotFoundFault)) throw e;
   });
+}
+
+/** A snapshot by name, or undefined when there is none. */
+export async function describeSnapshot(name: string): Promise<Snapshot | undefined> {
+  try {
+    return (await elasticache().send(new DescribeSnapshotsCommand({ SnapshotName: name }))).Snapshots?.[0];
+  } catch (e) {
+    if (e instanceof SnapshotNotFoundFault) return undefined;
+    throw e;
+  }
+}
+
+/** A replication group by id, or undefined when there is none. */
+export async function describeGroup(id: string): Promise<ReplicationGroup | undefined> {
+  try {
+    return (await elasticache().send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }))).ReplicationGroups?.[0];
+  } catch (e) {
+    if (e instanceof ReplicationGroupNotFoundFault) return undefined;
+    throw e;
+  }
 }

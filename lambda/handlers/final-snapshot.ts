@@ -20,11 +20,8 @@
  *   A deletion refuses, deleting nothing, when a snapshot of the final snapshot's name exists; it
  *   completes only once the snapshot is `available` and the group is gone.
  */
-import {
-  DeleteReplicationGroupCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, InvalidReplicationGroupStateFault,
-  ReplicationGroup, ReplicationGroupNotFoundFault, Snapshot, SnapshotNotFoundFault,
-} from '@aws-sdk/client-elasticache';
-import { elasticache } from './clients';
+import { DeleteReplicationGroupCommand, InvalidReplicationGroupStateFault } from '@aws-sdk/client-elasticache';
+import { describeGroup, describeSnapshot, elasticache } from './clients';
 import { DeadlineEvent, enforceDeadline } from './deadline';
 import { physicalIdOf, stackStatus, templateDeclares } from './stack';
 import { FinalSnapshotResourceProperties } from '../../src/private/final-snapshot-contract';
@@ -46,24 +43,6 @@ export interface FinalSnapshotEvent extends DeadlineEvent {
 export interface FinalSnapshotResponse {
   readonly PhysicalResourceId: string;
   readonly DeleteGroup?: boolean;
-}
-
-async function group(id: string): Promise<ReplicationGroup | undefined> {
-  try {
-    return (await elasticache().send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }))).ReplicationGroups?.[0];
-  } catch (e) {
-    if (e instanceof ReplicationGroupNotFoundFault) return undefined;
-    throw e;
-  }
-}
-
-async function snapshot(name: string): Promise<Snapshot | undefined> {
-  try {
-    return (await elasticache().send(new DescribeSnapshotsCommand({ SnapshotName: name }))).Snapshots?.[0];
-  } catch (e) {
-    if (e instanceof SnapshotNotFoundFault) return undefined;
-    throw e;
-  }
 }
 
 /** Whether the group `id` is leaving the stack, as CloudFormation tells it, and why. */
@@ -102,12 +81,12 @@ export async function onEvent(event: FinalSnapshotEvent): Promise<FinalSnapshotR
     console.log(`Replication group '${id}' stays: ${decision.why}. Nothing is deleted.`);
     return { PhysicalResourceId: id, DeleteGroup: false };
   }
-  const current = await group(id);
+  const current = await describeGroup(id);
   if (!current) {
     console.log(`Replication group '${id}' is leaving (${decision.why}) but no longer exists. Nothing to delete.`);
     return { PhysicalResourceId: id, DeleteGroup: false };
   }
-  const final = await snapshot(props.FinalSnapshotName);
+  const final = await describeSnapshot(props.FinalSnapshotName);
   if (final && current.Status === 'deleting' && final.ReplicationGroupId === id) {
     // A retry after an earlier attempt ran out of time: the deletion is under way; wait for it.
     console.log(`Replication group '${id}' is already being deleted with final snapshot '${props.FinalSnapshotName}'; waiting.`);
@@ -128,7 +107,7 @@ export async function isComplete(event: FinalSnapshotEvent): Promise<{ IsComplet
   await enforceDeadline(event, () => deletionNotDone(event));
   const id = event.PhysicalResourceId!;
   const name = event.ResourceProperties.FinalSnapshotName;
-  const [current, final] = [await group(id), await snapshot(name)];
+  const [current, final] = [await describeGroup(id), await describeSnapshot(name)];
   if (final?.SnapshotStatus === 'failed') {
     throw new Error(`Final snapshot '${name}' of replication group '${id}' failed; the group was not deleted`);
   }
@@ -164,7 +143,7 @@ async function deletionNotDone(event: FinalSnapshotEvent): Promise<string | unde
   if (event.RequestType !== 'Delete') return undefined;
   const id = event.PhysicalResourceId!;
   const name = event.ResourceProperties.FinalSnapshotName;
-  const [current, final] = [await group(id), await snapshot(name)];
+  const [current, final] = [await describeGroup(id), await describeSnapshot(name)];
   if (final?.SnapshotStatus === 'failed') return undefined;
   const state = final ? `'${final.SnapshotStatus}'` : 'not started';
   if (!current) {

@@ -14,10 +14,10 @@
  * - Delete: nothing; the snapshots are kept (manual snapshots outlive their group).
  */
 import {
-  CreateSnapshotCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, InvalidCacheClusterStateFault,
-  InvalidReplicationGroupStateFault, ListTagsForResourceCommand, ReplicationGroupNotFoundFault, Snapshot, SnapshotNotFoundFault,
+  CreateSnapshotCommand, DescribeSnapshotsCommand, InvalidCacheClusterStateFault, InvalidReplicationGroupStateFault, ListTagsForResourceCommand,
+  Snapshot,
 } from '@aws-sdk/client-elasticache';
-import { deleteSnapshotIfPresent, elasticache } from './clients';
+import { deleteSnapshotIfPresent, describeGroup, describeSnapshot, elasticache } from './clients';
 import { DeadlineEvent, enforceDeadline } from './deadline';
 import { stackStatus } from './stack';
 import {
@@ -49,25 +49,6 @@ function owner(event: PreUpdateSnapshotEvent): string {
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v)
     ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
-}
-
-async function describeSnapshot(name: string): Promise<Snapshot | undefined> {
-  try {
-    return (await elasticache().send(new DescribeSnapshotsCommand({ SnapshotName: name }))).Snapshots?.[0];
-  } catch (e) {
-    if (e instanceof SnapshotNotFoundFault) return undefined;
-    throw e;
-  }
-}
-
-async function groupExists(id: string): Promise<boolean> {
-  try {
-    await elasticache().send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }));
-    return true;
-  } catch (e) {
-    if (e instanceof ReplicationGroupNotFoundFault) return false;
-    throw e;
-  }
 }
 
 /** Starts the snapshot; false when the group or member is busy (tried again at the next check). */
@@ -103,7 +84,7 @@ export async function onEvent(event: PreUpdateSnapshotEvent): Promise<PreUpdateS
     console.log(`The stack is ${status}; no snapshot before this change.`);
     return physical;
   }
-  if (!await groupExists(old.ReplicationGroupId)) {
+  if (!await describeGroup(old.ReplicationGroupId)) {
     console.log(`Replication group '${old.ReplicationGroupId}' does not exist; nothing to snapshot.`);
     return physical;
   }

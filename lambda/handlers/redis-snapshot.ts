@@ -10,10 +10,8 @@
  *
  * Each request has the resource's own timeout (`TimeoutSeconds`), kept by `enforceDeadline`.
  */
-import {
-  CreateSnapshotCommand, DescribeSnapshotsCommand, ListTagsForResourceCommand, Snapshot, SnapshotNotFoundFault,
-} from '@aws-sdk/client-elasticache';
-import { deleteSnapshotIfPresent, elasticache } from './clients';
+import { CreateSnapshotCommand, ListTagsForResourceCommand } from '@aws-sdk/client-elasticache';
+import { deleteSnapshotIfPresent, describeSnapshot, elasticache } from './clients';
 import { DeadlineEvent, enforceDeadline } from './deadline';
 import { OWNER_TAG, RedisSnapshotAttributes, RedisSnapshotResourceProperties } from '../../src/private/redis-snapshot-contract';
 
@@ -40,18 +38,10 @@ function owner(event: SnapshotEvent): string {
   return `${event.StackId}/${event.LogicalResourceId}`;
 }
 
-async function describe(name: string): Promise<Snapshot | undefined> {
-  try {
-    return (await elasticache().send(new DescribeSnapshotsCommand({ SnapshotName: name }))).Snapshots?.[0];
-  } catch (e) {
-    if (e instanceof SnapshotNotFoundFault) return undefined;
-    throw e;
-  }
-}
 
 async function create(event: SnapshotEvent): Promise<OnEventResponse> {
   const props = event.ResourceProperties;
-  const existing = await describe(props.SnapshotName);
+  const existing = await describeSnapshot(props.SnapshotName);
   if (existing) {
     const tags = (await elasticache().send(new ListTagsForResourceCommand({ ResourceName: existing.ARN! }))).TagList ?? [];
     if (tags.some((t) => t.Key === OWNER_TAG && t.Value === owner(event))) {
@@ -91,7 +81,7 @@ export async function onEvent(event: SnapshotEvent): Promise<OnEventResponse> {
 export async function isComplete(event: SnapshotEvent): Promise<IsCompleteResponse> {
   await enforceDeadline(event, () => notDone(event));
   const name = event.PhysicalResourceId!;
-  const snapshot = await describe(name);
+  const snapshot = await describeSnapshot(name);
   if (event.RequestType === 'Delete') {
     if (event.ResourceProperties.Removal !== 'destroy' || !snapshot) {
       return { IsComplete: true };
@@ -117,7 +107,7 @@ export async function isComplete(event: SnapshotEvent): Promise<IsCompleteRespon
 /** What a request past its deadline has not done; undefined when it is done or isComplete reports the outcome. */
 async function notDone(event: SnapshotEvent): Promise<string | undefined> {
   const name = event.PhysicalResourceId!;
-  const snapshot = await describe(name);
+  const snapshot = await describeSnapshot(name);
   const status = snapshot?.SnapshotStatus;
   if (event.RequestType === 'Delete') {
     if (event.ResourceProperties.Removal !== 'destroy' || !snapshot) return undefined;
