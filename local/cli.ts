@@ -159,10 +159,7 @@ async function serve(options: Options): Promise<void> {
   const log = path.join(provider.dataDir, LOG_NAME);
   let stopping: Promise<void> | undefined;
   const stop = (code: number) => {
-    if (stopping) {
-      // A second signal: stop now. The nodes get their parent-death signal.
-      process.exit(code || 1);
-    }
+    if (stopping) return stopping;
     // Bounded: a stop that hangs must not keep the process (and its port) forever.
     setTimeout(() => {
       process.stderr.write(`local provider: stopping took more than ${STOP_DEADLINE_MS} ms; exiting\n`);
@@ -181,9 +178,17 @@ async function serve(options: Options): Promise<void> {
     });
     return stopping;
   };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
-  process.on('SIGHUP', () => void stop(0));
+  const signalled = () => {
+    if (stopping) {
+      // A second signal while stopping: exit now (the nodes get their parent-death signal).
+      process.stderr.write('local provider: stopping again on a second signal; exiting now\n');
+      process.exit(1);
+    }
+    void stop(0);
+  };
+  process.on('SIGINT', signalled);
+  process.on('SIGTERM', signalled);
+  process.on('SIGHUP', signalled);
   process.on('uncaughtException', (e) => {
     process.stderr.write(`local provider: ${e.stack ?? e}\n`);
     void stop(1);
