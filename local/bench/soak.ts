@@ -252,7 +252,10 @@ async function rawAbort(c: Clients): Promise<void> {
   const url = new URL(c.endpoint);
   await new Promise<void>((resolve) => {
     const req = http.request({
-      host: url.hostname, port: url.port, method: 'PUT', path: `/${BUCKET}/raw/${++objSeq}`,
+      host: url.hostname,
+      port: url.port,
+      method: 'PUT',
+      path: `/${BUCKET}/raw/${++objSeq}`,
       headers: {
         'content-length': '1000000',
         'authorization': `AWS4-HMAC-SHA256 Credential=local/20260101/${REGION}/s3/aws4_request, SignedHeaders=host, Signature=00`,
