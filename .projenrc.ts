@@ -220,6 +220,15 @@ project.addTask('bench:handlers', {
   exec: 'ts-node -P local/tsconfig.json local/bench/handler-load.ts',
 });
 
+// The soak: serve as a process under mixed load with aborted requests and killed nodes, bounded in
+// time (SOAK_SECONDS or --seconds, default 600); a script that reports, not a test.
+const soak = project.addTask('soak', {
+  description: 'Soak: serve under mixed SDK load, aborted requests and killed nodes; reports requests, errors by code, RSS, leftovers (SOAK_SECONDS=600)',
+  exec: 'ts-node -P local/tsconfig.json local/bench/soak.ts',
+  receiveArgs: true,
+});
+soak.prependSpawn(bundleLocal);
+
 // The main job. Until the local provider can deploy and run the workflows (DESIGN.md part 5), the
 // drill stops after its first stage: synthesize the example app and report what it declares.
 project.addTask('drill', {

@@ -3,10 +3,22 @@
  *
  * It prints the environment that points unchanged AWS SDK clients and the AWS CLI at it, one
  * `NAME=value` per line, so that `export $(cdk-elasticache-backup serve --detach)` works, and stops
- * cleanly (every redis-server it started, and its files) on SIGINT or SIGTERM.
+ * cleanly (every redis-server it started, and its files) on SIGINT or SIGTERM. Killed any other way
+ * (kill -9, the OOM killer), its nodes still go with it and the next `serve` removes its folder
+ * (see orphans.ts); a data folder is used by one provider at a time (see owner.ts).
  */
 import { spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { sweepStaleDataDirs, TEMP_PREFIX } from './orphans';
+import { DataDirInUseError } from './owner';
 import { LocalProvider } from './provider';
+
+/** The log of a detached provider, in its data folder. */
+const LOG_NAME = 'serve.log';
+/** How long a stop may take before the process exits anyway (its nodes die with it, see orphans.ts). */
+const STOP_DEADLINE_MS = 30_000;
 
 const USAGE = `Usage: cdk-elasticache-backup serve [--speed N] [--data-dir DIR] [--detach]
 
@@ -19,11 +31,18 @@ redis-server processes, and prints the variables that point AWS SDK clients at i
                   removed on stop)
   --detach        start in the background, print the variables and return; stop it with
                   kill $CDK_ELASTICACHE_LOCAL_PID. Use as: export $(cdk-elasticache-backup serve --detach)
+                  Its messages go to CDK_ELASTICACHE_LOCAL_LOG (serve.log in the data folder), which
+                  is kept when it stops after a crash.
+
+One provider uses a data folder at a time. A new serve removes the temporary folders of providers
+that were killed (kill -9), and takes over a --data-dir whose provider is no longer running.
 `;
 
 interface Options {
   speed?: number;
   dataDir?: string;
+  /** The data folder is a temporary one made by a detaching parent: removed on stop. (Internal.) */
+  tempDataDir?: boolean;
   detach: boolean;
 }
 
@@ -42,6 +61,9 @@ function parse(args: string[]): Options {
       options.speed = speed;
     } else if (arg === '--data-dir') {
       options.dataDir = value();
+    } else if (arg === '--temp-data-dir') {
+      options.dataDir = value();
+      options.tempDataDir = true;
     } else if (arg === '--detach') {
       options.detach = true;
     } else {
@@ -58,43 +80,123 @@ function checkRedis(): void {
   }
 }
 
-/** Starts a detached copy of this command and prints its variables once it is ready. */
-async function detach(args: string[]): Promise<void> {
-  const child = spawn(process.execPath, [process.argv[1], 'serve', ...args.filter((a) => a !== '--detach')], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk) => {
-      output += chunk.toString();
-      if (/^CDK_ELASTICACHE_LOCAL_PID=\d+$/m.test(output)) resolve();
+/**
+ * Starts a detached copy of this command and prints its variables once it is ready, and the path of
+ * its log: the child's stderr is a file in its data folder, so that whatever it says (up to a fatal
+ * error of Node.js itself) can be read after it is gone.
+ */
+async function detach(args: string[], options: Options): Promise<void> {
+  const childArgs = args.filter((a) => a !== '--detach');
+  let dataDir = options.dataDir;
+  if (dataDir === undefined) {
+    // The folder is made here, so that the log can be opened in it before the child starts.
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), TEMP_PREFIX));
+    childArgs.push('--temp-data-dir', dataDir);
+  }
+  dataDir = path.resolve(dataDir);
+  fs.mkdirSync(dataDir, { recursive: true });
+  const log = path.join(dataDir, LOG_NAME);
+  // Appended to: a given --data-dir may hold the log of a provider still running there.
+  const fd = fs.openSync(log, 'a');
+  const from = fs.fstatSync(fd).size;
+  let child;
+  try {
+    child = spawn(process.execPath, [process.argv[1], 'serve', ...childArgs], {
+      detached: true,
+      stdio: ['ignore', 'pipe', fd],
     });
-    child.once('exit', (code) => reject(new Error(`the local provider exited before it was ready (code ${code})`)));
-  });
-  process.stdout.write(output);
+  } finally {
+    fs.closeSync(fd);
+  }
+  let output = '';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk) => {
+        output += chunk.toString();
+        if (/^CDK_ELASTICACHE_LOCAL_PID=\d+$/m.test(output)) resolve();
+      });
+      child.once('exit', (code) => {
+        const said = fs.readFileSync(log).subarray(from).toString('utf-8');
+        if (options.dataDir === undefined) {
+          // Nothing else will read the folder made above: its log is shown here.
+          fs.rmSync(dataDir!, { recursive: true, force: true });
+          reject(new Error(`the local provider exited before it was ready (code ${code}):\n${said}`));
+        } else {
+          reject(new Error(`the local provider exited before it was ready (code ${code}); its log (${log}) says:\n${said}`));
+        }
+      });
+    });
+  } catch (e) {
+    // The message already ends with the log's last newline.
+    process.stderr.write(`cdk-elasticache-backup serve: ${(e as Error).message}`);
+    throw new Reported();
+  }
+  process.stdout.write(output + `CDK_ELASTICACHE_LOCAL_LOG=${log}\n`);
   child.stdout!.destroy();
   child.unref();
 }
 
+/** An error whose message was already written. */
+class Reported extends Error {}
+
 async function serve(options: Options): Promise<void> {
   checkRedis();
-  const provider = await LocalProvider.start({ speed: options.speed, dataDir: options.dataDir, tickClock: true });
+  // What killed providers left in the temporary folder: their folders, and nodes that escaped.
+  for (const line of sweepStaleDataDirs(os.tmpdir()).messages) process.stderr.write(`local provider: ${line}\n`);
+  let provider: LocalProvider;
+  try {
+    provider = await LocalProvider.start({ speed: options.speed, dataDir: options.dataDir, removeDataDir: options.tempDataDir, tickClock: true });
+  } catch (e) {
+    if (e instanceof DataDirInUseError) {
+      throw new Error(`--data-dir ${e.dir} is in use by the local provider with PID ${e.owner} (${e.lockFile}): `
+        + `two providers in one folder would overwrite each other's nodes and objects; stop it (kill ${e.owner}) or choose another folder`);
+    }
+    throw e;
+  }
+  if (provider.previousOwner !== undefined) {
+    process.stderr.write(`local provider: took over --data-dir ${provider.dataDir} from the local provider with PID ${provider.previousOwner}, which is no longer running\n`);
+  }
+  const log = path.join(provider.dataDir, LOG_NAME);
   let stopping: Promise<void> | undefined;
   const stop = (code: number) => {
-    stopping ??= provider.stop().then(() => process.exit(code), () => process.exit(1));
+    if (stopping) return stopping;
+    // Bounded: a stop that hangs must not keep the process (and its port) forever.
+    setTimeout(() => {
+      process.stderr.write(`local provider: stopping took more than ${STOP_DEADLINE_MS} ms; exiting\n`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
+    const crashed = code !== 0;
+    stopping = provider.stop(crashed ? [LOG_NAME] : []).then(() => {
+      if (crashed) {
+        const kept = fs.existsSync(log) ? `; this log is kept: ${log}` : '';
+        process.stderr.write(`local provider stopped after a crash${kept}\n`);
+      }
+      process.exit(code);
+    }, (e) => {
+      process.stderr.write(`local provider: stopping failed: ${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    });
     return stopping;
   };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
-  process.on('SIGHUP', () => void stop(0));
+  const signalled = () => {
+    if (stopping) {
+      // A second signal while stopping: exit now (the nodes get their parent-death signal).
+      process.stderr.write('local provider: stopping again on a second signal; exiting now\n');
+      process.exit(1);
+    }
+    void stop(0);
+  };
+  process.on('SIGINT', signalled);
+  process.on('SIGTERM', signalled);
+  process.on('SIGHUP', signalled);
   process.on('uncaughtException', (e) => {
     process.stderr.write(`local provider: ${e.stack ?? e}\n`);
     void stop(1);
   });
   const env = { ...provider.env(), CDK_ELASTICACHE_LOCAL_PID: String(process.pid) };
-  process.stdout.write(Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''));
+  // Said before the variables, so that it is in the log by the time a detaching parent returns.
   process.stderr.write(`local provider ready at ${provider.endpoint} (data in ${provider.dataDir}); stop with Ctrl-C or kill ${process.pid}\n`);
+  process.stdout.write(Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''));
   // A detached parent closes our stdout once it has read the variables; nothing more is written there.
   process.stdout.on('error', () => undefined);
 }
@@ -113,12 +215,13 @@ export async function main(argv: string[]): Promise<number> {
     const options = parse(rest);
     if (options.detach) {
       checkRedis();
-      await detach(rest);
+      await detach(rest, options);
       return 0;
     }
     await serve(options);
     return -1; // keeps running
   } catch (e) {
+    if (e instanceof Reported) return 1;
     process.stderr.write(`cdk-elasticache-backup serve: ${(e as Error).message}\n`);
     return 1;
   }

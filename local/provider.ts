@@ -15,14 +15,22 @@ import { CLOUDFORMATION_XMLNS, CloudFormationModel } from './cloudformation';
 import { handleElastiCache } from './elasticache/api';
 import { ElastiCacheEngine, Timings } from './elasticache/engine';
 import { errorXml, ServiceError } from './elasticache/query';
+import { killRedisIn } from './orphans';
+import { DataDirLock, lockDataDir } from './owner';
 import { ClientGone, clientGone, gate, MAX_API_BODY, readBody, RequestRefused, Route } from './request';
 import { Route53, Route53Error } from './route53';
 import { handleS3, receiveS3Body, s3ErrorResponse } from './s3/api';
 import { S3Error, S3Store } from './s3/store';
 
 export interface LocalProviderOptions {
-  /** Where node data and snapshots live; removed on stop. @default a new temporary folder */
+  /**
+   * Where node data and snapshots live. The provider locks it (a `provider.lock` file naming its
+   * process) and refuses a folder another running provider holds.
+   * @default a new temporary folder
+   */
   readonly dataDir?: string;
+  /** Remove the data folder on stop. @default true for the temporary folder, false for a given `dataDir` */
+  readonly removeDataDir?: boolean;
   /** Simulated milliseconds per real millisecond. @default 600 (one real second is ten simulated minutes) */
   readonly speed?: number;
   /** Simulated time at start (ms since the epoch). @default now */
@@ -47,8 +55,13 @@ export class LocalProvider {
   /** Starts the provider on a port the OS gives. */
   public static async start(options: LocalProviderOptions = {}): Promise<LocalProvider> {
     const provider = new LocalProvider(options);
-    await provider.listen();
-    if (options.tickClock) provider.clock.tick();
+    try {
+      await provider.listen();
+      if (options.tickClock) provider.clock.tick();
+    } catch (e) {
+      provider.lock.release();
+      throw e;
+    }
     return provider;
   }
 
@@ -63,12 +76,22 @@ export class LocalProvider {
   private readonly server: http.Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly ownsDataDir: boolean;
+  private readonly lock: DataDirLock;
   private port = 0;
+  /** The PID of a provider that died holding the data folder, whose lock this one took over. */
+  public readonly previousOwner?: number;
 
   private constructor(private readonly options: LocalProviderOptions) {
     this.clock = new Clock(options.startTime ?? Date.now(), options.speed ?? 600);
-    this.ownsDataDir = options.dataDir === undefined;
+    this.ownsDataDir = options.removeDataDir ?? options.dataDir === undefined;
     this.dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'elasticache-local-'));
+    // One provider per folder: two would overwrite each other's nodes and objects.
+    this.lock = lockDataDir(this.dataDir);
+    this.previousOwner = this.lock.previousOwner;
+    if (this.previousOwner !== undefined) {
+      // Nodes of the dead provider that are still running would write into this folder.
+      killRedisIn(this.dataDir);
+    }
     this.s3 = new S3Store(path.join(this.dataDir, 's3'), this.clock, options.replicationDelay ?? 5 * 60_000);
     this.route53 = new Route53(this.clock, options.dnsSyncDelay ?? 60_000);
     this.server = http.createServer((req, res) => void this.handle(req, res));
@@ -95,6 +118,8 @@ export class LocalProvider {
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_REGION: 'us-east-1',
+      // The AWS CLI v1 reads its region from AWS_DEFAULT_REGION only.
+      AWS_DEFAULT_REGION: 'us-east-1',
     };
   }
 
@@ -199,15 +224,26 @@ export class LocalProvider {
     res.writeHead(200, { 'content-type': 'text/xml' }).end(xml);
   }
 
-  /** Stops every node, closes the endpoint and removes the data folder (when it made it). */
-  public async stop(): Promise<void> {
+  /**
+   * Stops every node, closes the endpoint, releases the data folder and removes it (when it made
+   * it), except for the files named in `keep` (e.g. the log of a provider that crashed).
+   */
+  public async stop(keep: string[] = []): Promise<void> {
     this.clock.stopTicking();
     await Promise.all([...this.engines.values()].map((e) => e.stop()));
     this.s3.stop();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.lock.release();
     if (this.ownsDataDir) {
-      fs.rmSync(this.dataDir, { recursive: true, force: true });
+      const kept = keep.filter((name) => fs.existsSync(path.join(this.dataDir, name)));
+      if (kept.length === 0) {
+        fs.rmSync(this.dataDir, { recursive: true, force: true });
+      } else {
+        for (const name of fs.readdirSync(this.dataDir).filter((n) => !kept.includes(n))) {
+          fs.rmSync(path.join(this.dataDir, name), { recursive: true, force: true });
+        }
+      }
     }
   }
 }

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import Redis from 'ioredis';
+import { withParentDeathSignal } from '../orphans';
 
 export interface RedisServerOptions {
   /** Folder for the server's RDB file and log; created if missing. */
@@ -169,7 +170,9 @@ export class RedisServer {
     if (this.options.cluster) {
       args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${this.port}.conf`, '--cluster-node-timeout', '5000');
     }
-    const child = spawn(this.options.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // A node must not outlive the provider, however the provider dies (see ../orphans.ts).
+    const [command, argv] = withParentDeathSignal(this.options.binary ?? 'redis-server', args);
+    const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.process = child;
     this.options.track?.add(this);
     this.exited = new Promise((resolve) => child.once('exit', () => {

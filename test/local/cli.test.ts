@@ -63,7 +63,8 @@ test('serve prints the variables SDK clients need, serves them, and stops everyt
   });
   const env = parseEnv(out);
   expect(Object.keys(env)).toEqual([
-    'AWS_ENDPOINT_URL_ELASTICACHE', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_ROUTE_53', 'AWS_ENDPOINT_URL_CLOUDFORMATION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'CDK_ELASTICACHE_LOCAL_PID',
+    'AWS_ENDPOINT_URL_ELASTICACHE', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_ROUTE_53', 'AWS_ENDPOINT_URL_CLOUDFORMATION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_DEFAULT_REGION',
+    'CDK_ELASTICACHE_LOCAL_PID',
   ]);
   expect(env.AWS_ENDPOINT_URL_ELASTICACHE).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect(Number(env.CDK_ELASTICACHE_LOCAL_PID)).toBe(child.pid);
@@ -87,17 +88,20 @@ test('serve prints the variables SDK clients need, serves them, and stops everyt
   expect(fs.existsSync(dataDir!)).toBe(false);
 });
 
-test('serve --detach returns once ready, for export $(…); the server stops on kill', async () => {
-  const script = `export $(${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} serve --detach) && echo "$AWS_ENDPOINT_URL_S3 $CDK_ELASTICACHE_LOCAL_PID"`;
+test('serve --detach returns once ready, for export $(…), with its log file; the server stops on kill', async () => {
+  const script = `export $(${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} serve --detach) && echo "$AWS_ENDPOINT_URL_S3 $CDK_ELASTICACHE_LOCAL_PID $CDK_ELASTICACHE_LOCAL_LOG"`;
   const out = await new Promise<string>((resolve, reject) => {
     execFile('bash', ['-c', script], { timeout: 30_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
   });
-  const [endpoint, pid] = out.trim().split(' ');
+  const [endpoint, pid, log] = out.trim().split(' ');
   expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect(alive(Number(pid))).toBe(true);
+  expect(fs.readFileSync(log, 'utf-8')).toMatch(/^local provider ready at /);
   process.kill(Number(pid), 'SIGTERM');
   for (let i = 0; i < 100 && alive(Number(pid)); i++) await new Promise((r) => setTimeout(r, 50));
   expect(alive(Number(pid))).toBe(false);
+  // A clean stop removes the temporary data folder, log included.
+  expect(fs.existsSync(path.dirname(log))).toBe(false);
 });
 
 test('bad input is named', async () => {
