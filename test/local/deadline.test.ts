@@ -4,9 +4,10 @@
  * hours here, so a snapshot stays `creating` until the test moves the clock on.
  */
 import {
-  CreateReplicationGroupCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCacheClient, ReplicationGroupNotFoundFault,
+  DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCacheClient, ReplicationGroupNotFoundFault,
   Snapshot, SnapshotNotFoundFault,
 } from '@aws-sdk/client-elasticache';
+import { createGroup } from './groups';
 import * as handlers from '../../lambda/handlers/index';
 import { LocalProvider } from '../../local/provider';
 import { DeadlineStamp } from '../../src/private/deadline-contract';
@@ -57,17 +58,6 @@ function late(event: object, answer: Answer) {
   return { ...event, ...answer, Deadline: { ...answer.Deadline, At: new Date(Date.now() - 1000).toISOString() } };
 }
 
-async function createGroup(id: string): Promise<void> {
-  await ec.send(new CreateReplicationGroupCommand({
-    ReplicationGroupId: id, ReplicationGroupDescription: id, CacheNodeType: 'cache.r7g.large', NumCacheClusters: 2, AutomaticFailoverEnabled: true,
-  }));
-  for (;;) {
-    const g = (await ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }))).ReplicationGroups![0];
-    if (g.Status === 'available') return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 async function groupStatus(id: string): Promise<string | undefined> {
   return ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id })).then((r) => r.ReplicationGroups![0].Status, (e) => {
     if (e instanceof ReplicationGroupNotFoundFault) return undefined;
@@ -86,7 +76,7 @@ beforeAll(async () => {
   provider = await LocalProvider.start({ speed: 600, timings: { snapshot: 100 * HOUR } });
   Object.assign(process.env, provider.env(), { AWS_REGION: REGION });
   ec = new ElastiCacheClient({});
-  await createGroup('app');
+  await createGroup(ec, 'app');
   // The final snapshot handler asks CloudFormation whether the group is leaving: the stack is being deleted.
   STACK = provider.cloudformation(REGION).createStack('app', { Resources: {} }).setStatus('DELETE_IN_PROGRESS').id;
 });
@@ -156,7 +146,7 @@ describe('RedisSnapshot', () => {
 
 describe('final snapshot', () => {
   test('a deletion that could not start before the deadline deletes nothing and says so', async () => {
-    await createGroup('orders-a');
+    await createGroup(ec, 'orders-a');
     const del = finalEvent('orders-a', 'orders-a-final');
     const answer = await onEvent(del);
     await expect(isComplete(late(del, answer))).rejects.toThrow(new Error(

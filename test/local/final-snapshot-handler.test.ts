@@ -8,12 +8,13 @@
  * is deleted, with its named final snapshot verified available, only when the group itself leaves.
  */
 import {
-  CreateReplicationGroupCommand, CreateSnapshotCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCacheClient,
+  CreateSnapshotCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCacheClient,
   ReplicationGroupNotFoundFault, SnapshotNotFoundFault,
 } from '@aws-sdk/client-elasticache';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { createGroup } from './groups';
 import { FinalSnapshotEvent, isComplete, onEvent } from '../../lambda/handlers/final-snapshot';
 import { LocalStack, StackStatus } from '../../local/cloudformation';
 import { until } from '../../local/poll';
@@ -68,16 +69,6 @@ function logicalIdOf(template: Record<string, any>, type: string): string | unde
   return Object.entries(template.Resources).find(([, r]: [string, any]) => r.Type === type)?.[0];
 }
 
-async function createGroup(id: string): Promise<void> {
-  await ec.send(new CreateReplicationGroupCommand({
-    ReplicationGroupId: id, ReplicationGroupDescription: id, CacheNodeType: 'cache.r7g.large', NumCacheClusters: 2, AutomaticFailoverEnabled: true,
-  }));
-  await until(`group ${id}`, async () => {
-    const g = (await ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }))).ReplicationGroups![0];
-    return g.Status === 'available' ? true : undefined;
-  });
-}
-
 async function exists(id: string): Promise<boolean> {
   return ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id })).then(() => true, (e) => {
     if (e instanceof ReplicationGroupNotFoundFault) return false;
@@ -99,7 +90,7 @@ async function snapshotStatus(name: string): Promise<string | undefined> {
 async function deploy(v: Variant): Promise<{ stack: LocalStack; template: Record<string, any> }> {
   const template = synth(v);
   const stack = provider.cloudformation(REGION).createStack(`${STACK}-${v.groupId}`, template);
-  await createGroup(v.groupId!);
+  await createGroup(ec, v.groupId!);
   for (const [logicalId, r] of Object.entries<any>(template.Resources)) {
     if (r.Type === 'AWS::ElastiCache::ReplicationGroup') stack.setResource(logicalId, v.groupId!);
     else if (r.Type !== 'Custom::RedisFinalSnapshot') stack.setResource(logicalId, `${logicalId}-physical`);
@@ -146,7 +137,7 @@ async function update(stack: LocalStack, v1: Record<string, any>, v2: Variant, c
   const group = logicalIdOf(template, 'AWS::ElastiCache::ReplicationGroup');
   if (group && stack.resources.get(group)!.physicalId !== v2.groupId) {
     // A new id replaces the group: CloudFormation creates the new one first.
-    await createGroup(v2.groupId!);
+    await createGroup(ec, v2.groupId!);
     stack.setResource(group, v2.groupId!, 'UPDATE_COMPLETE');
   }
   const cr = logicalIdOf(template, 'Custom::RedisFinalSnapshot');

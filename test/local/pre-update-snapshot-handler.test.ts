@@ -17,6 +17,7 @@ import { LocalProvider } from '../../local/provider';
 import { groupAvailable, snapshotAvailable } from '../../local/waiters';
 import { PreUpdateSnapshotResourceProperties } from '../../src/private/pre-update-snapshot-contract';
 import { groupStack } from '../util';
+import { createGroup } from './groups';
 
 jest.setTimeout(180_000);
 
@@ -47,11 +48,9 @@ function properties(groupId: string, nodeType: string, options: { prefix?: strin
   return props;
 }
 
-async function createGroup(id: string, keys: number): Promise<ReplicationGroup> {
-  await ec.send(new CreateReplicationGroupCommand({
-    ReplicationGroupId: id, ReplicationGroupDescription: id, CacheNodeType: 'cache.r7g.large', NumCacheClusters: 2, AutomaticFailoverEnabled: true,
-  }));
-  const group = await groupAvailable(ec, id);
+/** A group with `keys` keys in it. */
+async function createGroupWithKeys(id: string, keys: number): Promise<ReplicationGroup> {
+  const group = await createGroup(ec, id);
   const endpoint = group.NodeGroups![0].PrimaryEndpoint!;
   const r = new Redis({ host: endpoint.Address, port: endpoint.Port });
   try {
@@ -104,7 +103,7 @@ test('create takes nothing: the group does not exist yet', async () => {
 });
 
 test('an update of the group: a snapshot of the group as it is, from its backup source, available and tagged, before the change', async () => {
-  await createGroup('shop', 2_000);
+  await createGroupWithKeys('shop', 2_000);
   const before = properties('shop', 'cache.r7g.large');
   const after = properties('shop', 'cache.r7g.xlarge');
   const name = await run(update(after, before));
@@ -144,7 +143,7 @@ test.each<[string, () => Promise<PreUpdateSnapshotEvent>]>([
 });
 
 test('a replacement (a new id) snapshots the group that is there now, the old one', async () => {
-  await createGroup('cart-a', 100);
+  await createGroupWithKeys('cart-a', 100);
   const name = await run(update(properties('cart-b', 'cache.r7g.large'), properties('cart-a', 'cache.r7g.large')));
   const snapshot = (await ec.send(new DescribeSnapshotsCommand({ SnapshotName: name }))).Snapshots![0];
   expect(snapshot).toMatchObject({ SnapshotStatus: 'available', ReplicationGroupId: 'cart-a' });
@@ -164,14 +163,14 @@ test('a busy group is snapshotted once it is available again', async () => {
 });
 
 test('a failed snapshot fails the update before the group changes', async () => {
-  await createGroup('fail-a', 10);
+  await createGroupWithKeys('fail-a', 10);
   provider.elasticache(REGION).faults.failSnapshots = 1;
   await expect(run(update(properties('fail-a', 'cache.r7g.xlarge'), properties('fail-a', 'cache.r7g.large')))).rejects.toThrow(
     /^Snapshot 'pre-fail-a-\d{8}-\d{6}' of replication group 'fail-a', taken before its update, failed; the group was not changed \(CloudFormation rolls the update back\)$/);
 });
 
 test('only `keep` of its own snapshots are kept, oldest deleted first; other snapshots of the same name shape are left alone', async () => {
-  await createGroup('keep-a', 10);
+  await createGroupWithKeys('keep-a', 10);
   await ec.send(new CreateSnapshotCommand({ ReplicationGroupId: 'keep-a', SnapshotName: 'pre-keep-a-20200101-000000' }));
   await snapshotAvailable(ec, 'pre-keep-a-20200101-000000');
   const names: string[] = [];

@@ -3,9 +3,10 @@
  * against the local provider (its plain SDK client reaches it through AWS_ENDPOINT_URL_ELASTICACHE).
  */
 import {
-  CreateReplicationGroupCommand, CreateSnapshotCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCacheClient,
+  CreateSnapshotCommand, DescribeSnapshotsCommand, ElastiCacheClient,
   ListTagsForResourceCommand, Snapshot,
 } from '@aws-sdk/client-elasticache';
+import { createGroup } from './groups';
 import { isComplete, IsCompleteResponse, onEvent, SnapshotEvent } from '../../lambda/handlers/redis-snapshot';
 import { LocalProvider } from '../../local/provider';
 import { RedisSnapshotResourceProperties } from '../../src/private/redis-snapshot-contract';
@@ -46,14 +47,7 @@ beforeAll(async () => {
   provider = await LocalProvider.start({ speed: 600 });
   Object.assign(process.env, provider.env(), { AWS_REGION: REGION });
   ec = new ElastiCacheClient({});
-  await ec.send(new CreateReplicationGroupCommand({
-    ReplicationGroupId: 'app', ReplicationGroupDescription: 'app', CacheNodeType: 'cache.r7g.large', NumCacheClusters: 2, AutomaticFailoverEnabled: true,
-  }));
-  for (;;) {
-    const g = (await ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'app' }))).ReplicationGroups![0];
-    if (g.Status === 'available') break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await createGroup(ec, 'app');
 });
 
 afterAll(async () => {
