@@ -2,71 +2,25 @@
  * The ElastiCache emulator's faults against `cdk-elasticache-backup serve` as a process (issue 13):
  * a node that dies while its group is created, and the clock driving automatic snapshots.
  */
-import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
-import * as path from 'path';
 import { CreateReplicationGroupCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { alive, kill, redisChildren, requireBuiltCli, Serve, startServe, terminate } from './serve';
 import { until } from '../../local/poll';
 
 jest.setTimeout(90_000);
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'cdk-elasticache-backup.js');
+beforeAll(requireBuiltCli);
 
-beforeAll(() => {
-  if (!fs.existsSync(path.join(ROOT, 'lib', 'local', 'cli.js'))) {
-    throw new Error('lib/local/cli.js is not built: run `npx projen compile` first');
-  }
-});
-
-/** The PIDs of redis-server processes whose parent is `pid`, oldest first. */
-function redisChildren(pid: number): number[] {
-  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((p) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf-8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      return ppid === pid && fs.readFileSync(`/proc/${p}/cmdline`, 'utf-8').startsWith('redis-server');
-    } catch {
-      return false;
-    }
-  }).sort((a, b) => a - b);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-interface Served {
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
+interface Served extends Serve {
   readonly ec: ElastiCacheClient;
-  readonly dataDir: string;
 }
 
 const started: Served[] = [];
 
 async function serve(speed: number): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--speed', String(speed)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (c) => { err += c; });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (c) => {
-      out += c;
-      if (out.includes('CDK_ELASTICACHE_LOCAL_PID=')) resolve();
-    });
-    child.once('exit', () => reject(new Error(`serve exited early: ${err}`)));
-  });
-  const endpoint = /AWS_ENDPOINT_URL_ELASTICACHE=(\S+)/.exec(out)![1];
-  await until('data dir printed', async () => (/data in (\S+)\)/.test(err) ? true : undefined), 5_000);
-  const ec = new ElastiCacheClient({ region: 'eu-west-1', endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 's' }, maxAttempts: 1 });
-  const served = { child, exited, ec, dataDir: /data in (\S+)\)/.exec(err)![1] };
+  const s = await startServe(['--speed', String(speed)]);
+  const ec = new ElastiCacheClient({ region: 'eu-west-1', endpoint: s.env.AWS_ENDPOINT_URL_ELASTICACHE, credentials: { accessKeyId: 'a', secretAccessKey: 's' }, maxAttempts: 1 });
+  const served = { ...s, ec };
   started.push(served);
   return served;
 }
@@ -88,7 +42,7 @@ afterEach(async () => {
     s.ec.destroy();
     const nodes = s.child.pid ? redisChildren(s.child.pid) : [];
     if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
-    for (const pid of nodes) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of nodes) kill(pid);
     fs.rmSync(s.dataDir, { recursive: true, force: true });
   }
 });
@@ -113,8 +67,7 @@ test('a node that dies while its group is created: calls still answer, the group
   // The region still answers.
   expect((await within(3_000, 'DescribeSnapshots', s.ec.send(new DescribeSnapshotsCommand({})))).Snapshots).toEqual([]);
   const left = redisChildren(s.child.pid!);
-  s.child.kill('SIGTERM');
-  expect(await within(15_000, 'serve exit after SIGTERM', s.exited)).toBe(0);
+  expect(await within(15_000, 'serve exit after SIGTERM', terminate(s))).toBe(0);
   expect(left.filter(alive)).toEqual([]);
   expect(redisChildren(s.child.pid!)).toEqual([]);
   expect(fs.existsSync(s.dataDir)).toBe(false);
@@ -140,6 +93,5 @@ test('under serve, the clock takes the daily automatic snapshots as simulated da
     expect(snapshot.SnapshotName).toMatch(/^automatic\.daily-\d{4}-\d\d-\d\d-05-00$/);
     expect(snapshot.SnapshotSource).toBe('automatic');
   }
-  s.child.kill('SIGTERM');
-  expect(await within(15_000, 'serve exit after SIGTERM', s.exited)).toBe(0);
+  expect(await within(15_000, 'serve exit after SIGTERM', terminate(s))).toBe(0);
 });

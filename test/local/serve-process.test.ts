@@ -5,74 +5,22 @@
  *
  * Each test gives serve a TMPDIR of its own, so the folders it makes and sweeps are the test's only.
  */
-import { ChildProcess, execFile, spawn } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CreateReplicationGroupCommand, DescribeReplicationGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { createGroupOfTwo, gone, kill, parseEnv, redisChildren, requireBuiltCli, runCli, running, Serve, sleep, startServe, terminate } from './serve';
 import { LocalProvider } from '../../local/provider';
 
 jest.setTimeout(60_000);
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'cdk-elasticache-backup.js');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-beforeAll(() => {
-  if (!fs.existsSync(path.join(ROOT, 'lib', 'local', 'cli.js'))) {
-    throw new Error('lib/local/cli.js is not built: run `npx projen bundle:local` (or `npx projen compile`) first');
-  }
-});
-
-/** Running and not a zombie (a killed provider's orphans are reaped by init, maybe late). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf-8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function gone(pids: number[], ms = 5_000): Promise<number[]> {
-  const deadline = Date.now() + ms;
-  while (pids.some(alive) && Date.now() < deadline) await sleep(25);
-  return pids.filter(alive);
-}
-
-/** The PIDs of redis-server processes whose parent is `pid`. */
-function redisChildren(pid: number): number[] {
-  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((p) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf-8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      return ppid === pid && fs.readFileSync(`/proc/${p}/cmdline`, 'utf-8').startsWith('redis-server');
-    } catch {
-      return false;
-    }
-  });
-}
-
-function parseEnv(text: string): Record<string, string> {
-  return Object.fromEntries(text.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
-}
+beforeAll(requireBuiltCli);
 
 /** Everything a test started, stopped by PID at its end whatever happened. */
 const started: number[] = [];
 const folders: string[] = [];
 afterEach(async () => {
-  for (const pid of started.splice(0)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  for (const pid of started.splice(0)) kill(pid);
   await sleep(50);
   for (const dir of folders.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -83,63 +31,20 @@ function tmp(): string {
   return dir;
 }
 
-interface Serve {
-  child: ChildProcess;
-  env: Record<string, string>;
-  stderr: () => string;
-  done: Promise<number | null>;
-  dataDir: string;
-}
-
+/** serve at speed 6000 with its own TMPDIR. */
 async function serve(tmpdir: string, ...args: string[]): Promise<Serve> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--speed', '6000', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TMPDIR: tmpdir },
-  });
-  started.push(child.pid!);
-  const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let err = '';
-  child.stderr!.on('data', (c) => { err += c; });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (c) => {
-      out += c;
-      if (out.includes('CDK_ELASTICACHE_LOCAL_PID=')) resolve();
-    });
-    void done.then((code) => reject(new Error(`serve exited early (code ${code}): ${err}`)));
-  });
-  await new Promise<void>((resolve) => {
-    const check = () => (/data in (\S+)\)/.test(err) ? resolve() : setTimeout(check, 10));
-    check();
-  });
-  return { child, env: parseEnv(out), stderr: () => err, done, dataDir: /data in (\S+)\)/.exec(err)![1] };
+  const s = await startServe(['--speed', '6000', ...args], { TMPDIR: tmpdir });
+  started.push(s.child.pid!);
+  return s;
 }
 
 /** Creates a group of two nodes and returns the PIDs of its redis-servers. */
 async function group(endpoint: string, providerPid: number, id = 'g'): Promise<number[]> {
-  const ec = new ElastiCacheClient({ region: 'eu-west-1', endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 's' } });
-  try {
-    await ec.send(new CreateReplicationGroupCommand({ ReplicationGroupId: id, ReplicationGroupDescription: id, CacheNodeType: 'cache.r7g.large', NumCacheClusters: 2 }));
-    for (;;) {
-      const g = (await ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }))).ReplicationGroups![0];
-      if (g.Status === 'available') break;
-      await sleep(20);
-    }
-  } finally {
-    ec.destroy();
-  }
+  await createGroupOfTwo(endpoint, id);
   const nodes = redisChildren(providerPid);
   started.push(...nodes);
   expect(nodes).toHaveLength(2);
   return nodes;
-}
-
-async function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as any).code) : 0, stdout, stderr });
-    });
-  });
 }
 
 test('kill -9 of serve takes its redis-servers with it, and the next serve removes the folder it left', async () => {
@@ -150,7 +55,7 @@ test('kill -9 of serve takes its redis-servers with it, and the next serve remov
 
   const killedAt = Date.now();
   first.child.kill('SIGKILL');
-  await first.done;
+  await first.exited;
   expect(await gone(nodes)).toEqual([]);
   // Measured: the nodes are gone within a few milliseconds of the provider's death.
   expect(Date.now() - killedAt).toBeLessThan(2_000);
@@ -159,8 +64,7 @@ test('kill -9 of serve takes its redis-servers with it, and the next serve remov
   const second = await serve(dir);
   expect(fs.existsSync(first.dataDir)).toBe(false);
   expect(second.stderr()).toContain(`removed ${first.dataDir}, left by the local provider with PID ${first.child.pid}, which is no longer running\n`);
-  second.child.kill('SIGTERM');
-  expect(await second.done).toBe(0);
+  expect(await terminate(second)).toBe(0);
   expect(fs.readdirSync(dir)).toEqual([]);
 });
 
@@ -177,14 +81,13 @@ test('the next serve stops the redis-servers a dead provider left running in its
   const orphan = spawn('redis-server', ['--port', '0', '--unixsocket', path.join(nodeDir, 'redis.sock'), '--dir', nodeDir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore', detached: true });
   started.push(orphan.pid!);
   await sleep(200);
-  expect(alive(orphan.pid!)).toBe(true);
+  expect(running(orphan.pid!)).toBe(true);
 
   const next = await serve(dir);
   expect(await gone([orphan.pid!], 2_000)).toEqual([]);
   expect(fs.existsSync(stale)).toBe(false);
   expect(next.stderr()).toContain(`stopped redis-server ${orphan.pid}, left running in ${stale} by the local provider with PID ${dead.pid}\n`);
-  next.child.kill('SIGTERM');
-  expect(await next.done).toBe(0);
+  expect(await terminate(next)).toBe(0);
   expect(fs.readdirSync(dir)).toEqual([]);
 });
 
@@ -195,21 +98,20 @@ test('a data folder in use is refused, and taken over once its provider is dead'
   const lock = path.join(data, 'provider.lock');
   expect(JSON.parse(fs.readFileSync(lock, 'utf-8')).pid).toBe(first.child.pid);
 
-  expect(await run(['serve', '--data-dir', data], { TMPDIR: dir })).toEqual({
+  expect(await runCli(['serve', '--data-dir', data], { TMPDIR: dir })).toEqual({
     code: 1,
     stdout: '',
     stderr: `cdk-elasticache-backup serve: --data-dir ${data} is in use by the local provider with PID ${first.child.pid} (${lock}): `
       + `two providers in one folder would overwrite each other's nodes and objects; stop it (kill ${first.child.pid}) or choose another folder\n`,
   });
-  expect(alive(first.child.pid!)).toBe(true);
+  expect(running(first.child.pid!)).toBe(true);
 
   first.child.kill('SIGKILL');
-  await first.done;
+  await first.exited;
   const second = await serve(dir, '--data-dir', data);
   expect(second.stderr()).toContain(`took over --data-dir ${data} from the local provider with PID ${first.child.pid}, which is no longer running\n`);
   expect(JSON.parse(fs.readFileSync(lock, 'utf-8')).pid).toBe(second.child.pid);
-  second.child.kill('SIGTERM');
-  expect(await second.done).toBe(0);
+  expect(await terminate(second)).toBe(0);
   // A folder given with --data-dir is the user's: kept, but no longer locked.
   expect(fs.existsSync(data)).toBe(true);
   expect(fs.existsSync(lock)).toBe(false);
@@ -235,7 +137,7 @@ test('serve --detach prints its log file; a crash\'s reason lands there and the 
   // A crash injected from outside the product: an exception thrown in the provider's process.
   const crash = path.join(dir, 'crash.js');
   fs.writeFileSync(crash, "process.on('SIGUSR2', () => { throw new Error('injected crash for the test'); });\n");
-  const result = await run(['serve', '--detach', '--speed', '6000'], { TMPDIR: dir, NODE_OPTIONS: `--require ${crash}` });
+  const result = await runCli(['serve', '--detach', '--speed', '6000'], { TMPDIR: dir, NODE_OPTIONS: `--require ${crash}` });
   expect(result).toMatchObject({ code: 0, stderr: '' });
   const env = parseEnv(result.stdout);
   const pid = Number(env.CDK_ELASTICACHE_LOCAL_PID);
@@ -264,13 +166,13 @@ test('serve --detach prints its log file; a crash\'s reason lands there and the 
 test('serve --detach that cannot start says why', async () => {
   const dir = tmp();
   const data = path.join(dir, 'data');
-  const first = await run(['serve', '--detach', '--data-dir', data], { TMPDIR: dir });
+  const first = await runCli(['serve', '--detach', '--data-dir', data], { TMPDIR: dir });
   const pid = Number(parseEnv(first.stdout).CDK_ELASTICACHE_LOCAL_PID);
   started.push(pid);
   expect(parseEnv(first.stdout).CDK_ELASTICACHE_LOCAL_LOG).toBe(path.join(data, 'serve.log'));
 
   const log = path.join(data, 'serve.log');
-  const second = await run(['serve', '--detach', '--data-dir', data], { TMPDIR: dir });
+  const second = await runCli(['serve', '--detach', '--data-dir', data], { TMPDIR: dir });
   expect(second).toEqual({
     code: 1,
     stdout: '',

@@ -4,7 +4,6 @@
  * malformed requests fail only themselves, background failures mark what failed, bad XML gets the
  * service's 4xx and changes nothing, and browser pages are refused.
  */
-import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
@@ -15,21 +14,18 @@ import {
   CreateBucketCommand, GetBucketAclCommand, GetBucketEncryptionCommand, GetBucketVersioningCommand, HeadObjectCommand,
   ListBucketsCommand, PutBucketEncryptionCommand, PutBucketReplicationCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
+import { alive, requireBuiltCli, Serve, startServe } from './serve';
 
 jest.setTimeout(60_000);
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'cdk-elasticache-backup.js');
 const REGION = 'eu-west-1';
 const SIGNATURE = 'a'.repeat(64);
 const auth = (service: string, region = REGION) =>
   `AWS4-HMAC-SHA256 Credential=local/20260101/${region}/${service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=${SIGNATURE}`;
 
-let child: ChildProcess;
-let exited: Promise<number | null>;
+let serve: Serve;
 let port: number;
 let dataDir: string;
-let stderr = '';
 let s3: S3Client;
 let r53: Route53Client;
 let zoneId: string;
@@ -68,18 +64,9 @@ async function abortAfter(head: string, partial: Buffer | string): Promise<void>
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The provider still runs and answers, and its data folder is still there. */
 async function expectServing(): Promise<void> {
-  expect(alive(child.pid!)).toBe(true);
+  expect(alive(serve.child.pid!)).toBe(true);
   expect((await s3.send(new ListBucketsCommand({}))).Buckets!.map((b) => b.Name)).toContain('data');
   expect(fs.existsSync(path.join(dataDir, 's3', 'data'))).toBe(true);
 }
@@ -103,27 +90,15 @@ function incoming(): string[] {
 }
 
 function peakRss(): number {
-  const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf-8');
+  const status = fs.readFileSync(`/proc/${serve.child.pid}/status`, 'utf-8');
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) * 1024;
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(ROOT, 'lib', 'local', 'cli.js'))) {
-    throw new Error('lib/local/cli.js is not built: run `npx projen bundle:local` (or `npx projen compile`) first');
-  }
+  requireBuiltCli();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'serve-requests-'));
-  child = spawn(process.execPath, [BIN, 'serve', '--speed', '6000', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  child.stderr!.on('data', (c) => { stderr += c; });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (c) => {
-      out += c;
-      if (out.includes('CDK_ELASTICACHE_LOCAL_PID=')) resolve();
-    });
-    child.once('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
-  });
-  const endpoint = /AWS_ENDPOINT_URL_S3=(\S+)/.exec(out)![1];
+  serve = await startServe(['--speed', '6000', '--data-dir', dataDir]);
+  const endpoint = serve.env.AWS_ENDPOINT_URL_S3;
   port = Number(new URL(endpoint).port);
   const credentials = { accessKeyId: 'a', secretAccessKey: 's' };
   s3 = new S3Client({ region: REGION, endpoint, forcePathStyle: true, credentials });
@@ -135,10 +110,10 @@ beforeAll(async () => {
 afterAll(async () => {
   s3?.destroy();
   r53?.destroy();
-  if (child?.pid && alive(child.pid)) {
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
+  if (serve?.child.pid && alive(serve.child.pid)) {
+    serve.child.kill('SIGTERM');
+    const timer = setTimeout(() => serve.child.kill('SIGKILL'), 10_000);
+    await serve.exited;
     clearTimeout(timer);
   }
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
@@ -222,7 +197,7 @@ describe('item 4: a background failure marks what failed and the provider goes o
     }
     expect(status).toBe('FAILED');
     await expectServing();
-    await eventually(() => expect(stderr).toContain('replication of s3://repl-src/export.rdb to repl-dst failed'));
+    await eventually(() => expect(serve.stderr()).toContain('replication of s3://repl-src/export.rdb to repl-dst failed'));
   });
 });
 
@@ -343,7 +318,7 @@ describe('client errors are 4xx; a 500 is the provider\'s own fault and shows no
     expect(answer.code).toBe('InternalError');
     expect(answer.body).not.toContain(dataDir);
     expect(answer.body).not.toMatch(/ENOENT|\/tmp\//);
-    await eventually(() => expect(stderr).toContain('internal error answering GET /data/vanishing'));
+    await eventually(() => expect(serve.stderr()).toContain('internal error answering GET /data/vanishing'));
     await expectServing();
   });
 });
