@@ -196,7 +196,7 @@ export class LocalProvider {
         await this.s3.pump();
         const answer = handleS3(this.s3, region, req, body);
         if (answer.file) {
-          await sendFile(res, answer.status, answer.headers, answer.file);
+          await sendFile(res, answer.status, answer.headers, answer.file, answer.range);
         } else {
           res.writeHead(answer.status, answer.headers).end(answer.body);
         }
@@ -274,8 +274,9 @@ function errorAnswer(
 }
 
 /** Sends a file as the body, streamed; a file that fails mid-way ends the connection (the client sees a short body). */
-async function sendFile(res: http.ServerResponse, status: number, headers: Record<string, string>, file: string): Promise<void> {
-  const stream = fs.createReadStream(file);
+async function sendFile(res: http.ServerResponse, status: number, headers: Record<string, string>, file: string,
+  range?: { start: number; end: number }): Promise<void> {
+  const stream = fs.createReadStream(file, range);
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => {
       res.writeHead(status, headers);

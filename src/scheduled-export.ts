@@ -283,7 +283,7 @@ export class ScheduledSnapshotExport extends Construct {
     // ---- the Lambda steps ----------------------------------------------------------------
     const logEncryptionKey = logKey(this, props.logEncryptionKey);
     const fn = new lambda.Function(this, 'Steps', {
-      ...handlerFunctionProps(),
+      ...handlerFunctionProps('export-workflow'),
       handler: 'index.exportWorkflowStep',
       timeout: Duration.minutes(1),
       description: 'cdk-elasticache-backup scheduled export: name, verify, check replica, prune',

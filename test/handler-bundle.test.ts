@@ -1,25 +1,30 @@
 /**
- * The handler bundle the package ships (assets/handlers, built by `bundle:lambda` before the tests):
- * the AWS SDK is the Lambda runtime's, not a copy inside, and the asset stays small. Sizes and load
+ * The handler bundles the package ships (assets/<bundle>, built by `bundle:lambda` before the tests):
+ * the AWS SDK is the Lambda runtime's, not a copy inside, and each asset stays small. Sizes and load
  * times are printed by `npx projen bench:handlers`.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 
-const dir = path.join(__dirname, '..', 'assets', 'handlers');
+const assets = path.join(__dirname, '..', 'assets');
 
-test('the SDK clients are required from the runtime, not bundled', () => {
+test.each<[string, string[]]>([
+  ['custom-resources', ['client-elasticache', 'client-s3', 'client-cloudformation']],
+  ['export-workflow', ['client-elasticache', 'client-s3']],
+])('%s: the SDK clients are required from the runtime, not bundled; the asset is under 50 KB', (bundle, clients) => {
+  const dir = path.join(assets, bundle);
   const code = fs.readFileSync(path.join(dir, 'index.js'), 'utf-8');
-  for (const client of ['client-elasticache', 'client-s3', 'client-cloudformation']) {
+  for (const client of clients) {
     expect(code).toContain(`require("@aws-sdk/${client}")`);
   }
   // A bundled SDK would carry its endpoint rule sets.
   expect(code).not.toContain('endpointRuleSet');
-});
-
-test('the asset (bundle and source map) is under 50 KB', () => {
   const files = fs.readdirSync(dir);
   expect(files.sort()).toEqual(['index.js', 'index.js.map']);
   const size = files.reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0);
   expect(size).toBeLessThan(50 * 1024);
+});
+
+test('every bundle the functions use is built, and nothing else', () => {
+  expect(fs.readdirSync(assets).sort()).toEqual(['custom-resources', 'export-workflow']);
 });

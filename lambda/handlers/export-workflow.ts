@@ -10,11 +10,12 @@
  */
 import { DescribeSnapshotsCommand, Snapshot } from '@aws-sdk/client-elasticache';
 import {
-  DeleteObjectCommand, HeadObjectCommand, HeadObjectCommandOutput, ListObjectsV2Command, PutObjectCommand, S3Client,
+  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, HeadObjectCommandOutput, ListObjectsV2Command, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { deleteSnapshotIfPresent, elasticache, s3 } from './clients';
+import { readRdbHeader } from './rdb';
 import {
-  CheckReplicaInput, CheckReplicaOutput, EXPORT_EMPTY, EXPORT_INCOMPLETE, ExportedObject, ExportManifest, manifestKey, parameterGroupFamily,
+  CheckReplicaInput, CheckReplicaOutput, EXPORT_EMPTY, EXPORT_INCOMPLETE, ExportedObject, ExportManifest, ManifestShard, manifestKey, parameterGroupFamily,
   PlanInput, PlanOutput, PruneInput, PruneOutput, REPLICATION_FAILED, REPLICATION_INCOMPLETE, VerifyExportInput, VerifyExportOutput,
   WorkflowStepInput,
 } from '../../src/private/export-workflow-contract';
@@ -73,6 +74,23 @@ async function verifyExport(input: VerifyExportInput): Promise<VerifyExportOutpu
 }
 
 /**
+ * The keys in database 0 of an exported RDB file, from its header (the first 64 KiB, a ranged GET):
+ * undefined when the header cannot be read there or its first database is another one.
+ */
+async function keysInDatabase0(bucket: string, key: string): Promise<number | undefined> {
+  const got = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: 'bytes=0-65535' }));
+  const head = Buffer.from(await got.Body!.transformToByteArray());
+  try {
+    const header = readRdbHeader(head);
+    if (!header.firstDatabase) return 0;
+    return header.firstDatabase.db === 0 ? header.firstDatabase.keys : undefined;
+  } catch (e) {
+    console.log(`s3://${bucket}/${key}: no key count from its header (${(e as Error).message})`);
+    return undefined;
+  }
+}
+
+/**
  * Writes the run's manifest next to its verified RDB objects: the group's settings a restore needs,
  * from the snapshot (engine, version, node type, shards and their slots, when the data was taken)
  * and from what the construct knows. Replicated like the RDBs, and checked in the replica with them.
@@ -85,6 +103,15 @@ async function writeManifest(input: VerifyExportInput, objects: ExportedObject[]
   }
   const nodes = [...(snapshot.NodeSnapshots ?? [])].sort((a, b) => (a.NodeGroupId ?? '').localeCompare(b.NodeGroupId ?? ''));
   const times = nodes.map((n) => n.SnapshotCreateTime?.getTime()).filter((t): t is number => t !== undefined);
+  const shards: ManifestShard[] = [];
+  for (const [i, object] of objects.entries()) {
+    shards.push({
+      nodeGroupId: nodes[i]?.NodeGroupId ?? String(i + 1).padStart(4, '0'),
+      slots: input.source.clusterMode === 'enabled' ? nodes[i]?.NodeGroupConfiguration?.Slots : undefined,
+      object,
+      keys: await keysInDatabase0(input.bucket, object.key),
+    });
+  }
   const engine = snapshot.Engine ?? 'redis';
   const engineVersion = snapshot.EngineVersion ?? '';
   const manifest: ExportManifest = {
@@ -102,12 +129,9 @@ async function writeManifest(input: VerifyExportInput, objects: ExportedObject[]
       parameterGroupFamily: parameterGroupFamily(engine, engineVersion),
       dataTiering: snapshot.DataTiering === 'enabled',
     },
-    shards: objects.map((object, i) => ({
-      nodeGroupId: nodes[i]?.NodeGroupId ?? String(i + 1).padStart(4, '0'),
-      slots: input.source.clusterMode === 'enabled' ? nodes[i]?.NodeGroupConfiguration?.Slots : undefined,
-      object,
-    })),
+    shards,
     objects,
+    keyCount: shards.every((sh) => sh.keys !== undefined) ? shards.reduce((sum, sh) => sum + sh.keys!, 0) : undefined,
   };
   const body = JSON.stringify(manifest, undefined, 2);
   const key = manifestKey(input.snapshotName);

@@ -38,6 +38,3 @@ export async function onEvent(event: TypedEvent): Promise<unknown> {
 export async function isComplete(event: TypedEvent): Promise<unknown> {
   return handlerFor(event).isComplete(event);
 }
-
-/** The Lambda steps of the scheduled export workflow (`ScheduledSnapshotExport`). */
-export { handler as exportWorkflowStep } from './export-workflow';

@@ -2,9 +2,10 @@
  * Benchmark (not a test): the size of the Lambda handler bundle and the time a fresh Node.js process
  * takes to load it (the module-load part of a cold start), for
  *
- *   current:  the bundle as `npx projen bundle:lambda` builds it (read from .projen/tasks.json):
+ *   current:  each bundle as `npx projen bundle:lambda` builds it (read from .projen/tasks.json):
  *             the runtime's AWS SDK left out, minified, with a source map
- *   previous: the bundle as it was built before (AWS SDK inside, not minified, node20)
+ *   previous: the one bundle of every handler as it was built before (AWS SDK inside, not
+ *             minified, node20)
  *
  * Loading the current bundle also loads the SDK clients it imports, from node_modules, as Lambda loads
  * them from the runtime's own copy. Each load is a new `node` process; the median of RUNS (default 15)
@@ -23,10 +24,15 @@ function esbuild(args: string[]): void {
   execFileSync(path.join(root, 'node_modules', '.bin', 'esbuild'), args, { cwd: root, stdio: 'inherit' });
 }
 
-function currentArgs(outfile: string): string[] {
+/** Each bundle as `npx projen bundle:lambda` builds it (its steps in .projen/tasks.json), written under `dir`. */
+function currentBundles(dir: string): Array<[string, string[]]> {
   const tasks = JSON.parse(fs.readFileSync(path.join(root, '.projen', 'tasks.json'), 'utf-8'));
-  const exec: string = tasks.tasks['bundle:lambda'].steps[0].exec;
-  return exec.split(/\s+/).slice(1).map((a) => (a.startsWith('--outfile=') ? `--outfile=${outfile}` : a));
+  return (tasks.tasks['bundle:lambda'].steps as Array<{ exec: string }>).map((step) => {
+    const args = step.exec.split(/\s+/).slice(1);
+    const outfile = args.find((a) => a.startsWith('--outfile='))!.slice('--outfile='.length);
+    const name = path.basename(path.dirname(outfile));
+    return [name, args.map((a) => (a.startsWith('--outfile=') ? `--outfile=${path.join(dir, name, 'index.js')}` : a))];
+  });
 }
 
 function loadMs(file: string): number {
@@ -45,18 +51,19 @@ function sizeOf(dir: string): number {
 }
 
 fs.rmSync(out, { recursive: true, force: true });
-const variants = {
-  previous: ['lambda/handlers/index.ts', '--bundle', '--platform=node', '--target=node20', `--outfile=${path.join(out, 'previous', 'index.js')}`, '--log-level=warning'],
-  current: currentArgs(path.join(out, 'current', 'index.js')),
-};
-console.log(`Handler bundle (lambda/handlers/index.ts), median of ${RUNS} loads in a new node ${process.version} process each:`);
-for (const [name, args] of Object.entries(variants)) {
+const variants: Array<[string, string[]]> = [
+  ['previous (all handlers)', ['lambda/handlers/index.ts', '--bundle', '--platform=node', '--target=node20',
+    `--outfile=${path.join(out, 'previous', 'index.js')}`, '--log-level=warning']],
+  ...currentBundles(out),
+];
+console.log(`Handler bundles, median of ${RUNS} loads in a new node ${process.version} process each:`);
+for (const [name, args] of variants) {
   esbuild(args);
-  const dir = path.join(out, name);
-  const file = path.join(dir, 'index.js');
+  const file = args.find((a) => a.startsWith('--outfile='))!.slice('--outfile='.length);
+  const dir = path.dirname(file);
   loadMs(file); // warm the file system cache, as a Lambda container's disk would be
   const times = Array.from({ length: RUNS }, () => loadMs(file));
-  console.log(`  ${name.padEnd(8)} index.js ${(fs.statSync(file).size / 1024).toFixed(1).padStart(7)} KB, asset ${(sizeOf(dir) / 1024).toFixed(1).padStart(7)} KB, `
+  console.log(`  ${name.padEnd(24)} index.js ${(fs.statSync(file).size / 1024).toFixed(1).padStart(7)} KB, asset ${(sizeOf(dir) / 1024).toFixed(1).padStart(7)} KB, `
     + `load ${median(times).toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)})`);
 }
 fs.rmSync(out, { recursive: true, force: true });

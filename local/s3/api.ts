@@ -18,6 +18,8 @@ export interface S3Response {
   readonly body?: Buffer | string;
   /** A file to send as the body (an object's content), streamed rather than read into memory. */
   readonly file?: string;
+  /** The bytes of `file` to send (inclusive), for a ranged GET. */
+  readonly range?: { readonly start: number; readonly end: number };
 }
 
 function escape(text: string): string {
@@ -439,6 +441,13 @@ function objectRequest(
     const headers = objectHeaders(object);
     // The content is streamed from its file; its absence is the provider's fault (an InternalError).
     fs.statSync(object.file);
+    const range = byteRange(req.headers.range, object.size);
+    if (range && method === 'GET') {
+      // One range, as S3 serves it (multiple ranges are not supported by S3 either: the whole object).
+      headers['content-range'] = `bytes ${range.start}-${range.end}/${object.size}`;
+      headers['content-length'] = String(range.end - range.start + 1);
+      return { status: 206, headers, file: object.file, range };
+    }
     return { status: 200, headers, file: method === 'GET' ? object.file : undefined };
   }
   if (method === 'DELETE') {
@@ -502,4 +511,27 @@ function publicAccessBlockFromXml(raw: S3Body): string {
   if (Object.keys(doc).some((k) => !PUBLIC_ACCESS_BLOCK_FIELDS.includes(k))) throw malformedXml();
   const fields = PUBLIC_ACCESS_BLOCK_FIELDS.map((k) => el(k, doc[k] === undefined ? 'false' : oneOf(doc[k], ['true', 'false'] as const))).join('');
   return xml('PublicAccessBlockConfiguration', fields).body as string;
+}
+
+/**
+ * The byte range of a `Range` header (RFC 9110: `bytes=a-b`, `bytes=a-`, `bytes=-n`), or undefined
+ * for none (or one S3 ignores: another unit, or several ranges, for which it sends the whole object).
+ * A range that starts past the end is `InvalidRange` (416).
+ */
+function byteRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
+  const m = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start >= size || start > end) {
+    throw new S3Error('InvalidRange', 'The requested range is not satisfiable', 416, { RangeRequested: header!, ActualObjectSize: String(size) });
+  }
+  return { start, end };
 }

@@ -112,6 +112,11 @@ export interface ManifestShard {
   /** e.g. `0-5460`; absent with cluster mode disabled. */
   readonly slots?: string;
   readonly object: ExportedObject;
+  /**
+   * The keys in database 0 when the snapshot was taken, as the RDB file's header records them (its
+   * RESIZEDB record); absent when the header could not be read.
+   */
+  readonly keys?: number;
 }
 
 /**
@@ -143,9 +148,10 @@ export interface ExportManifest {
   readonly shards: ManifestShard[];
   readonly objects: ExportedObject[];
   /**
-   * The number of keys in the group when the snapshot was taken, where it can be had. ElastiCache's
-   * snapshot does not report it and the workflow does not connect to the group, so it is absent
-   * today; a restore checks the restored data against the RDB objects instead.
+   * The number of keys in database 0 of the group when the snapshot was taken: the sum of the
+   * shards' `keys`, read from each RDB file's header (ElastiCache's snapshot does not report a key
+   * count). Absent when a header could not be read, or a file's first database is not 0 (keys in
+   * other databases are not counted there; cluster mode has only database 0).
    */
   readonly keyCount?: number;
 }

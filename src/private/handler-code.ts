@@ -2,14 +2,21 @@ import * as path from 'path';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 
 /**
- * What every function over the bundled handlers (assets/handlers, built by `bundle:lambda`) shares:
- * the code, the runtime the bundle targets (its AWS SDK is the runtime's), and source-mapped stack
- * traces (the bundle is minified).
+ * The handler bundles `bundle:lambda` builds into assets/, one per kind of function, so that each
+ * function loads only its own code: the custom resources' (`custom-resources`, from
+ * lambda/handlers/index.ts) and the export workflow's steps (`export-workflow`, from
+ * lambda/handlers/steps.ts).
  */
-export function handlerFunctionProps(): Pick<lambda.FunctionProps, 'code' | 'runtime' | 'environment'> {
+export type HandlerBundle = 'custom-resources' | 'export-workflow';
+
+/**
+ * What every function over a bundled handler shares: the code, the runtime the bundle targets (its
+ * AWS SDK is the runtime's), and source-mapped stack traces (the bundle is minified).
+ */
+export function handlerFunctionProps(bundle: HandlerBundle): Pick<lambda.FunctionProps, 'code' | 'runtime' | 'environment'> {
   return {
     // Bundled with esbuild at build time (the package ships it); nothing is bundled during synth.
-    code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'handlers')),
+    code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', bundle)),
     runtime: lambda.Runtime.NODEJS_24_X,
     environment: { NODE_OPTIONS: '--enable-source-maps' },
   };

@@ -50,7 +50,7 @@ export class BackupProvider extends Construct {
   private constructor(scope: Construct, id: string) {
     super(scope, id);
     const common = {
-      ...handlerFunctionProps(),
+      ...handlerFunctionProps('custom-resources'),
       timeout: Duration.minutes(1),
       logGroup: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH }),
     };

@@ -12,7 +12,8 @@ import { GetBucketAclCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import Redis from 'ioredis';
-import * as handlers from '../../lambda/handlers';
+import * as handlers from '../../lambda/handlers/index';
+import * as steps from '../../lambda/handlers/steps';
 import { Deployment, deployStack } from '../../local/deploy';
 import { LocalProvider } from '../../local/provider';
 import { RedisServer } from '../../local/redis/server';
@@ -72,7 +73,7 @@ function bucketOf(d: Deployment, prefix: string): string {
 }
 
 async function run(options: { timeoutSeconds?: number; abortAfterSeconds?: number } = {}): Promise<StateMachineRun> {
-  return runStateMachine({ provider, deployment: primary, stateMachine: workflowId, lambdas: { 'index.exportWorkflowStep': handlers.exportWorkflowStep as any }, ...options });
+  return runStateMachine({ provider, deployment: primary, stateMachine: workflowId, lambdas: { 'index.exportWorkflowStep': steps.exportWorkflowStep as any }, ...options });
 }
 
 async function workflowSnapshots(): Promise<string[]> {
@@ -178,8 +179,10 @@ test('the run\'s manifest is replicated with the RDB and says what a restore nee
       parameterGroupFamily: 'redis7',
       dataTiering: false,
     },
-    shards: [{ nodeGroupId: '0001', object: rdbObject }],
+    // Every key written before the snapshot, as the RDB's header records it.
+    shards: [{ nodeGroupId: '0001', object: rdbObject, keys: KEYS }],
     objects: [rdbObject],
+    keyCount: KEYS,
   });
 });
 

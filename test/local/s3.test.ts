@@ -64,6 +64,26 @@ test('objects: put (aws-chunked with checksum), get, head, copy, list with pagin
   await expect(c.send(new GetObjectCommand({ Bucket: 'exports', Key: 'b/0' }))).rejects.toBeInstanceOf(NoSuchKey);
 });
 
+test('a ranged GET answers 206 with the bytes asked for; a range past the end is InvalidRange (416)', async () => {
+  const c = s3();
+  const body = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 256));
+  await c.send(new PutObjectCommand({ Bucket: 'exports', Key: 'ranged.rdb', Body: body }));
+  const cases: Array<[string, Buffer, string]> = [
+    ['bytes=10-19', body.subarray(10, 20), 'bytes 10-19/1000'],
+    ['bytes=990-', body.subarray(990), 'bytes 990-999/1000'],
+    ['bytes=-5', body.subarray(995), 'bytes 995-999/1000'],
+    ['bytes=900-5000', body.subarray(900), 'bytes 900-999/1000'],
+  ];
+  for (const [range, expected, contentRange] of cases) {
+    const got = await c.send(new GetObjectCommand({ Bucket: 'exports', Key: 'ranged.rdb', Range: range }));
+    expect(got.$metadata.httpStatusCode).toBe(206);
+    expect(got.ContentRange).toBe(contentRange);
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(expected)).toBe(true);
+  }
+  await expect(c.send(new GetObjectCommand({ Bucket: 'exports', Key: 'ranged.rdb', Range: 'bytes=1000-' })))
+    .rejects.toMatchObject({ name: 'InvalidRange', $metadata: { httpStatusCode: 416 } });
+});
+
 test('multipart uploads assemble their parts in order', async () => {
   const c = s3();
   const { UploadId } = await c.send(new CreateMultipartUploadCommand({ Bucket: 'exports', Key: 'big.rdb' }));
