@@ -10,7 +10,8 @@
  */
 import { DescribeSnapshotsCommand, Snapshot } from '@aws-sdk/client-elasticache';
 import {
-  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, HeadObjectCommandOutput, ListObjectsV2Command, PutObjectCommand, S3Client,
+  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, HeadObjectCommandOutput, ListObjectsV2Command, PutObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { deleteSnapshotIfPresent, elasticache, s3 } from './clients';
 import { readRdbHeader } from './rdb';
@@ -79,9 +80,9 @@ async function verifyExport(input: VerifyExportInput): Promise<VerifyExportOutpu
  */
 async function keysInDatabase0(bucket: string, key: string): Promise<number | undefined> {
   const got = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: 'bytes=0-65535' }));
-  const head = Buffer.from(await got.Body!.transformToByteArray());
+  const start = Buffer.from(await got.Body!.transformToByteArray());
   try {
-    const header = readRdbHeader(head);
+    const header = readRdbHeader(start);
     if (!header.firstDatabase) return 0;
     return header.firstDatabase.db === 0 ? header.firstDatabase.keys : undefined;
   } catch (e) {

@@ -12,6 +12,8 @@
  * for this much, and the handler bundle stays small).
  */
 
+/* eslint-disable no-bitwise -- a binary format: lengths are packed in the bits of their first byte */
+
 export interface RdbHeader {
   readonly version: number;
   readonly aux: Record<string, string>;
