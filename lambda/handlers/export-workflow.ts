@@ -17,8 +17,8 @@ import { deleteSnapshotIfPresent, elasticache, s3 } from './clients';
 import { readRdbHeader } from './rdb';
 import {
   CheckReplicaInput, CheckReplicaOutput, EXPORT_EMPTY, EXPORT_INCOMPLETE, ExportedObject, ExportManifest, ManifestShard, manifestKey,
-  parameterGroupFamily, PlanInput, PlanOutput, PruneInput, PruneOutput, REPLICATION_FAILED, REPLICATION_INCOMPLETE, VerifyExportInput, VerifyExportOutput,
-  WorkflowStepInput,
+  parameterGroupFamily, PlanInput, PlanOutput, PruneInput, PruneOutput, REPLICATION_FAILED, REPLICATION_INCOMPLETE, VerifyExportInput,
+  VerifyExportOutput, WorkflowStepInput,
 } from '../../src/private/export-workflow-contract';
 
 class StepError extends Error {
