@@ -599,7 +599,9 @@ export class ElastiCacheEngine {
         const dead = group.members.filter((m) => !m.server?.running && !m.unrecoverable);
         if (dead.length === 0) return;
         try {
-          for (const shard of group.shards) await this.recoverShard(group, shard);
+          // Every shard's primary first: a Redis Cluster is whole again (all slots served) only then.
+          for (const shard of group.shards) await this.recoverPrimary(group, shard);
+          for (const shard of group.shards) await this.recoverReplicas(group, shard);
         } catch {
           if (++failures >= 3) {
             for (const m of group.members.filter((x) => !x.server?.running)) {
@@ -619,24 +621,29 @@ export class ElastiCacheEngine {
     return this.groups.get(group.id) === group || [...this.standalone.values()].includes(group);
   }
 
-  /** Replaces the failed nodes of one shard: the primary first (by failover when it can), then replicas. */
-  private async recoverShard(group: Group, shard: Shard): Promise<void> {
+  /** Gives a shard whose primary failed a primary again: by failover when it can, else by a replacement. */
+  private async recoverPrimary(group: Group, shard: Shard): Promise<void> {
     const running = (m: Member) => !!m.server?.running;
-    let primary = shard.members.find((m) => m.role === 'primary')!;
-    if (!running(primary)) {
-      const replica = shard.members.find((m) => m.role === 'replica' && running(m));
-      if (group.automaticFailover && replica) {
-        await this.promote(group, shard, replica);
-        primary = replica;
-      } else {
-        // Synced from a replica when there is one; otherwise empty: the data is lost.
-        await this.nodes.replace(group, shard, primary, replica);
-        for (const other of shard.members.filter((m) => m !== primary && running(m))) {
-          await this.nodes.follow(other, primary);
-        }
+    const primary = shard.members.find((m) => m.role === 'primary')!;
+    if (running(primary)) return;
+    const replica = shard.members.find((m) => m.role === 'replica' && running(m));
+    if (group.automaticFailover && replica) {
+      await this.promote(group, shard, replica);
+      return;
+    }
+    // Synced from a replica when there is one; otherwise empty: the data is lost.
+    await this.nodes.replace(group, shard, primary, replica);
+    if (!group.clusterEnabled) {
+      for (const other of shard.members.filter((m) => m !== primary && running(m))) {
+        await this.nodes.follow(other, primary);
       }
     }
-    for (const member of shard.members.filter((m) => m.role === 'replica' && !running(m))) {
+  }
+
+  /** Replaces a shard's failed replicas, synced from its primary. */
+  private async recoverReplicas(group: Group, shard: Shard): Promise<void> {
+    const primary = shard.members.find((m) => m.role === 'primary')!;
+    for (const member of shard.members.filter((m) => m.role === 'replica' && !m.server?.running)) {
       await this.nodes.replace(group, shard, member, primary);
     }
   }

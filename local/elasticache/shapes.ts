@@ -58,7 +58,8 @@ export function groupShape(place: Place, group: Group): Record<string, unknown> 
     Status: group.status,
     MemberClusters: group.members.map((m) => m.id),
     NodeGroups: nodeGroups,
-    ConfigurationEndpoint: group.clusterEnabled ? endpoint(group.shards[0].members[0]) : undefined,
+    // Any node in service answers for the cluster (ElastiCache's configuration endpoint is a DNS name).
+    ConfigurationEndpoint: group.clusterEnabled ? endpoint(group.members.find((m) => endpoint(m))) : undefined,
     SnapshottingClusterId: group.snapshottingClusterId,
     AutomaticFailover: group.automaticFailover ? 'enabled' : 'disabled',
     MultiAZ: group.multiAz ? 'enabled' : 'disabled',

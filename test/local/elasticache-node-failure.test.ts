@@ -9,7 +9,7 @@ import {
   CacheCluster, CreateReplicationGroupCommand, CreateSnapshotCommand, DescribeCacheClustersCommand, DescribeReplicationGroupsCommand,
   DescribeSnapshotsCommand, ElastiCacheClient, InvalidReplicationGroupStateFault, ReplicationGroup,
 } from '@aws-sdk/client-elasticache';
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { redisProcessesIn } from '../../local/orphans';
 import { until } from '../../local/poll';
 import { LocalProvider } from '../../local/provider';
@@ -189,4 +189,42 @@ test('a jump of the clock waits for the replacement: afterwards the node is in s
   const g = await group('jump');
   expect(g.Status).toBe('available');
   expect(roles(g)).toEqual([['jump-001', 'primary', true], ['jump-002', 'replica', true]]);
+});
+
+test('cluster mode: a killed shard primary fails over, a killed primary of a shard without replica comes back empty, the cluster is whole again', async () => {
+  await ec.send(new CreateReplicationGroupCommand({
+    ReplicationGroupId: 'shards',
+    ReplicationGroupDescription: 'shards',
+    CacheNodeType: 'cache.r7g.large',
+    NumNodeGroups: 2,
+    NodeGroupConfiguration: [{ NodeGroupId: '0001', Slots: '0-8191', ReplicaCount: 1 }, { NodeGroupId: '0002', Slots: '8192-16383', ReplicaCount: 0 }],
+  }));
+  const before = await groupAvailable(ec, 'shards');
+  const cluster = new Cluster([{ host: before.ConfigurationEndpoint!.Address, port: before.ConfigurationEndpoint!.Port }]);
+  cluster.on('error', () => undefined);
+  try {
+    // {a} hashes to slot 15495 (shard 0002), {b} to 3300 (shard 0001).
+    await cluster.set('{a}k', 'lost');
+    await cluster.set('{b}k', 'kept');
+    await cluster.wait(1, 5_000).catch(() => undefined);
+  } finally {
+    cluster.disconnect();
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  const engine = provider.elasticache(REGION);
+  await engine.killNode('shards-0001-001');
+  await engine.killNode('shards-0002-001');
+  expect((await group('shards')).Status).toBe('modifying');
+  const after = await groupAvailable(ec, 'shards');
+  expect(after.NodeGroups!.map((ng) => ng.NodeGroupMembers!.map((m) => m.CacheClusterId))).toEqual([['shards-0001-002', 'shards-0001-001'], ['shards-0002-001']]);
+  const again = new Cluster([{ host: after.ConfigurationEndpoint!.Address, port: after.ConfigurationEndpoint!.Port }]);
+  again.on('error', () => undefined);
+  try {
+    expect(await again.get('{b}k')).toBe('kept');
+    expect(await again.get('{a}k')).toBeNull();
+    await again.set('{a}k', 'new');
+    expect(await again.get('{a}k')).toBe('new');
+  } finally {
+    again.disconnect();
+  }
 });

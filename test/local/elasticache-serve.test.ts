@@ -153,8 +153,11 @@ test('under serve, the clock takes the daily automatic snapshots as simulated da
 test('under serve, a redis-server killed by its PID is replaced: failover, data kept, the old primary back as a replica, nothing left on stop', async () => {
   const s = await serve(600);
   await s.ec.send(new CreateReplicationGroupCommand({
-    ReplicationGroupId: 'survivor', ReplicationGroupDescription: 'survivor', CacheNodeType: 'cache.r7g.large',
-    NumCacheClusters: 2, AutomaticFailoverEnabled: true,
+    ReplicationGroupId: 'survivor',
+    ReplicationGroupDescription: 'survivor',
+    CacheNodeType: 'cache.r7g.large',
+    NumCacheClusters: 2,
+    AutomaticFailoverEnabled: true,
   }));
   const describe = async () => (await within(3_000, 'DescribeReplicationGroups',
     s.ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'survivor' })))).ReplicationGroups![0];
@@ -179,7 +182,8 @@ test('under serve, a redis-server killed by its PID is replaced: failover, data 
       return first.CacheClusterId === 'survivor-002' && first.CurrentRole === 'primary' && g.NodeGroups![0].PrimaryEndpoint ? g : undefined;
     }, 30_000);
     expect(failedOver.NodeGroups![0].PrimaryEndpoint!.Port).not.toBe(endpoint.Port);
-    const next = new Redis({ host: failedOver.NodeGroups![0].PrimaryEndpoint!.Address, port: failedOver.NodeGroups![0].PrimaryEndpoint!.Port, maxRetriesPerRequest: 2 });
+    const promoted = failedOver.NodeGroups![0].PrimaryEndpoint!;
+    const next = new Redis({ host: promoted.Address, port: promoted.Port, maxRetriesPerRequest: 2 });
     next.on('error', () => undefined);
     clients.push(next);
     expect(await next.get('written')).toBe('before');
