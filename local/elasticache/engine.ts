@@ -17,7 +17,7 @@ import {
   NAME, NO_SNAPSHOT_NODE_TYPES, OPT_IN_REGIONS, snapshotServicePrincipal,
 } from './facts';
 import {
-  automaticSnapshotName, DAY, DEFAULT_TIMINGS, Faults, Group, Member, MINUTE, pad, parseSlots, Snapshot, Timings,
+  automaticSnapshotName, DAY, DEFAULT_TIMINGS, Faults, Group, Member, MINUTE, pad, parseSlots, Shard, Snapshot, Timings,
 } from './model';
 import { Nodes } from './nodes';
 import { checkWindows, maintenanceWindow, snapshotWindow } from './windows';
@@ -60,6 +60,7 @@ export class ElastiCacheEngine {
     this.clock = options.clock;
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
     this.nodes = new Nodes(path.join(options.dataDir, 'nodes'));
+    this.nodes.onCrash((member) => this.nodeFailed(member));
     fs.mkdirSync(this.snapshotsDir, { recursive: true });
     this.clock.onAdvance(async (from, to) => {
       await this.finishDue(to);
@@ -91,15 +92,20 @@ export class ElastiCacheEngine {
   public async settle(): Promise<void> {
     const now = this.clock.now();
     for (const group of [...this.groups.values(), ...this.standalone.values()]) {
-      if (group.status !== 'deleting' && group.status !== 'snapshotting' && group.doneAt !== undefined && now >= group.doneAt && !group.busy) {
+      if (group.status !== 'deleting' && group.status !== 'snapshotting' && group.doneAt !== undefined && now >= group.doneAt && !group.busy && !group.recovery) {
         group.doneAt = undefined;
         if (group.status === 'creating' || group.status === 'modifying') {
           group.status = 'available';
         }
+        // Replacement nodes are in service once the replacement's time has passed and they are in sync.
+        for (const member of group.members) {
+          if (member.replacing && member.server?.running) member.replacing = false;
+        }
       }
     }
     for (const snapshot of this.snapshots.values()) {
-      if (snapshot.doneAt !== undefined && now >= snapshot.doneAt && !snapshot.busy) {
+      // A failed snapshot does not wait for its save (one from a dead node may take a while to give up).
+      if (snapshot.doneAt !== undefined && now >= snapshot.doneAt && (!snapshot.busy || snapshot.failed)) {
         snapshot.doneAt = undefined;
         const onDone = snapshot.onDone;
         snapshot.onDone = undefined;
@@ -449,6 +455,8 @@ export class ElastiCacheEngine {
         // reports this is not documented; the group going back to available is this emulator's choice.)
         group.status = 'available';
         group.doneAt = undefined;
+        // A node that failed meanwhile (and failed the final snapshot) is replaced now.
+        this.recover(group);
         return;
       }
       // With RetainPrimaryCluster the primary stays, as a cache cluster of its own.
@@ -498,18 +506,146 @@ export class ElastiCacheEngine {
     if (!group.automaticFailover || !replica) {
       throw errors.testFailoverNotAvailable(nodeGroupId, group.id);
     }
-    const primary = shard.members.find((m) => m.role === 'primary')!;
     group.status = 'modifying';
     group.doneAt = this.clock.now() + this.timings.failover;
-    group.busy = (async () => {
-      await this.nodes.failover(group, shard, replica);
-      primary.role = 'replica';
-      replica.role = 'primary';
-      // The new primary is listed first in its node group, as ElastiCache lists the primary.
-      shard.members.splice(shard.members.indexOf(replica), 1);
-      shard.members.unshift(replica);
-    })().then(() => { group.busy = undefined; }, () => { group.busy = undefined; });
+    group.busy = this.promote(group, shard, replica).then(() => { group.busy = undefined; }, () => { group.busy = undefined; });
     return group;
+  }
+
+  /**
+   * Makes `replica` its shard's primary (TestFailover, and an automatic failover after the
+   * primary's node failed): the nodes fail over, then the roles change; the old primary becomes a
+   * replica.
+   */
+  private async promote(group: Group, shard: Shard, replica: Member): Promise<void> {
+    const primary = shard.members.find((m) => m.role === 'primary')!;
+    await this.nodes.failover(group, shard, replica);
+    primary.role = 'replica';
+    replica.role = 'primary';
+    // The new primary is listed first in its node group, as ElastiCache lists the primary.
+    shard.members.splice(shard.members.indexOf(replica), 1);
+    shard.members.unshift(replica);
+  }
+
+  // ---- node failures -----------------------------------------------------------------------
+  //
+  // What ElastiCache does when a node fails, from the user guide's "Mitigating Failures when
+  // Running Valkey or Redis OSS" (disaster-recovery-resiliency / FaultTolerance page), confirmed:
+  // - a failed replica is taken offline and a replacement node is launched in its place, which
+  //   synchronizes with the primary; the other nodes keep serving meanwhile;
+  // - a failed primary with automatic failover (AutomaticFailoverEnabled: "whether a read-only
+  //   replica is automatically promoted to read/write primary if the existing primary fails",
+  //   CreateReplicationGroup API reference): a replica is promoted, the other replicas sync with
+  //   it, the primary endpoint follows the promoted replica ("Minimizing downtime ... with
+  //   Multi-AZ": ElastiCache propagates the promoted replica's DNS name), and a replacement node
+  //   is launched for the failed one and syncs with the new primary. TestFailover's reference
+  //   lists the events of that sequence: failover completed, "Recovering cache nodes",
+  //   "Finished recovery for cache nodes";
+  // - a failed primary without automatic failover: a new primary node is created in its place and
+  //   synced from one of the existing replicas; until that sync is done there is no primary to
+  //   write to (replicas still serve reads);
+  // - a node with no replica: its data lives only in memory; "if the underlying physical server
+  //   experiences a hardware failure, the data in the cache is lost" and Redis restarts with a
+  //   cold cache (user guide, "Append only files (AOF)"): the replacement starts empty.
+  // Assumed (not documented): while a node is replaced the group and its members show
+  // `modifying` (as during a failover), the replaced node shows the node status `creating` ("the
+  // node is being created; the node is inaccessible while it is being created", "Viewing
+  // ElastiCache node status") with no endpoint, and the replacement takes `timings.replaceNode`
+  // ("typically completes within a few minutes", ElastiCache maintenance FAQ); the replica
+  // promoted is the first one running (ElastiCache picks the one with the least replication lag);
+  // a node that cannot be replaced after three attempts shows `restore-failed` ("the node has
+  // failed and is unable to recover", same page). Events (DescribeEvents) are not emulated.
+
+  /** A member's redis-server exited without being asked to: ElastiCache replaces the node. */
+  private nodeFailed(member: Member): void {
+    if (this.stopped) return;
+    const group = [...this.groups.values(), ...this.standalone.values()].find((g) => g.members.includes(member));
+    if (!group) return;
+    // A snapshot being taken from the node fails, now (its save never completes).
+    const now = this.clock.now();
+    for (const snapshot of this.snapshots.values()) {
+      if (snapshot.status === 'creating' && snapshot.nodeSnapshots.some((n) => n.cacheClusterId === member.id)) {
+        snapshot.failed = true;
+        snapshot.doneAt = Math.min(snapshot.doneAt ?? now, now);
+      }
+    }
+    // A group whose nodes are still starting ends create-failed (or restore-failed); one being
+    // deleted goes (and if it stays, because its final snapshot failed, its nodes are replaced then).
+    if (group.status === 'creating' && group.busy) return;
+    if (['deleting', 'create-failed', 'restore-failed'].includes(group.status)) return;
+    this.recover(group);
+  }
+
+  /**
+   * Shows the group's failed nodes as being replaced and, once the group's operation under way
+   * (if any) is over, replaces them (see above). Failures while this runs are picked up by it.
+   */
+  private recover(group: Group): void {
+    const failed = group.members.filter((m) => !m.server?.running && !m.unrecoverable);
+    if (failed.length === 0) return;
+    const now = this.clock.now();
+    // The end of an operation the replacement joins (a creation, a failover, another replacement);
+    // a snapshot's end is not one (its snapshot goes on, or failed with the node).
+    const joined = group.status === 'creating' || group.status === 'modifying' ? group.doneAt ?? 0 : 0;
+    if (group.status !== 'creating') group.status = 'modifying';
+    for (const member of failed) member.replacing = true;
+    const promotes = group.automaticFailover && failed.some((m) => m.role === 'primary');
+    group.doneAt = Math.max(joined, now + (promotes ? this.timings.failover : 0) + this.timings.replaceNode);
+    if (group.recovery) return;
+    const recovery = (async () => {
+      for (let failures = 0; ;) {
+        while (group.busy) await group.busy.catch(() => undefined);
+        if (this.stopped || !this.holds(group) || group.status === 'deleting') return;
+        const dead = group.members.filter((m) => !m.server?.running && !m.unrecoverable);
+        if (dead.length === 0) return;
+        try {
+          // Every shard's primary first: a Redis Cluster is whole again (all slots served) only then.
+          for (const shard of group.shards) await this.recoverPrimary(group, shard);
+          for (const shard of group.shards) await this.recoverReplicas(group, shard);
+        } catch {
+          if (++failures >= 3) {
+            for (const m of group.members.filter((x) => !x.server?.running)) {
+              m.unrecoverable = true;
+              m.replacing = false;
+            }
+            return;
+          }
+        }
+      }
+    })();
+    group.recovery = recovery.finally(() => { group.recovery = undefined; });
+  }
+
+  /** Whether `group` is still one of this engine's (not deleted meanwhile). */
+  private holds(group: Group): boolean {
+    return this.groups.get(group.id) === group || [...this.standalone.values()].includes(group);
+  }
+
+  /** Gives a shard whose primary failed a primary again: by failover when it can, else by a replacement. */
+  private async recoverPrimary(group: Group, shard: Shard): Promise<void> {
+    const running = (m: Member) => !!m.server?.running;
+    const primary = shard.members.find((m) => m.role === 'primary')!;
+    if (running(primary)) return;
+    const replica = shard.members.find((m) => m.role === 'replica' && running(m));
+    if (group.automaticFailover && replica) {
+      await this.promote(group, shard, replica);
+      return;
+    }
+    // Synced from a replica when there is one; otherwise empty: the data is lost.
+    await this.nodes.replace(group, shard, primary, replica);
+    if (!group.clusterEnabled) {
+      for (const other of shard.members.filter((m) => m !== primary && running(m))) {
+        await this.nodes.follow(other, primary);
+      }
+    }
+  }
+
+  /** Replaces a shard's failed replicas, synced from its primary. */
+  private async recoverReplicas(group: Group, shard: Shard): Promise<void> {
+    const primary = shard.members.find((m) => m.role === 'primary')!;
+    for (const member of shard.members.filter((m) => m.role === 'replica' && !m.server?.running)) {
+      await this.nodes.replace(group, shard, member, primary);
+    }
   }
 
   // ---- cache clusters (members) ------------------------------------------------------------
@@ -776,7 +912,9 @@ export class ElastiCacheEngine {
   private async finishDue(to: number): Promise<void> {
     const due = [...this.groups.values(), ...this.standalone.values(), ...this.snapshots.values()]
       .filter((x) => x.busy && x.doneAt !== undefined && x.doneAt <= to);
-    await Promise.all(due.map((x) => x.busy!.catch(() => undefined)));
+    const recoveries = [...this.groups.values(), ...this.standalone.values()]
+      .filter((g) => g.recovery && g.doneAt !== undefined && g.doneAt <= to).map((g) => g.recovery!);
+    await Promise.all([...due.map((x) => x.busy!.catch(() => undefined)), ...recoveries]);
   }
 
   /** Settles once `simulatedMs` have passed (a real timer, cleared on stop). */
@@ -876,14 +1014,21 @@ export class ElastiCacheEngine {
     }
   }
 
-  /** Kills a member's redis-server as a crash would (no save, no clean-up). */
-  public killNode(cacheClusterId: string): void {
+  /**
+   * Kills a member's redis-server as a crash would (no save, no clean-up); ElastiCache then
+   * replaces the node (see "node failures"). Resolves once the failure has been seen: the group
+   * shows `modifying` and the member is being replaced.
+   */
+  public async killNode(cacheClusterId: string): Promise<void> {
     const member = [...this.groups.values(), ...this.standalone.values()].flatMap((g) => g.members)
       .find((m) => m.id === cacheClusterId.toLowerCase());
-    if (!member?.server) {
+    const server = member?.server;
+    if (!server?.running) {
       throw new Error(`no running node ${cacheClusterId}`);
     }
-    member.server.kill();
+    const seen = new Promise<void>((resolve) => server.onExit(() => resolve()));
+    server.kill();
+    await seen;
   }
 
   /** The RDB files of a snapshot, one per shard (for exports and for tests). */
@@ -905,6 +1050,7 @@ export class ElastiCacheEngine {
     // Work under way fails fast once its nodes are gone; wait for it a little so nothing writes into
     // folders about to be removed.
     const work = [...this.groups.values(), ...this.standalone.values(), ...this.snapshots.values()].map((x) => x.busy?.catch(() => undefined));
+    work.push(...[...this.groups.values(), ...this.standalone.values()].map((g) => g.recovery));
     await Promise.race([Promise.all(work), new Promise((r) => setTimeout(r, 5_000).unref())]);
     this.groups.clear();
     this.standalone.clear();

@@ -18,6 +18,13 @@ export interface Timings {
   readonly exportSnapshot: number;
   readonly deleteGroup: number;
   readonly failover: number;
+  /**
+   * Replacing a failed node: a new node launched for the same member, synced from the shard's
+   * primary (or, for a primary without automatic failover, from one of its replicas). The user
+   * guide says only that a replacement "typically completes within a few minutes" (ElastiCache
+   * maintenance FAQ, "How long does a node replacement take?").
+   */
+  readonly replaceNode: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -27,6 +34,7 @@ export const DEFAULT_TIMINGS: Timings = {
   exportSnapshot: 5 * MINUTE,
   deleteGroup: 5 * MINUTE,
   failover: 2 * MINUTE,
+  replaceNode: 5 * MINUTE,
 };
 
 export type GroupStatus = 'creating' | 'available' | 'modifying' | 'deleting' | 'snapshotting' | 'create-failed' | 'restore-failed';
@@ -38,6 +46,10 @@ export interface Member {
   role: 'primary' | 'replica';
   server?: RedisServer;
   readonly createdAt: number;
+  /** Its node failed and a replacement is being launched and synced: no endpoint, node status `creating`. */
+  replacing?: boolean;
+  /** Its node failed and could not be replaced (node status `restore-failed`: "the node has failed and is unable to recover"). */
+  unrecoverable?: boolean;
 }
 
 export interface Shard {
@@ -73,6 +85,8 @@ export interface Group {
   readonly tags: Map<string, string>;
   /** Real work under way (starting nodes, saving) that a status change waits for. */
   busy?: Promise<void>;
+  /** Failed nodes being replaced (after `busy`, if any): a status change waits for it too. */
+  recovery?: Promise<void>;
   /** Simulated time before which the current operation cannot be finished. */
   doneAt?: number;
 }

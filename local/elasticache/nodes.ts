@@ -175,18 +175,104 @@ export class Nodes {
     });
   }
 
-  /** Promotes `replica` of `shard` to primary; the other members follow it. */
+  /**
+   * Promotes `replica` of `shard` to primary; the other running members follow it. With the
+   * primary dead, a Redis Cluster replica takes over without the primary's agreement (TAKEOVER).
+   */
   public async failover(group: Group, shard: Shard, replica: Member): Promise<void> {
     if (group.clusterEnabled) {
-      await this.withClient(replica, (client) => client.call('CLUSTER', 'FAILOVER'));
+      const primary = shard.members.find((m) => m.role === 'primary');
+      const mode = primary?.server?.running ? [] : ['TAKEOVER'];
+      await this.withClient(replica, (client) => client.call('CLUSTER', 'FAILOVER', ...mode));
       await this.withClient(replica, (client) =>
         this.wait(`${replica.id} taking over`, [replica], async () => /role:master/.test(await client.info('replication'))));
     } else {
       await this.withClient(replica, (client) => client.call('REPLICAOF', 'NO', 'ONE'));
-      for (const other of shard.members.filter((m) => m !== replica)) {
+      for (const other of shard.members.filter((m) => m !== replica && m.server?.running)) {
         await this.follow(other, replica);
       }
     }
+  }
+
+  /**
+   * Launches a new node for `member`, whose node failed, in an empty folder: it replicates `source`
+   * when given (and is made a primary again afterwards when `member` is the shard's primary),
+   * otherwise it starts empty (a primary without a replica to sync from loses its data).
+   */
+  public async replace(group: Group, shard: Shard, member: Member, source?: Member): Promise<void> {
+    const dead = member.server;
+    const dir = this.nodeDir(member.id);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    const server = await this.startServer(member, { dir, cluster: group.clusterEnabled });
+    try {
+      if (group.clusterEnabled) {
+        await this.rejoinCluster(group, shard, member, dead?.port, source);
+      } else if (source) {
+        if (member.role === 'primary') {
+          // A replica whose primary is gone refuses to sync others ("NOMASTERLINK Can't SYNC while
+          // not connected with my master"): it stops following the dead primary first.
+          await this.detach(source);
+        }
+        await this.follow(member, source);
+        if (member.role === 'primary') {
+          await this.detach(member);
+        }
+      }
+    } catch (e) {
+      // A replacement that did not sync is not in service: stopped, so that it is tried again.
+      await server.stop();
+      throw e;
+    }
+  }
+
+  /**
+   * Brings a replacement node into its Redis Cluster: every running node forgets the failed node,
+   * the new one meets them and either replicates its shard's primary (`source`) or, as a primary
+   * with no replica left, claims its shard's slots empty.
+   */
+  private async rejoinCluster(group: Group, shard: Shard, member: Member, deadPort: number | undefined, source?: Member): Promise<void> {
+    const others = group.members.filter((m) => m !== member && m.server?.running);
+    if (others.length === 0) {
+      await this.withClient(member, (client) => this.assignSlots(client, shard));
+      return;
+    }
+    const deadIds = new Set<string>();
+    for (const other of others) {
+      await this.withClient(other, async (client) => {
+        for (const line of String(await client.call('CLUSTER', 'NODES')).trim().split('\n')) {
+          const [id, address] = line.split(' ');
+          if (deadPort !== undefined && address?.startsWith(`127.0.0.1:${deadPort}@`)) deadIds.add(id);
+        }
+      });
+    }
+    for (const other of others) {
+      await this.withClient(other, async (client) => {
+        for (const id of deadIds) await client.call('CLUSTER', 'FORGET', id).catch(() => undefined);
+      });
+    }
+    const first = others[0].server!;
+    await this.withClient(member, async (client) => {
+      if (!source) await this.assignSlots(client, shard);
+      await client.call('CLUSTER', 'MEET', first.host, String(first.port));
+    });
+    const everyone = [member, ...others];
+    await Promise.all(everyone.map((m) => this.withClient(m, (client) =>
+      this.wait(`${member.id} joining cluster ${group.id}`, everyone, async () => {
+        const known = String(await client.call('CLUSTER', 'NODES')).trim().split('\n')
+          .filter((line) => !line.includes('handshake') && !line.includes('noaddr') && !line.includes('fail'));
+        return known.length === everyone.length;
+      }))));
+    if (source) {
+      const sourceId = await this.withClient(source, async (client) => String(await client.call('CLUSTER', 'MYID')));
+      await this.withClient(member, (client) => client.call('CLUSTER', 'REPLICATE', sourceId));
+    }
+    await Promise.all(everyone.map((m) => this.withClient(m, (client) =>
+      this.wait(`cluster ${group.id} ok on ${m.id}`, everyone, async () => {
+        const state = String(await client.call('CLUSTER', 'INFO'));
+        const replication = m === member && source ? await client.info('replication') : 'master_link_status:up master_sync_in_progress:0';
+        return /cluster_state:ok/.test(state) && /master_link_status:up/.test(replication) && /master_sync_in_progress:0/.test(replication);
+      }))));
   }
 
   /** Makes a member a primary of its own (a retained primary leaving its group). */

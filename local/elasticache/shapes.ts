@@ -15,9 +15,18 @@ function arn(place: Place, kind: string, name: string): string {
   return `arn:aws:elasticache:${place.region}:${place.account}:${kind}:${name}`;
 }
 
-/** A node's endpoint, shown only while its server runs (a dead node has no endpoint to give). */
+/**
+ * A node's endpoint, shown only while its server runs and is in service (a dead node, or its
+ * replacement still being launched and synced, has no endpoint to give).
+ */
 function endpoint(m?: Member): Record<string, unknown> | undefined {
-  return m?.server?.running ? { Address: m.server.host, Port: m.server.port } : undefined;
+  return m?.server?.running && !m.replacing ? { Address: m.server.host, Port: m.server.port } : undefined;
+}
+
+/** A node's status (CacheNodeStatus): `creating` while a failed node is replaced, `restore-failed` when it could not be. */
+function nodeStatus(group: Group, m: Member): string {
+  if (m.unrecoverable) return 'restore-failed';
+  return group.status === 'creating' || m.replacing ? 'creating' : 'available';
 }
 
 export function groupShape(place: Place, group: Group): Record<string, unknown> {
@@ -26,7 +35,8 @@ export function groupShape(place: Place, group: Group): Record<string, unknown> 
   // slots, and members have no per-node read endpoint or role in this answer.
   const nodeGroups = group.shards.map((shard) => {
     const primary = shard.members.find((m) => m.role === 'primary');
-    const reader = shard.members.find((m) => m.role === 'replica') ?? primary;
+    // The reader endpoint leads to a replica in service, or to the primary when there is none.
+    const reader = shard.members.find((m) => m.role === 'replica' && endpoint(m)) ?? primary;
     return {
       NodeGroupId: shard.id,
       Status: status,
@@ -48,7 +58,8 @@ export function groupShape(place: Place, group: Group): Record<string, unknown> 
     Status: group.status,
     MemberClusters: group.members.map((m) => m.id),
     NodeGroups: nodeGroups,
-    ConfigurationEndpoint: group.clusterEnabled ? endpoint(group.shards[0].members[0]) : undefined,
+    // Any node in service answers for the cluster (ElastiCache's configuration endpoint is a DNS name).
+    ConfigurationEndpoint: group.clusterEnabled ? endpoint(group.members.find((m) => endpoint(m))) : undefined,
     SnapshottingClusterId: group.snapshottingClusterId,
     AutomaticFailover: group.automaticFailover ? 'enabled' : 'disabled',
     MultiAZ: group.multiAz ? 'enabled' : 'disabled',
@@ -80,7 +91,7 @@ export function memberShape(place: Place, group: Group, member: Member, showNode
     PreferredMaintenanceWindow: group.maintenanceWindow,
     CacheNodes: showNodes ? [{
       CacheNodeId: '0001',
-      CacheNodeStatus: group.status === 'creating' ? 'creating' : 'available',
+      CacheNodeStatus: nodeStatus(group, member),
       CacheNodeCreateTime: new Date(member.createdAt),
       Endpoint: endpoint(member),
     }] : undefined,

@@ -177,6 +177,8 @@ export class RedisServer {
     this.options.track?.add(this);
     this.exited = new Promise((resolve) => child.once('exit', () => {
       this.options.track?.delete(this);
+      // Commands to a dead server fail now rather than after the clients' reconnect attempts.
+      for (const client of this.clients.splice(0)) client.disconnect();
       for (const listener of this.exitListeners.splice(0)) listener(this.stopping);
       resolve();
     }));

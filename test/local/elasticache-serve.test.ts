@@ -1,15 +1,22 @@
 /**
  * The ElastiCache emulator's faults against `cdk-elasticache-backup serve` as a process (issue 13):
- * a node that dies while its group is created, and the clock driving automatic snapshots.
+ * a node that dies while its group is created, the clock driving automatic snapshots, and a node
+ * killed by its PID being replaced.
  */
 import * as fs from 'fs';
 import { CreateReplicationGroupCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import Redis from 'ioredis';
 import { alive, kill, redisChildren, requireBuiltCli, Serve, startServe, terminate } from './serve';
 import { until } from '../../local/poll';
 
 jest.setTimeout(90_000);
 
 beforeAll(requireBuiltCli);
+
+/** The PID of the redis-server child of `pid` listening on `port` (redis-server shows `host:port` in its process title). */
+function redisOnPort(pid: number, port: number): number | undefined {
+  return redisChildren(pid).find((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf-8').includes(`127.0.0.1:${port}`));
+}
 
 interface Served extends Serve {
   readonly ec: ElastiCacheClient;
@@ -94,4 +101,64 @@ test('under serve, the clock takes the daily automatic snapshots as simulated da
     expect(snapshot.SnapshotSource).toBe('automatic');
   }
   expect(await within(15_000, 'serve exit after SIGTERM', terminate(s))).toBe(0);
+});
+
+test('under serve, a redis-server killed by its PID is replaced: failover, data kept, the old primary back as a replica, nothing left on stop', async () => {
+  const s = await serve(600);
+  await s.ec.send(new CreateReplicationGroupCommand({
+    ReplicationGroupId: 'survivor',
+    ReplicationGroupDescription: 'survivor',
+    CacheNodeType: 'cache.r7g.large',
+    NumCacheClusters: 2,
+    AutomaticFailoverEnabled: true,
+  }));
+  const describe = async () => (await within(3_000, 'DescribeReplicationGroups',
+    s.ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'survivor' })))).ReplicationGroups![0];
+  const before = await until('survivor available', async () => {
+    const g = await describe();
+    return g.Status === 'available' ? g : undefined;
+  }, 30_000);
+  const endpoint = before.NodeGroups![0].PrimaryEndpoint!;
+  const primary = new Redis({ host: endpoint.Address, port: endpoint.Port, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  primary.on('error', () => undefined);
+  const clients = [primary];
+  try {
+    await primary.set('written', 'before');
+    expect(await primary.wait(1, 5_000)).toBe(1);
+    const pid = redisOnPort(s.child.pid!, endpoint.Port!)!;
+    expect(pid).toBeDefined();
+    process.kill(pid, 'SIGKILL');
+    // Seen through the SDK: the group fails over, the new primary has the data.
+    const failedOver = await until('survivor failed over', async () => {
+      const g = await describe();
+      const [first] = g.NodeGroups![0].NodeGroupMembers!;
+      return first.CacheClusterId === 'survivor-002' && first.CurrentRole === 'primary' && g.NodeGroups![0].PrimaryEndpoint ? g : undefined;
+    }, 30_000);
+    expect(failedOver.NodeGroups![0].PrimaryEndpoint!.Port).not.toBe(endpoint.Port);
+    const promoted = failedOver.NodeGroups![0].PrimaryEndpoint!;
+    const next = new Redis({ host: promoted.Address, port: promoted.Port, maxRetriesPerRequest: 2 });
+    next.on('error', () => undefined);
+    clients.push(next);
+    expect(await next.get('written')).toBe('before');
+    await next.set('written', 'after');
+    const after = await until('survivor available again', async () => {
+      const g = await describe();
+      return g.Status === 'available' ? g : undefined;
+    }, 30_000);
+    const members = after.NodeGroups![0].NodeGroupMembers!;
+    expect(members.map((m) => [m.CacheClusterId, m.CurrentRole])).toEqual([['survivor-002', 'primary'], ['survivor-001', 'replica']]);
+    expect(await next.wait(1, 5_000)).toBe(1);
+    const replaced = new Redis({ host: members[1].ReadEndpoint!.Address, port: members[1].ReadEndpoint!.Port, maxRetriesPerRequest: 2 });
+    replaced.on('error', () => undefined);
+    clients.push(replaced);
+    expect(await replaced.get('written')).toBe('after');
+    // A new process for the failed member, and no other.
+    expect(redisChildren(s.child.pid!).filter((p) => p !== pid)).toHaveLength(2);
+  } finally {
+    for (const c of clients) c.disconnect();
+  }
+  const left = redisChildren(s.child.pid!);
+  expect(await within(15_000, 'serve exit after SIGTERM', terminate(s))).toBe(0);
+  expect(left.filter(alive)).toEqual([]);
+  expect(fs.existsSync(s.dataDir)).toBe(false);
 });

@@ -346,12 +346,17 @@ describe('injected faults', () => {
     expect(error.$metadata.attempts).toBe(3);
   });
 
-  test('a snapshot from a killed node fails', async () => {
+  test('a snapshot from a node killed while it is taken fails', async () => {
+    // A killed node is now replaced at once (the group is modifying meanwhile and refuses a new
+    // snapshot), so the node is killed while its snapshot is under way: an hour-long snapshot.
     const ec = client('ca-central-1');
+    const engine = provider.elasticache('ca-central-1');
     await createGroup(ec, 'fragile', { NumCacheClusters: 2 });
-    provider.elasticache('ca-central-1').killNode('fragile-002');
+    engine.faults.snapshotDelays.push(60 * MINUTE);
     await ec.send(new CreateSnapshotCommand({ CacheClusterId: 'fragile-002', SnapshotName: 'fragile-1' }));
+    await engine.killNode('fragile-002');
     expect((await waitSnapshot(ec, 'fragile-1', 'failed')).SnapshotStatus).toBe('failed');
+    await waitGroup(ec, 'fragile');
   });
 });
 
