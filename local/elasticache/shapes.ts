@@ -62,7 +62,7 @@ export function groupShape(place: Place, group: Group): Record<string, unknown> 
     ARN: arn(place, 'replicationgroup', group.id),
     ReplicationGroupCreateTime: new Date(group.createdAt),
     DataTiering: DATA_TIERING.test(group.nodeType) ? 'enabled' : 'disabled',
-    Engine: 'redis',
+    Engine: group.engine,
     ClusterMode: group.clusterEnabled ? 'enabled' : 'disabled',
   };
 }
@@ -71,7 +71,7 @@ export function memberShape(place: Place, group: Group, member: Member, showNode
   return {
     CacheClusterId: member.id,
     CacheNodeType: group.nodeType,
-    Engine: 'redis',
+    Engine: group.engine,
     EngineVersion: group.engineVersion,
     CacheClusterStatus: group.status === 'snapshotting' ? 'snapshotting' : group.status,
     NumCacheNodes: 1,
@@ -104,7 +104,7 @@ export function snapshotShape(place: Place, s: Snapshot, showNodeGroupConfig: bo
     SnapshotStatus: s.status,
     SnapshotSource: s.source,
     CacheNodeType: s.nodeType,
-    Engine: 'redis',
+    Engine: s.engine,
     EngineVersion: s.engineVersion,
     NumCacheNodes: s.cacheClusterId ? 1 : undefined,
     PreferredAvailabilityZone: s.cacheClusterId ? `${place.region}a` : undefined,

@@ -26,7 +26,9 @@ const BUCKET_NAME = /^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  * no commas (SnapshotArns is a comma-separated list), one per shard; a snapshot whose source engine
  * is known restores only into the same engine at the same or a newer version (see restoreEngineRule).
  */
-export function checkRestore(source: RestoreSource | undefined, nodeType: string, clusterMode: ClusterMode, shards: number, engine: EngineVersion): Seed | undefined {
+export function checkRestore(
+  source: RestoreSource | undefined, nodeType: string, clusterMode: ClusterMode, shards: number, engine: EngineVersion,
+): Seed | undefined {
   if (!source) {
     return undefined;
   }
