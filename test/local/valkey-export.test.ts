@@ -87,7 +87,9 @@ test('the export of a Valkey group has a manifest that says valkey, and seeds a 
   await client.wait(1, 10_000);
 
   const run = await runStateMachine({
-    provider, deployment: primary, stateMachine: logicalIdOf(templates.main, 'AWS::StepFunctions::StateMachine', 'NightlyStateMachine'),
+    provider,
+    deployment: primary,
+    stateMachine: logicalIdOf(templates.main, 'AWS::StepFunctions::StateMachine', 'NightlyStateMachine'),
     lambdas: { 'index.exportWorkflowStep': handlers.exportWorkflowStep as any },
   });
   expect(run.error ?? run.status).toBe('SUCCEEDED');
