@@ -1,5 +1,6 @@
 export * from './auth';
 export * from './backup';
+export * from './engine';
 export * from './export-bucket';
 export * from './redis-snapshot';
 export * from './replication-group';

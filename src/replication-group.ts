@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { RedisAuthentication, RedisAuthenticationKind } from './auth';
 import { RedisBackupProps } from './backup';
+import { CacheEngine, ElastiCacheEngine } from './engine';
 import { claimName, Namespace } from './private/app-registry';
 import { elastiCacheArn } from './private/arns';
 import { FinalSnapshot } from './private/final-snapshot';
@@ -16,7 +17,7 @@ import { PreUpdateSnapshot } from './private/pre-update-snapshot';
 import {
   checkAutomaticSnapshotsSupported, checkBackupWindows, checkFinalSnapshot, checkSnapshotBeforeUpdate, resolveBackup, snapshottingMember,
 } from './private/rules/backup';
-import { defaultParameterGroupName, EngineVersion, parameterGroupProperties, parseEngineVersion, transitEncryptionMode } from './private/rules/engine';
+import { defaultParameterGroupName, EngineVersion, parameterGroupProperties, resolveEngine, transitEncryptionMode } from './private/rules/engine';
 import { checkPort } from './private/rules/network';
 import { checkNodeType, isDataTiering } from './private/rules/node-type';
 import { checkRestore } from './private/rules/restore';
@@ -73,9 +74,22 @@ export interface RedisReplicationGroupProps {
   readonly nodeType: string;
 
   /**
-   * The Redis OSS engine version: one ElastiCache offers, `4.0.10`, `5.0.0`, `5.0.3` to `5.0.6`,
-   * `6.0`, `6.2`, `6.x`, `7.0` or `7.1`. Redis OSS ends at 7.1 (later versions are Valkey's).
+   * The engine and its version: `ElastiCacheEngine.redis(RedisEngineVersion.VER_7_1)` or
+   * `ElastiCacheEngine.valkey(ValkeyEngineVersion.VER_8_0)`. It sets `Engine`, `EngineVersion` and
+   * the parameter group family. Changing the engine from Redis OSS to Valkey is an in-place upgrade
+   * in ElastiCache; whether CloudFormation applies it without replacing the group is not confirmed here.
    *
+   * @default - Redis OSS 7.1 (`ElastiCacheEngine.redis(RedisEngineVersion.VER_7_1)`), or Redis OSS at
+   * `engineVersion` when that is given
+   */
+  readonly engine?: ElastiCacheEngine;
+
+  /**
+   * The Redis OSS engine version as a string: one ElastiCache offers, `4.0.10`, `5.0.0`, `5.0.3` to
+   * `5.0.6`, `6.0`, `6.2`, `6.x`, `7.0` or `7.1`. Redis OSS ends at 7.1 (later versions are
+   * Valkey's). Cannot be given with `engine`.
+   *
+   * @deprecated use `engine: ElastiCacheEngine.redis(RedisEngineVersion.VER_7_1)` (or `.valkey(...)`)
    * @default '7.1'
    */
   readonly engineVersion?: string;
@@ -193,11 +207,10 @@ export interface RedisReplicationGroupProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-const DEFAULT_ENGINE_VERSION = '7.1';
 const DEFAULT_PORT = 6379;
 
 /**
- * An ElastiCache Redis OSS replication group with its backup plan declared and checked at synth time.
+ * An ElastiCache replication group (Redis OSS or Valkey) with its backup plan declared and checked at synth time.
  *
  * Comes with its subnet group, security group, an AUTH token secret and, where needed, a parameter
  * group. Backups are on by default.
@@ -262,6 +275,11 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
   public readonly shards: number;
 
   /**
+   * The group's engine and engine version.
+   */
+  public readonly engine: ElastiCacheEngine;
+
+  /**
    * The number of replicas per shard.
    */
   public readonly replicasPerShard: number;
@@ -290,7 +308,6 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
     this.shards = props.shards ?? 1;
     this.replicasPerShard = props.replicasPerShard ?? 1;
     this.port = props.port ?? DEFAULT_PORT;
-    const engineVersion = props.engineVersion ?? DEFAULT_ENGINE_VERSION;
     const transitEncryption = props.transitEncryption ?? true;
     const atRestEncryption = props.atRestEncryption ?? true;
     const authentication = props.authentication
@@ -301,7 +318,8 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
     // Checks, in the order a reader would meet the props (the rules are in private/rules/).
     checkName('replicationGroupId', groupId, MAX_GROUP_ID_LENGTH);
     checkNodeType(props.nodeType);
-    const engine = parseEngineVersion(engineVersion);
+    const engine = resolveEngine(props.engine, props.engineVersion);
+    this.engine = props.engine ?? ElastiCacheEngine._of(engine.engine, engine.version);
     checkTopology(this.clusterMode, this.shards, this.replicasPerShard);
     checkMultiAz(multiAz, this.replicasPerShard);
     checkPort(this.port);
@@ -329,7 +347,7 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
       finalSnapshotName: props.backup?.finalSnapshotName,
     });
 
-    const seed = checkRestore(props.restoreFrom, props.nodeType, this.clusterMode, this.shards);
+    const seed = checkRestore(props.restoreFrom, props.nodeType, this.clusterMode, this.shards, engine);
     if (props.restoreFrom) {
       Annotations.of(this).addWarningV2('cdk-elasticache-backup:restoreFromReplaces',
         'restoreFrom seeds the group when it is created. It is a create-only property: changing, adding or removing it replaces the replication group (the old one is removed with its removal policy).');
@@ -344,9 +362,9 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
 
     this.cfnReplicationGroup = new elasticache.CfnReplicationGroup(this, 'Resource', {
       replicationGroupId: groupId,
-      replicationGroupDescription: props.description ?? `Redis replication group ${this.node.path}`,
-      engine: 'redis',
-      engineVersion,
+      replicationGroupDescription: props.description ?? `${engine.engine === CacheEngine.VALKEY ? 'Valkey' : 'Redis'} replication group ${this.node.path}`,
+      engine: engine.engine,
+      engineVersion: engine.version,
       cacheNodeType: props.nodeType,
       dataTieringEnabled: this.dataTiering ? true : undefined,
       clusterMode: this.clusterMode,
@@ -366,6 +384,9 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
       cacheParameterGroupName: parameterGroupName,
       atRestEncryptionEnabled: atRestEncryption,
       kmsKeyId: props.encryptionKey?.keyArn,
+      // Always explicit: "TransitEncryptionEnabled is required when creating a new valkey replication
+      // group" (CloudFormation reference, AWS::ElastiCache::ReplicationGroup; cfn-lint E3704 checks
+      // that it is set, true or false).
       transitEncryptionEnabled: transitEncryption,
       transitEncryptionMode: transitEncryptionMode(transitEncryption, engine),
       authToken: this.secret?.secretValue.unsafeUnwrap(),
@@ -488,3 +509,4 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
     return group.ref;
   }
 }
+

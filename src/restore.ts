@@ -1,4 +1,5 @@
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { ElastiCacheEngine } from './engine';
 
 /**
  * Options for restoring from an ElastiCache snapshot.
@@ -12,6 +13,16 @@ export interface SnapshotRestoreOptions {
    * @default - not known; not checked
    */
   readonly sourceNodeType?: string;
+
+  /**
+   * The engine and version of the group the snapshot was taken from, when known. ElastiCache
+   * restores a snapshot into a new group of the same engine (Redis OSS into Redis OSS, Valkey into
+   * Valkey), at the same or a newer version; this lets that be checked at synth time. A Redis OSS
+   * group becomes Valkey by an in-place upgrade, not by a restore.
+   *
+   * @default - not known; not checked
+   */
+  readonly sourceEngine?: ElastiCacheEngine;
 }
 
 /**
@@ -27,23 +38,25 @@ export class RestoreSource {
    * snapshot's name or an automatic one's (`automatic.<group id>-<yyyy>-<mm>-<dd>-<hh>-<mi>`).
    */
   public static fromSnapshot(snapshotName: string, options: SnapshotRestoreOptions = {}): RestoreSource {
-    return new RestoreSource(snapshotName, undefined, options.sourceNodeType);
+    return new RestoreSource(snapshotName, undefined, options.sourceNodeType, options.sourceEngine);
   }
 
   /**
    * Seed from Redis RDB files in S3 (`SnapshotArns`), one per shard, each as
    * `arn:aws:s3:::bucket/key.rdb`. The objects must be in the group's region, encrypted with SSE-S3
-   * (not KMS), and readable by ElastiCache.
+   * (not KMS), and readable by ElastiCache. Which engine wrote them is not known here: an export's
+   * manifest names it (`source.engine`), and an RDB written by a newer engine (Valkey 9's RDB 80,
+   * say) does not load into an older one, which ElastiCache reports as `restore-failed`.
    */
   public static fromRdbObjectArns(objectArns: string[]): RestoreSource {
-    return new RestoreSource(undefined, [...objectArns], undefined);
+    return new RestoreSource(undefined, [...objectArns], undefined, undefined);
   }
 
   /**
    * Seed from Redis RDB files in a bucket, one key per shard, in shard order.
    */
   public static fromBucket(bucket: s3.IBucket, keys: string[]): RestoreSource {
-    return new RestoreSource(undefined, keys.map((key) => bucket.arnForObjects(key)), undefined);
+    return new RestoreSource(undefined, keys.map((key) => bucket.arnForObjects(key)), undefined, undefined);
   }
 
   private constructor(
@@ -53,5 +66,7 @@ export class RestoreSource {
     public readonly rdbObjectArns: string[] | undefined,
     /** The node type of the snapshot's source group, when known. */
     public readonly sourceNodeType: string | undefined,
+    /** The engine of the snapshot's source group, when known. */
+    public readonly sourceEngine: ElastiCacheEngine | undefined,
   ) {}
 }

@@ -1,7 +1,7 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
-import { RedisReplicationGroup } from '../src';
+import { ElastiCacheEngine, RedisReplicationGroup, ValkeyEngineVersion } from '../src';
 import { newStack } from './util';
 
 /** The findings of a pack as `rule id: construct path` lines, sorted. */
@@ -74,6 +74,12 @@ describe.each(packs)('%s', (_name, make, expected, acks) => {
     }
     expect(findings(make(stack), stack)).toEqual([]);
   });
+});
+
+test('a Valkey group has no AwsSolutions-AEC5 finding: cdk-nag checks the default port only for Redis OSS', () => {
+  const { stack, vpc } = newStack();
+  new RedisReplicationGroup(stack, 'Cache', { vpc, nodeType: 'cache.r7g.large', engine: ElastiCacheEngine.valkey(ValkeyEngineVersion.VER_8_0) });
+  expect(findings(new AwsSolutionsChecks(stack), stack)).toEqual(['AwsSolutions-SMG4: Stack/Cache/AuthToken/Resource']);
 });
 
 test('backups kept under 15 days are reported by the HIPAA pack', () => {

@@ -6,7 +6,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  BackupSource, ClusterMode, DayOfWeek, MaintenanceWindow, RedisAuthentication, RedisReplicationGroup, RestoreSource, SnapshotWindow,
+  BackupSource, CacheEngine, ClusterMode, DayOfWeek, ElastiCacheEngine, MaintenanceWindow, RedisAuthentication, RedisEngineVersion,
+  RedisReplicationGroup, RestoreSource, SnapshotWindow, ValkeyEngineVersion,
 } from '../src';
 import { groupProperties, groupStack, newStack } from './util';
 
@@ -236,6 +237,77 @@ describe('cluster mode enabled', () => {
       CacheParameterGroupFamily: family,
       Properties: { 'maxmemory-policy': 'volatile-lru' },
     });
+  });
+});
+
+describe('Valkey', () => {
+  const valkey8 = ElastiCacheEngine.valkey(ValkeyEngineVersion.VER_8_0);
+
+  test('a Valkey 8 group with cluster mode disabled: engine valkey 8.0, TLS required, the default parameter group', () => {
+    const { template, group } = groupStack({ replicationGroupId: ID, engine: valkey8 });
+    expect(groupProperties(template())).toMatchObject({
+      Engine: 'valkey',
+      EngineVersion: '8.0',
+      ReplicationGroupDescription: 'Valkey replication group Stack/Cache',
+      ClusterMode: 'disabled',
+      NumCacheClusters: 2,
+      AtRestEncryptionEnabled: true,
+      TransitEncryptionEnabled: true,
+      TransitEncryptionMode: 'required',
+      AuthToken: expect.anything(),
+      SnapshotRetentionLimit: 15,
+      SnapshottingClusterId: `${ID}-002`,
+    });
+    expect(groupProperties(template()).CacheParameterGroupName).toBeUndefined();
+    expect(group.engine.engine).toBe(CacheEngine.VALKEY);
+    expect(group.engine.engineVersion).toBe('8.0');
+  });
+
+  test('a Valkey 8 group with cluster mode enabled uses default.valkey8.cluster.on', () => {
+    const { template } = groupStack({ engine: valkey8, clusterMode: ClusterMode.ENABLED, shards: 3 });
+    expect(groupProperties(template())).toMatchObject({
+      Engine: 'valkey',
+      EngineVersion: '8.0',
+      ClusterMode: 'enabled',
+      NumNodeGroups: 3,
+      ReplicasPerNodeGroup: 1,
+      CacheParameterGroupName: 'default.valkey8.cluster.on',
+      TransitEncryptionEnabled: true,
+      TransitEncryptionMode: 'required',
+    });
+  });
+
+  test.each([
+    [ValkeyEngineVersion.VER_7_2, 'valkey7'],
+    [ValkeyEngineVersion.VER_8_0, 'valkey8'],
+    [ValkeyEngineVersion.VER_8_1, 'valkey8'],
+    [ValkeyEngineVersion.VER_8_2, 'valkey8'],
+    [ValkeyEngineVersion.VER_9_0, 'valkey9'],
+    [ValkeyEngineVersion.VER_9_1, 'valkey9'],
+  ])('Valkey %p uses parameter group family %s', (version, family) => {
+    const { template } = groupStack({ engine: ElastiCacheEngine.valkey(version), parameters: { 'maxmemory-policy': 'noeviction' } });
+    template().hasResourceProperties('AWS::ElastiCache::ParameterGroup', { CacheParameterGroupFamily: family });
+    expect(groupProperties(template()).EngineVersion).toBe(version.version);
+  });
+
+  test('transit encryption off is still written out, as CloudFormation requires for a new Valkey group', () => {
+    const { template } = groupStack({ engine: valkey8, transitEncryption: false });
+    const props = groupProperties(template());
+    expect(props.TransitEncryptionEnabled).toBe(false);
+    expect(props.TransitEncryptionMode).toBeUndefined();
+    expect(props.AuthToken).toBeUndefined();
+  });
+
+  test('Valkey accepts role-based access control', () => {
+    const { template } = groupStack({ engine: ElastiCacheEngine.valkey(ValkeyEngineVersion.VER_7_2), authentication: RedisAuthentication.userGroups(['app']) });
+    expect(groupProperties(template())).toMatchObject({ Engine: 'valkey', UserGroupIds: ['app'] });
+  });
+
+  test('ElastiCacheEngine.redis gives the Redis OSS version, and the default is Redis OSS 7.1', () => {
+    const typed = groupProperties(groupStack({ engine: ElastiCacheEngine.redis(RedisEngineVersion.VER_6_2) }).template());
+    expect(typed).toMatchObject({ Engine: 'redis', EngineVersion: '6.2' });
+    const { group } = groupStack();
+    expect(`${group.engine}`).toBe('Redis OSS 7.1');
   });
 });
 

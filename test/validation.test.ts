@@ -2,13 +2,15 @@ import { Duration, Lazy, Token } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import {
-  BackupSource, ClusterMode, DayOfWeek, MaintenanceWindow, RedisAuthentication, RedisReplicationGroup, RestoreSource, SnapshotWindow,
+  BackupSource, ClusterMode, DayOfWeek, ElastiCacheEngine, MaintenanceWindow, RedisAuthentication, RedisEngineVersion, RedisReplicationGroup,
+  RestoreSource, SnapshotWindow, ValkeyEngineVersion,
 } from '../src';
 import { GroupProps, groupProperties, groupStack, newStack } from './util';
 
 const NAME_RULE = "ElastiCache names are 1 to 40 lower-case letters, digits or hyphens, start with a letter, and have no '--' and no trailing '-'";
 const OFFERED = '4.0.10, 5.0.0, 5.0.3, 5.0.4, 5.0.5, 5.0.6, 6.0, 6.2, 6.x, 7.0, 7.1';
-const VALKEY = 'Redis OSS ends at 7.1, and 7.2 and later are Valkey versions (engine valkey), which this construct does not create';
+const VALKEY = 'Redis OSS ends at 7.1, and 7.2 and later are Valkey versions: give engine ElastiCacheEngine.valkey(...) instead';
+const valkey8 = ElastiCacheEngine.valkey(ValkeyEngineVersion.VER_8_0);
 const day = Duration.days(1);
 const win = (s: string) => SnapshotWindow.fromString(s);
 const mwin = (s: string) => MaintenanceWindow.fromString(s);
@@ -46,6 +48,8 @@ describe('every invalid case throws an error naming the prop, the value and the 
     ['engine 7.x', { engineVersion: '7.x' }, `engineVersion '7.x' is not a Redis OSS version ElastiCache offers (${OFFERED})`],
     ['engine 6.1', { engineVersion: '6.1' }, `engineVersion '6.1' is not a Redis OSS version ElastiCache offers (${OFFERED})`],
     ['engine 4.0.9', { engineVersion: '4.0.9' }, `engineVersion '4.0.9' is not a Redis OSS version ElastiCache offers (${OFFERED})`],
+    ['engine and engineVersion both', { engine: valkey8, engineVersion: '7.1' },
+      "engine is Valkey 8.0 and engineVersion is '7.1'; engineVersion is the deprecated string form of a Redis OSS version, so give the version in engine only"],
     ['replicas', { replicasPerShard: 6 }, 'replicasPerShard is 6; ElastiCache allows 0 to 5 replicas per shard'],
     ['shards with cluster mode disabled', { shards: 2 },
       'shards is 2 but clusterMode is ClusterMode.DISABLED; a group with cluster mode disabled has exactly 1 shard (use ClusterMode.ENABLED to shard)'],
@@ -65,6 +69,22 @@ describe('every invalid case throws an error naming the prop, the value and the 
       'authentication is RedisAuthentication.userGroups([]) with no user group; give at least one user group id'],
     ['RBAC on Redis 5', { engineVersion: '5.0.6', authentication: RedisAuthentication.userGroups(['g']) },
       'authentication is RedisAuthentication.userGroups() but engineVersion is 5.x; role-based access control needs Redis OSS 6.0 or later'],
+
+    // Engine of a snapshot to restore
+    ['Valkey snapshot into Redis OSS', { restoreFrom: RestoreSource.fromSnapshot('nightly', { sourceEngine: valkey8 }) },
+      "restoreFrom snapshot 'nightly' was taken from Valkey 8.0 but engine is Redis OSS 7.1; ElastiCache restores a snapshot into a new group of its own engine, and a Valkey snapshot does not load into Redis OSS"],
+    ['Redis OSS snapshot into Valkey', {
+      engine: valkey8,
+      restoreFrom: RestoreSource.fromSnapshot('nightly', { sourceEngine: ElastiCacheEngine.redis(RedisEngineVersion.VER_7_1) }),
+    }, "restoreFrom snapshot 'nightly' was taken from Redis OSS 7.1 but engine is Valkey 8.0; ElastiCache restores a snapshot into a new group of its own engine; to move Redis OSS data to Valkey, restore into Redis OSS and upgrade the group in place (ModifyReplicationGroup with Engine valkey)"],
+    ['Valkey 9 snapshot into Valkey 8', {
+      engine: ElastiCacheEngine.valkey(ValkeyEngineVersion.VER_8_2),
+      restoreFrom: RestoreSource.fromSnapshot('nightly', { sourceEngine: ElastiCacheEngine.valkey(ValkeyEngineVersion.VER_9_0) }),
+    }, "restoreFrom snapshot 'nightly' was taken from Valkey 9.0 but engine is Valkey 8.2; an RDB file loads only into an engine version at least as new as the one that wrote it"],
+    ['Redis OSS 7.1 snapshot into 6.2', {
+      engine: ElastiCacheEngine.redis(RedisEngineVersion.VER_6_2),
+      restoreFrom: RestoreSource.fromSnapshot('nightly', { sourceEngine: ElastiCacheEngine.redis(RedisEngineVersion.VER_7_1) }),
+    }, "restoreFrom snapshot 'nightly' was taken from Redis OSS 7.1 but engine is Redis OSS 6.2; an RDB file loads only into an engine version at least as new as the one that wrote it"],
 
     // Retention
     ['retention not whole days', { backup: { retention: Duration.hours(36) } },
@@ -175,6 +195,18 @@ describe('every invalid case throws an error naming the prop, the value and the 
 
 test.each(OFFERED.split(', '))('engine version %s, which ElastiCache offers, is accepted', (engineVersion) => {
   expect(groupProperties(groupStack({ engineVersion }).template()).EngineVersion).toBe(engineVersion);
+});
+
+test.each([
+  ['Valkey 8.0 into Valkey 8.2', ValkeyEngineVersion.VER_8_0, ValkeyEngineVersion.VER_8_2],
+  ['Valkey 8.2 into Valkey 8.2', ValkeyEngineVersion.VER_8_2, ValkeyEngineVersion.VER_8_2],
+  ['Valkey 7.2 into Valkey 9.1', ValkeyEngineVersion.VER_7_2, ValkeyEngineVersion.VER_9_1],
+])('a snapshot of %s restores', (_name, from, to) => {
+  const props = groupProperties(groupStack({
+    engine: ElastiCacheEngine.valkey(to),
+    restoreFrom: RestoreSource.fromSnapshot('nightly', { sourceEngine: ElastiCacheEngine.valkey(from) }),
+  }).template());
+  expect(props).toMatchObject({ Engine: 'valkey', EngineVersion: to.version, SnapshotName: 'nightly' });
 });
 
 describe('other invalid input', () => {

@@ -13,11 +13,11 @@ import { Clock } from '../clock';
 import { linkOrCopy } from '../files';
 import * as errors from './errors';
 import {
-  DATA_TIERING, ELASTICACHE_CANONICAL_ID, evenSlots, EXPORT_ACL_PERMISSIONS, EXPORT_POLICY_ACTIONS, MANUAL_SNAPSHOT_QUOTA,
-  NAME, NO_SNAPSHOT_NODE_TYPES, OPT_IN_REGIONS, snapshotServicePrincipal,
+  DATA_TIERING, DEFAULT_ENGINE_VERSION, ELASTICACHE_CANONICAL_ID, ENGINE_VERSIONS, evenSlots, EXPORT_ACL_PERMISSIONS, EXPORT_POLICY_ACTIONS,
+  MANUAL_SNAPSHOT_QUOTA, NAME, NO_SNAPSHOT_NODE_TYPES, OPT_IN_REGIONS, snapshotServicePrincipal, versionOrder,
 } from './facts';
 import {
-  automaticSnapshotName, DAY, DEFAULT_TIMINGS, Faults, Group, Member, MINUTE, pad, parseSlots, Shard, Snapshot, Timings,
+  automaticSnapshotName, DAY, DEFAULT_TIMINGS, Engine as EngineName, Faults, Group, Member, MINUTE, pad, parseSlots, Shard, Snapshot, Timings,
 } from './model';
 import { Nodes } from './nodes';
 import { checkWindows, maintenanceWindow, snapshotWindow } from './windows';
@@ -185,6 +185,16 @@ export class ElastiCacheEngine {
     if (req.engine && !['redis', 'valkey'].includes(req.engine.toLowerCase())) {
       throw errors.invalidParameterValue(`Engine ${req.engine} does not support replication groups.`);
     }
+    // Engine defaults to the seed snapshot's engine, else redis (assumed: the API reference does not
+    // say what an omitted Engine means when seeding from a snapshot).
+    const seedEngine = req.snapshotName ? this.snapshots.get(req.snapshotName.toLowerCase())?.engine : undefined;
+    const engineName: EngineName = (req.engine?.toLowerCase() as EngineName | undefined) ?? seedEngine ?? 'redis';
+    const engineVersion = req.engineVersion ?? DEFAULT_ENGINE_VERSION[engineName];
+    if (!ENGINE_VERSIONS[engineName].includes(engineVersion)) {
+      // The message ElastiCache gives for a version it does not offer, as recalled from the AWS CLI
+      // (not in the stored documentation).
+      throw errors.invalidParameterCombination(`Cannot find version ${engineVersion} for ${engineName}`);
+    }
     const clusterEnabled = req.clusterMode === 'enabled' || (req.numNodeGroups ?? 1) > 1
       || (req.cacheParameterGroupName ?? '').endsWith('.cluster.on');
     const layout = this.layout(clusterEnabled, req);
@@ -232,6 +242,15 @@ export class ElastiCacheEngine {
       if (seed.status !== 'available') {
         throw errors.invalidSnapshotState(seed.name, seed.status);
       }
+      // A snapshot restores into a new group of its own engine, at its version or a newer one
+      // ("Restoring from a backup into a new cache"; Redis OSS -> Valkey is an in-place upgrade).
+      // ElastiCache's error for a mismatch is not documented: the code and message are assumed.
+      if (seed.engine !== engineName) {
+        throw errors.invalidParameterCombination(`Snapshot ${seed.name} was taken from engine ${seed.engine}; it can only be restored into a ${seed.engine} replication group, not ${engineName}.`);
+      }
+      if (versionOrder(seed.engineVersion) > versionOrder(engineVersion)) {
+        throw errors.invalidParameterCombination(`Snapshot ${seed.name} was taken from ${seed.engine} ${seed.engineVersion}; it cannot be restored into the older version ${engineVersion}.`);
+      }
       if (DATA_TIERING.test(seed.nodeType) && !DATA_TIERING.test(req.nodeType)) {
         throw errors.invalidParameterCombination(`Snapshot ${seed.name} was taken from data tiering node type ${seed.nodeType}; it can only be restored into a data tiering (cache.r6gd.*) node type, not ${req.nodeType}.`);
       }
@@ -246,7 +265,8 @@ export class ElastiCacheEngine {
       description: req.description,
       status: 'creating',
       nodeType: req.nodeType,
-      engineVersion: req.engineVersion ?? '7.1',
+      engine: engineName,
+      engineVersion,
       createdAt: now,
       clusterEnabled,
       shards: layout.map((shard) => ({
@@ -749,6 +769,7 @@ export class ElastiCacheEngine {
       groupId: group.id,
       groupDescription: group.description,
       nodeType: group.nodeType,
+      engine: group.engine,
       engineVersion: group.engineVersion,
       retentionDays: group.retentionDays,
       snapshotWindow: group.snapshotWindow,

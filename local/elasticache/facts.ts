@@ -69,3 +69,27 @@ export const NO_SNAPSHOT_NODE_TYPES: ReadonlySet<string> = new Set(['cache.t1.mi
 
 /** Data tiering node types: no export to S3; their snapshots restore only into data tiering nodes. */
 export const DATA_TIERING = /^cache\.r6gd\./;
+
+/**
+ * The engine versions ElastiCache offers node-based replication groups. Redis OSS (ElastiCache user
+ * guide, "Supported ElastiCache (Redis OSS) versions"): 4.0.10 to 7.1, with `6.x` for the newest 6.
+ * Valkey ("Engine versions and upgrading in ElastiCache"): 7.2, 8.0, 8.1, 8.2, 9.0 and 9.1. Both run
+ * on Debian's redis-server 7.0 here: there is no valkey-server package on these machines.
+ */
+export const ENGINE_VERSIONS: Readonly<Record<'redis' | 'valkey', readonly string[]>> = {
+  redis: ['4.0.10', '5.0.0', '5.0.3', '5.0.4', '5.0.5', '5.0.6', '6.0', '6.2', '6.x', '7.0', '7.1'],
+  valkey: ['7.2', '8.0', '8.1', '8.2', '9.0', '9.1'],
+};
+
+/**
+ * The version a new group gets when CreateReplicationGroup names none: Redis OSS 7.1, and for Valkey
+ * the newest listed above (ElastiCache's own default for Valkey is not stated in the stored
+ * documentation; assumed to be the newest).
+ */
+export const DEFAULT_ENGINE_VERSION: Readonly<Record<'redis' | 'valkey', string>> = { redis: '7.1', valkey: '9.1' };
+
+/** Orders engine versions (`6.x` after `6.2`): an RDB written by a newer engine does not load into an older one. */
+export function versionOrder(version: string): number {
+  const [major, minor] = version.split('.');
+  return Number(major) * 1000 + (minor === 'x' ? 999 : Number(minor));
+}

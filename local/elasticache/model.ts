@@ -60,11 +60,16 @@ export interface Shard {
   readonly members: Member[];
 }
 
+/** The engines of replication groups. */
+export type Engine = 'redis' | 'valkey';
+
 export interface Group {
   readonly id: string;
   readonly description: string;
   status: GroupStatus;
   readonly nodeType: string;
+  /** `redis` or `valkey`. Both run on redis-server here (there is no valkey-server on these machines). */
+  readonly engine: Engine;
   readonly engineVersion: string;
   readonly createdAt: number;
   /** A primary kept alone after its group was deleted: a cache cluster with no replication group. */
@@ -107,6 +112,8 @@ export interface Snapshot {
   readonly groupId: string;
   readonly groupDescription: string;
   readonly nodeType: string;
+  /** The engine of the group it was taken from. */
+  readonly engine: Engine;
   readonly engineVersion: string;
   readonly retentionDays: number;
   readonly snapshotWindow: string;

@@ -73,7 +73,7 @@ export function groupShape(place: Place, group: Group): Record<string, unknown> 
     ARN: arn(place, 'replicationgroup', group.id),
     ReplicationGroupCreateTime: new Date(group.createdAt),
     DataTiering: DATA_TIERING.test(group.nodeType) ? 'enabled' : 'disabled',
-    Engine: 'redis',
+    Engine: group.engine,
     ClusterMode: group.clusterEnabled ? 'enabled' : 'disabled',
   };
 }
@@ -82,7 +82,7 @@ export function memberShape(place: Place, group: Group, member: Member, showNode
   return {
     CacheClusterId: member.id,
     CacheNodeType: group.nodeType,
-    Engine: 'redis',
+    Engine: group.engine,
     EngineVersion: group.engineVersion,
     CacheClusterStatus: group.status === 'snapshotting' ? 'snapshotting' : group.status,
     NumCacheNodes: 1,
@@ -115,7 +115,7 @@ export function snapshotShape(place: Place, s: Snapshot, showNodeGroupConfig: bo
     SnapshotStatus: s.status,
     SnapshotSource: s.source,
     CacheNodeType: s.nodeType,
-    Engine: 'redis',
+    Engine: s.engine,
     EngineVersion: s.engineVersion,
     NumCacheNodes: s.cacheClusterId ? 1 : undefined,
     PreferredAvailabilityZone: s.cacheClusterId ? `${place.region}a` : undefined,

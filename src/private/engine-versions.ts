@@ -21,7 +21,7 @@ export function checkOfferedEngineVersion(version: string): void {
   }
   const valkey = /^(\d+)\.(\d+)/.exec(version);
   const hint = valkey && (Number(valkey[1]) > 7 || (Number(valkey[1]) === 7 && Number(valkey[2]) >= 2))
-    ? '; Redis OSS ends at 7.1, and 7.2 and later are Valkey versions (engine valkey), which this construct does not create'
+    ? '; Redis OSS ends at 7.1, and 7.2 and later are Valkey versions: give engine ElastiCacheEngine.valkey(...) instead'
     : '';
   throw new Error(`engineVersion '${version}' is not a Redis OSS version ElastiCache offers (${OFFERED_REDIS_VERSIONS.join(', ')})${hint}`);
 }

@@ -1,8 +1,13 @@
 import { Token } from 'aws-cdk-lib';
+import { CacheEngine, ElastiCacheEngine } from '../../engine';
 import { checkOfferedEngineVersion } from '../engine-versions';
 
-/** What the library needs to know of a Redis OSS engine version. */
+/** What the library needs to know of an engine and its version. */
 export interface EngineVersion {
+  /** `redis` or `valkey`. */
+  readonly engine: CacheEngine;
+  /** The version as given, e.g. `7.1` (may be a token for Redis OSS's `engineVersion` string). */
+  readonly version: string;
   readonly major: number;
   /** The parameter group family, undefined when the version is a token. */
   readonly family?: string;
@@ -18,7 +23,7 @@ export interface EngineVersion {
 export function parseEngineVersion(version: string): EngineVersion {
   if (Token.isUnresolved(version)) {
     // Assume a current engine; nothing version-specific is checked.
-    return { major: 7 };
+    return { engine: CacheEngine.REDIS, version, major: 7 };
   }
   const match = /^(\d+)\.(\d+|x)(\.\d+)?$/.exec(version);
   if (!match) {
@@ -38,7 +43,65 @@ export function parseEngineVersion(version: string): EngineVersion {
   } else {
     family = `redis${major}.${minor ?? 0}`;
   }
-  return { major, minor, family };
+  return { engine: CacheEngine.REDIS, version, major, minor, family };
+}
+
+/**
+ * The group's engine: `engine` when given, else Redis OSS at `engineVersion` (the deprecated string
+ * form), else Redis OSS 7.1. Both at once are refused: they could disagree.
+ */
+export function resolveEngine(engine: ElastiCacheEngine | undefined, engineVersion: string | undefined): EngineVersion {
+  if (engine && engineVersion !== undefined) {
+    throw new Error(`engine is ${engine} and engineVersion is '${engineVersion}'; engineVersion is the deprecated string form of a Redis OSS version, so give the version in engine only`);
+  }
+  if (!engine) {
+    return parseEngineVersion(engineVersion ?? DEFAULT_REDIS_VERSION);
+  }
+  if (engine.engine === CacheEngine.REDIS) {
+    return parseEngineVersion(engine.engineVersion);
+  }
+  return valkeyVersion(engine.engineVersion);
+}
+
+/** The Redis OSS version a group gets when no engine is given. */
+export const DEFAULT_REDIS_VERSION = '7.1';
+
+/**
+ * A Valkey version (the `ValkeyEngineVersion` constants, so always one ElastiCache offers) with its
+ * parameter group family, `valkey<major>`: `valkey7` for 7.2 and `valkey8` for 8.0 to 8.2 (ElastiCache
+ * user guide, "Engine specific parameters": "Parameter group family: valkey8"; `default.valkey7` is
+ * the default group of 7.2). `valkey9` for 9.x follows the same pattern; the stored AWS documentation
+ * lists "Valkey 9.1 and Valkey 9.0 parameter changes" without the family line, so `valkey9` is
+ * confirmed only by third-party Terraform code, not by AWS.
+ */
+function valkeyVersion(version: string): EngineVersion {
+  const [major, minor] = version.split('.').map(Number);
+  return { engine: CacheEngine.VALKEY, version, major, minor, family: `valkey${major}` };
+}
+
+/**
+ * Whether a snapshot of engine `from` loads into a new group of engine `to`. ElastiCache restores a
+ * backup into a new cache of its own engine ("Restoring from a backup into a new cache"; moving
+ * Redis OSS to Valkey is an in-place engine upgrade, ModifyReplicationGroup with Engine valkey, "How
+ * to upgrade from Redis OSS to Valkey"), and an RDB file loads only into an engine at least as new as
+ * the one that wrote it (RDB 11 is written by Valkey 7.2 to 8.x, RDB 80 by Valkey 9.0). Whether
+ * ElastiCache accepts a Redis OSS snapshot into a new Valkey group directly is not confirmed: the
+ * library refuses it and points at the documented path.
+ */
+export function restoreEngineRule(from: EngineVersion, to: EngineVersion): string | undefined {
+  if (from.engine !== to.engine) {
+    return from.engine === CacheEngine.REDIS
+      ? 'ElastiCache restores a snapshot into a new group of its own engine; to move Redis OSS data to Valkey, restore into Redis OSS and upgrade the group in place (ModifyReplicationGroup with Engine valkey)'
+      : 'ElastiCache restores a snapshot into a new group of its own engine, and a Valkey snapshot does not load into Redis OSS';
+  }
+  if (Token.isUnresolved(to.version) || Token.isUnresolved(from.version)) {
+    return undefined;
+  }
+  const order = (e: EngineVersion) => e.major * 1000 + (e.minor ?? 999);
+  if (order(from) > order(to)) {
+    return 'an RDB file loads only into an engine version at least as new as the one that wrote it';
+  }
+  return undefined;
 }
 
 /**

@@ -1,8 +1,14 @@
 import { Token } from 'aws-cdk-lib';
+import { EngineVersion, resolveEngine, restoreEngineRule } from './engine';
 import { isDataTiering } from './node-type';
 import { ClusterMode } from '../../replication-group-base';
 import { RestoreSource } from '../../restore';
 import { checkSnapshotNameToRestore } from '../names';
+
+/** `Redis OSS 7.1` or `Valkey 8.0`, for messages. */
+export function engineLabel(engine: EngineVersion): string {
+  return `${engine.engine === 'valkey' ? 'Valkey' : 'Redis OSS'} ${engine.version}`;
+}
 
 /** What a new group is seeded from: `SnapshotName` or `SnapshotArns`. */
 export interface Seed {
@@ -17,9 +23,12 @@ const BUCKET_NAME = /^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  * Seeding a new group (ElastiCache user guide, "Restoring from a backup into a new cache" and
  * "Seeding a new self-designed cluster with an externally created backup"): a data-tiering snapshot
  * restores only into data-tiering nodes; RDB files are S3 object ARNs in DNS-compliant buckets, with
- * no commas (SnapshotArns is a comma-separated list), one per shard.
+ * no commas (SnapshotArns is a comma-separated list), one per shard; a snapshot whose source engine
+ * is known restores only into the same engine at the same or a newer version (see restoreEngineRule).
  */
-export function checkRestore(source: RestoreSource | undefined, nodeType: string, clusterMode: ClusterMode, shards: number): Seed | undefined {
+export function checkRestore(
+  source: RestoreSource | undefined, nodeType: string, clusterMode: ClusterMode, shards: number, engine: EngineVersion,
+): Seed | undefined {
   if (!source) {
     return undefined;
   }
@@ -28,6 +37,12 @@ export function checkRestore(source: RestoreSource | undefined, nodeType: string
     const from = source.sourceNodeType;
     if (from && !Token.isUnresolved(from) && !Token.isUnresolved(nodeType) && isDataTiering(from) && !isDataTiering(nodeType)) {
       throw new Error(`restoreFrom snapshot '${source.snapshotName}' was taken from data-tiering node type '${from}' but nodeType is '${nodeType}'; a data-tiering snapshot restores only into data-tiering (cache.r6gd.*) nodes`);
+    }
+    if (source.sourceEngine) {
+      const rule = restoreEngineRule(resolveEngine(source.sourceEngine, undefined), engine);
+      if (rule) {
+        throw new Error(`restoreFrom snapshot '${source.snapshotName}' was taken from ${source.sourceEngine} but engine is ${engineLabel(engine)}; ${rule}`);
+      }
     }
     return { snapshotName: source.snapshotName };
   }
