@@ -23,3 +23,13 @@ test('the asset (bundle and source map) is under 50 KB', () => {
   const size = files.reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0);
   expect(size).toBeLessThan(50 * 1024);
 });
+
+test('the AUTH token rotation function\'s own asset uses the runtime\'s Secrets Manager client and is under 50 KB', () => {
+  const rotation = path.join(__dirname, '..', 'assets', 'rotation');
+  const code = fs.readFileSync(path.join(rotation, 'index.js'), 'utf-8');
+  expect(code).toContain('require("@aws-sdk/client-secrets-manager")');
+  expect(code).not.toContain('endpointRuleSet');
+  const files = fs.readdirSync(rotation);
+  expect(files.sort()).toEqual(['index.js', 'index.js.map']);
+  expect(files.reduce((sum, f) => sum + fs.statSync(path.join(rotation, f)).size, 0)).toBeLessThan(50 * 1024);
+});

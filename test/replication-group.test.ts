@@ -510,7 +510,7 @@ describe('AUTH token rotation', () => {
   test('a rotation function in the group\'s VPC, on the schedule, after the group, with only its own permissions', () => {
     const t = rotated();
     t.hasResourceProperties('AWS::Lambda::Function', {
-      Handler: 'index.authTokenRotation',
+      Handler: 'index.handler',
       Timeout: 900,
       VpcConfig: Match.objectLike({ SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^CacheAuthTokenRotationSecurityGroup'), 'GroupId'] }] }),
       Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps', REPLICATION_GROUP_ID: { Ref: 'Cache18F6EE16' } } },

@@ -72,7 +72,7 @@ class RotationError extends Error {
   }
 }
 
-/** The Lambda entry point (`index.authTokenRotation`). */
+/** The Lambda entry point (`index.handler` of its own bundle, assets/rotation). */
 export async function handler(event: RotationEvent): Promise<void> {
   return rotate(event);
 }

@@ -41,6 +41,3 @@ export async function isComplete(event: TypedEvent): Promise<unknown> {
 
 /** The Lambda steps of the scheduled export workflow (`ScheduledSnapshotExport`). */
 export { handler as exportWorkflowStep } from './export-workflow';
-
-/** The Secrets Manager rotation function of a group's AUTH token (`RedisAuthentication.authToken({ rotation })`). */
-export { handler as authTokenRotation } from './auth-token-rotation';

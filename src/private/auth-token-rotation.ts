@@ -52,8 +52,8 @@ export class AuthTokenRotation extends Construct {
     }
 
     this.function = new lambda.Function(this, 'Function', {
-      ...handlerFunctionProps(),
-      handler: 'index.authTokenRotation',
+      ...handlerFunctionProps('rotation'),
+      handler: 'index.handler',
       description: `cdk-elasticache-backup: AUTH token rotation of ${props.groupId}`,
       environment: { ...handlerFunctionProps().environment, [GROUP_ID_ENV]: props.groupId },
       vpc: props.vpc,
