@@ -185,9 +185,13 @@ project.compileTask.spawn(bundleLocal);
 // keeps the syntax that runtime has natively. One bundle per kind of function, so each loads only its
 // own code. `npx projen bench:handlers` prints sizes and load times.
 const bundleLambda = project.addTask('bundle:lambda', {
-  description: 'Bundle the custom resource and workflow handlers into assets/<bundle>/index.js',
+  description: 'Bundle the Lambda handlers into assets/<bundle>/index.js (custom resources, export workflow, AUTH token rotation)',
 });
-for (const [entry, bundle] of [['lambda/handlers/index.ts', 'custom-resources'], ['lambda/handlers/steps.ts', 'export-workflow']]) {
+for (const [entry, bundle] of [
+  ['lambda/handlers/index.ts', 'custom-resources'],
+  ['lambda/handlers/steps.ts', 'export-workflow'],
+  ['lambda/handlers/auth-token-rotation.ts', 'rotation'],
+]) {
   bundleLambda.exec(`esbuild ${entry} --bundle --platform=node --target=node24 --external:@aws-sdk/* --minify --sourcemap --sources-content=false `
     + `--outfile=assets/${bundle}/index.js --log-level=warning`);
 }

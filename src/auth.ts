@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 
@@ -31,6 +32,29 @@ export interface AuthTokenOptions {
    * @default - the AWS managed key of Secrets Manager (`aws/secretsmanager`)
    */
   readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Rotate the token on this schedule with a Secrets Manager rotation function (whole days, 1 to
+   * 1000). The function runs in the group's subnets: ElastiCache's ROTATE makes the nodes accept
+   * the old and the new token, the function tests the new one, moves `AWSCURRENT` to it, then SET
+   * makes the old one stop working. Clients that read the secret again when a connection is
+   * refused (`WRONGPASS`) never fail. The first rotation runs when the schedule is deployed.
+   *
+   * The function calls the Secrets Manager and ElastiCache APIs from those subnets: they need a
+   * route to them (a NAT gateway, or interface VPC endpoints; see `rotationEndpoints`).
+   *
+   * @default - no rotation
+   */
+  readonly rotation?: Duration;
+
+  /**
+   * With `rotation`: add interface VPC endpoints for Secrets Manager and ElastiCache (private DNS
+   * on) in the group's subnets, for subnets with no other route to those APIs. A VPC can have only
+   * one endpoint with private DNS per service, so leave this off when it has them already.
+   *
+   * @default false
+   */
+  readonly rotationEndpoints?: boolean;
 }
 
 /**
@@ -45,7 +69,8 @@ export class RedisAuthentication {
     if (options.secret && options.encryptionKey) {
       throw new Error('RedisAuthentication.authToken() was given both secret and encryptionKey; the key only encrypts a generated secret, so give one or the other');
     }
-    return new RedisAuthentication(RedisAuthenticationKind.AUTH_TOKEN, options.secret, undefined, options.encryptionKey);
+    return new RedisAuthentication(RedisAuthenticationKind.AUTH_TOKEN, options.secret, undefined, options.encryptionKey,
+      options.rotation, options.rotationEndpoints);
   }
 
   /**
@@ -53,7 +78,7 @@ export class RedisAuthentication {
    * (Redis OSS 6.0 and later).
    */
   public static userGroups(userGroupIds: string[]): RedisAuthentication {
-    return new RedisAuthentication(RedisAuthenticationKind.USER_GROUPS, undefined, [...userGroupIds], undefined);
+    return new RedisAuthentication(RedisAuthenticationKind.USER_GROUPS, undefined, [...userGroupIds], undefined, undefined, undefined);
   }
 
   /**
@@ -61,7 +86,7 @@ export class RedisAuthentication {
    * protects the data.
    */
   public static none(): RedisAuthentication {
-    return new RedisAuthentication(RedisAuthenticationKind.NONE, undefined, undefined, undefined);
+    return new RedisAuthentication(RedisAuthenticationKind.NONE, undefined, undefined, undefined, undefined, undefined);
   }
 
   private constructor(
@@ -73,5 +98,9 @@ export class RedisAuthentication {
     public readonly userGroupIds: string[] | undefined,
     /** The key that encrypts a generated AUTH token secret. */
     public readonly encryptionKey: kms.IKey | undefined,
+    /** How often the AUTH token is rotated, when it is. */
+    public readonly rotation: Duration | undefined,
+    /** Whether the rotation function gets interface VPC endpoints for Secrets Manager and ElastiCache. */
+    public readonly rotationEndpoints: boolean | undefined,
   ) {}
 }

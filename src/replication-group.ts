@@ -9,6 +9,7 @@ import { RedisBackupProps } from './backup';
 import { CacheEngine, ElastiCacheEngine } from './engine';
 import { claimName, Namespace } from './private/app-registry';
 import { elastiCacheArn } from './private/arns';
+import { AuthTokenRotation } from './private/auth-token-rotation';
 import { FinalSnapshot } from './private/final-snapshot';
 import { recordGroupFacts } from './private/group-facts';
 import { nodeGroupId } from './private/members';
@@ -21,7 +22,7 @@ import { defaultParameterGroupName, EngineVersion, parameterGroupProperties, res
 import { checkPort } from './private/rules/network';
 import { checkNodeType, isDataTiering } from './private/rules/node-type';
 import { checkRestore } from './private/rules/restore';
-import { checkSecurity } from './private/rules/security';
+import { checkRotation, checkSecurity } from './private/rules/security';
 import { automaticFailover, checkMultiAz, checkMultiAzSubnets, checkTopology } from './private/rules/topology';
 import { slotRanges } from './private/slots';
 import { ClusterMode, IRedisReplicationGroup, RedisReplicationGroupAttributes, RedisReplicationGroupBase } from './replication-group-base';
@@ -324,6 +325,7 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
     checkMultiAz(multiAz, this.replicasPerShard);
     checkPort(this.port);
     checkSecurity(authentication, transitEncryption, atRestEncryption, props.encryptionKey, engine);
+    checkRotation(authentication.rotation);
 
     const backup = resolveBackup(props.backup);
     const { snapshotRange, maintenanceRange } = checkBackupWindows(backup, props.maintenanceWindow);
@@ -433,6 +435,19 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
         cacheClusterId: this.snapshottingClusterId,
         prefix,
         keep,
+      });
+    }
+    if (authentication.rotation && this.secret) {
+      new AuthTokenRotation(this, 'AuthTokenRotation', {
+        secret: this.secret,
+        rotation: authentication.rotation,
+        endpoints: authentication.rotationEndpoints ?? false,
+        vpc: props.vpc,
+        vpcSubnets: props.vpcSubnets,
+        groupConnections: this.connections,
+        groupId: this.replicationGroupId,
+        groupArn: this.replicationGroupArn,
+        group: this.cfnReplicationGroup,
       });
     }
     this.endpointAddress = clustered

@@ -26,5 +26,15 @@ test.each<[string, string[]]>([
 });
 
 test('every bundle the functions use is built, and nothing else', () => {
-  expect(fs.readdirSync(assets).sort()).toEqual(['custom-resources', 'export-workflow']);
+  expect(fs.readdirSync(assets).sort()).toEqual(['custom-resources', 'export-workflow', 'rotation']);
+});
+
+test('the AUTH token rotation function\'s own asset uses the runtime\'s Secrets Manager client and is under 50 KB', () => {
+  const rotation = path.join(__dirname, '..', 'assets', 'rotation');
+  const code = fs.readFileSync(path.join(rotation, 'index.js'), 'utf-8');
+  expect(code).toContain('require("@aws-sdk/client-secrets-manager")');
+  expect(code).not.toContain('endpointRuleSet');
+  const files = fs.readdirSync(rotation);
+  expect(files.sort()).toEqual(['index.js', 'index.js.map']);
+  expect(files.reduce((sum, f) => sum + fs.statSync(path.join(rotation, f)).size, 0)).toBeLessThan(50 * 1024);
 });

@@ -1,7 +1,7 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
-import { ElastiCacheEngine, RedisReplicationGroup, ValkeyEngineVersion } from '../src';
+import { ElastiCacheEngine, RedisAuthentication, RedisReplicationGroup, ValkeyEngineVersion } from '../src';
 import { newStack } from './util';
 
 /** The findings of a pack as `rule id: construct path` lines, sorted. */
@@ -86,4 +86,16 @@ test('backups kept under 15 days are reported by the HIPAA pack', () => {
   const { stack, vpc } = newStack();
   new RedisReplicationGroup(stack, 'Cache', { vpc, nodeType: 'cache.r7g.large', backup: { retention: Duration.days(7) } });
   expect(findings(new HIPAASecurityChecks(stack), stack)).toContain('HIPAA.Security-ElastiCacheRedisClusterAutomaticBackup: Stack/Cache/Resource');
+});
+
+describe.each(packs)('%s, with the AUTH token rotated', (_name, make, expected) => {
+  test('no rotation finding is left, and the rotation function raises none a user must decide on', () => {
+    const { stack, vpc } = newStack();
+    new RedisReplicationGroup(stack, 'Cache', {
+      vpc, nodeType: 'cache.r7g.large', authentication: RedisAuthentication.authToken({ rotation: Duration.days(30) }),
+    });
+    // The default group's list without its rotation findings: the function, its role, security
+    // group and log group add none.
+    expect(findings(make(stack), stack)).toEqual(expected.filter((f) => !/SMG4|SecretsManagerRotationEnabled/.test(f)));
+  });
 });

@@ -569,3 +569,52 @@ describe('attributes, connections, grants and metrics', () => {
     expect(imported.clusterMode).toEqual(ClusterMode.DISABLED);
   });
 });
+
+describe('AUTH token rotation', () => {
+  function rotated(rotationEndpoints?: boolean): Template {
+    const { stack, vpc } = newStack();
+    new RedisReplicationGroup(stack, 'Cache', {
+      vpc, nodeType: 'cache.r7g.large', authentication: RedisAuthentication.authToken({ rotation: Duration.days(30), rotationEndpoints }),
+    });
+    return Template.fromStack(stack);
+  }
+
+  test('a rotation function in the group\'s VPC, on the schedule, after the group, with only its own permissions', () => {
+    const t = rotated();
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Timeout: 900,
+      VpcConfig: Match.objectLike({ SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^CacheAuthTokenRotationSecurityGroup'), 'GroupId'] }] }),
+      Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps', REPLICATION_GROUP_ID: { Ref: 'Cache18F6EE16' } } },
+    });
+    t.hasResource('AWS::SecretsManager::RotationSchedule', {
+      Properties: { SecretId: { Ref: Match.stringLikeRegexp('^CacheAuthToken') }, RotationRules: { ScheduleExpression: 'rate(30 days)' } },
+      DependsOn: Match.arrayWith(['Cache18F6EE16']),
+    });
+    const statements = Object.entries(t.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('CacheAuthTokenRotation'))
+      .flatMap(([, p]: [string, any]) => p.Properties.PolicyDocument.Statement.map((s: any) => [s.Action, JSON.stringify(s.Resource)]));
+    expect(statements).toEqual([
+      [['elasticache:ModifyReplicationGroup', 'elasticache:DescribeReplicationGroups'], expect.stringContaining(':replicationgroup:",{"Ref":"Cache18F6EE16"}')],
+      [['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+        JSON.stringify({ Ref: Object.keys(t.findResources('AWS::SecretsManager::Secret'))[0] })],
+      ['secretsmanager:GetRandomPassword', '"*"'],
+    ]);
+    // The nodes let the function in on their port; the function goes out only to them and to HTTPS.
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 6379, ToPort: 6379, IpProtocol: 'tcp' });
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: 'AUTH token rotation of Stack/Cache',
+      SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp', Description: 'AUTH token rotation calls the Secrets Manager and ElastiCache APIs' }],
+    });
+    t.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+  });
+
+  test('rotationEndpoints adds Secrets Manager and ElastiCache interface endpoints, and HTTPS goes only to them', () => {
+    const t = rotated(true);
+    t.resourceCountIs('AWS::EC2::VPCEndpoint', 2);
+    for (const service of ['secretsmanager', 'elasticache']) {
+      t.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: Match.stringLikeRegexp(`\\.${service}$`), PrivateDnsEnabled: true, VpcEndpointType: 'Interface' });
+    }
+    const egress = Object.values(t.findResources('AWS::EC2::SecurityGroupEgress')).map((r: any) => r.Properties.FromPort).sort();
+    expect(egress).toEqual([443, 443, 6379]);
+  });
+});

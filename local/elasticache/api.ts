@@ -72,6 +72,9 @@ const handlers: Record<string, Handler> = {
       snapshotWindow: p.str('SnapshotWindow'),
       snapshottingClusterId: p.str('SnapshottingClusterId'),
       maintenanceWindow: p.str('PreferredMaintenanceWindow'),
+      authToken: p.str('AuthToken'),
+      authTokenUpdateStrategy: p.str('AuthTokenUpdateStrategy'),
+      applyImmediately: p.bool('ApplyImmediately'),
     });
     return { ReplicationGroup: groupShape(engine, group) };
   },

@@ -44,6 +44,17 @@ function checkName(kind: string, value: string, max = 40): void {
   }
 }
 
+/**
+ * An AUTH token as ElastiCache accepts it: 16 to 128 printable characters, the only punctuation
+ * `!`, `&`, `#`, `$`, `^`, `<`, `>` and `-` (user guide, "Authenticating with the Valkey and Redis
+ * OSS AUTH command").
+ */
+function checkAuthToken(token: string): void {
+  if (!/^[A-Za-z0-9!&#$^<>-]{16,128}$/.test(token)) {
+    throw errors.invalidParameterValue('Invalid AuthToken provided: it must be 16 to 128 alphanumeric characters or symbols (excluding @, ", and /).');
+  }
+}
+
 export class ElastiCacheEngine {
   public readonly faults: Faults = { failSnapshots: 0, snapshotDelays: [], failCalls: new Map() };
   private readonly groups = new Map<string, Group>();
@@ -96,6 +107,7 @@ export class ElastiCacheEngine {
         group.doneAt = undefined;
         if (group.status === 'creating' || group.status === 'modifying') {
           group.status = 'available';
+          group.authTokenStatus = undefined;
         }
         // Replacement nodes are in service once the replacement's time has passed and they are in sync.
         for (const member of group.members) {
@@ -212,6 +224,7 @@ export class ElastiCacheEngine {
     if (req.authToken && !req.transitEncryption) {
       throw errors.invalidParameterCombination('AuthToken can only be set when TransitEncryptionEnabled is true.');
     }
+    if (req.authToken !== undefined) checkAuthToken(req.authToken);
     const retentionDays = req.retentionDays ?? 0;
     if (retentionDays < 0 || retentionDays > 35) {
       throw errors.invalidParameterValue(`SnapshotRetentionLimit must be between 0 and 35, got ${retentionDays}.`);
@@ -292,6 +305,7 @@ export class ElastiCacheEngine {
       transitEncryption: req.transitEncryption ?? false,
       atRestEncryption: req.atRestEncryption ?? false,
       authTokenEnabled: !!req.authToken,
+      authTokens: req.authToken ? [req.authToken] : [],
       tags: new Map(req.tags),
       doneAt: now + this.timings.createGroup,
     };
@@ -415,11 +429,21 @@ export class ElastiCacheEngine {
   }
 
   public async modifyReplicationGroup(req: {
-    id: string; retentionDays?: number; snapshotWindow?: string; snapshottingClusterId?: string; maintenanceWindow?: string;
+    id: string;
+    retentionDays?: number;
+    snapshotWindow?: string;
+    snapshottingClusterId?: string;
+    maintenanceWindow?: string;
+    authToken?: string;
+    authTokenUpdateStrategy?: string;
+    applyImmediately?: boolean;
   }): Promise<Group> {
     await this.settle();
     const group = this.group(req.id);
     this.requireAvailable(group);
+    if (req.authToken !== undefined || req.authTokenUpdateStrategy !== undefined) {
+      return this.modifyAuthToken(group, req);
+    }
     if (req.retentionDays !== undefined && (req.retentionDays < 0 || req.retentionDays > 35)) {
       throw errors.invalidParameterValue(`SnapshotRetentionLimit must be between 0 and 35, got ${req.retentionDays}.`);
     }
@@ -443,6 +467,52 @@ export class ElastiCacheEngine {
     if (req.snapshotWindow !== undefined) group.snapshotWindow = req.snapshotWindow;
     if (req.snapshottingClusterId !== undefined) group.snapshottingClusterId = req.snapshottingClusterId.toLowerCase();
     if (req.maintenanceWindow !== undefined) group.maintenanceWindow = req.maintenanceWindow;
+    return group;
+  }
+
+  /**
+   * An AUTH token change (ElastiCache user guide, "Authenticating with the Valkey and Redis OSS AUTH
+   * command", "Modifying the AUTH token on an existing cluster"; ModifyReplicationGroup
+   * `AuthTokenUpdateStrategy`): ROTATE (the default) adds the token, and the nodes accept the old
+   * and the new one; SET, allowed only after ROTATE, leaves the new one alone. The group is
+   * `modifying` meanwhile, with `PendingModifiedValues.AuthTokenStatus` ROTATING or SETTING.
+   * Not emulated: DELETE (the move to RBAC user groups), adding a token to a group without AUTH,
+   * and a change left for the maintenance window (without ApplyImmediately).
+   */
+  private modifyAuthToken(group: Group, req: { authToken?: string; authTokenUpdateStrategy?: string; applyImmediately?: boolean }): Group {
+    const strategy = req.authTokenUpdateStrategy ?? 'ROTATE';
+    if (!['ROTATE', 'SET', 'DELETE'].includes(strategy)) {
+      throw errors.invalidParameterValue(`Invalid AuthTokenUpdateStrategy ${strategy}; valid values are SET, ROTATE and DELETE.`);
+    }
+    if (strategy === 'DELETE') {
+      throw errors.notImplemented('The local provider does not emulate AuthTokenUpdateStrategy DELETE (moving a group from AUTH to RBAC user groups).');
+    }
+    if (req.authToken === undefined) {
+      throw errors.invalidParameterCombination(`AuthTokenUpdateStrategy ${strategy} must be specified with AuthToken.`);
+    }
+    if (!group.transitEncryption) {
+      throw errors.invalidParameterCombination('AuthToken can only be set when TransitEncryptionEnabled is true.');
+    }
+    checkAuthToken(req.authToken);
+    if (group.authTokens.length === 0) {
+      throw errors.notImplemented('The local provider does not emulate adding an AUTH token to a group created without one.');
+    }
+    if (!req.applyImmediately) {
+      throw errors.notImplemented('The local provider applies AUTH token changes only with ApplyImmediately.');
+    }
+    if (strategy === 'SET' && group.authTokens.length < 2) {
+      // "SET - allowed only after ROTATE" (ModifyReplicationGroup, AuthTokenUpdateStrategy).
+      throw errors.invalidParameterCombination('AuthTokenUpdateStrategy SET is allowed only after ROTATE.');
+    }
+    // (unverified) A ROTATE while two tokens are valid keeps the newest two: the documentation
+    // speaks of the old and the new token only.
+    group.authTokens = strategy === 'SET' ? [req.authToken] : [...group.authTokens.filter((t) => t !== req.authToken), req.authToken].slice(-2);
+    group.authTokenStatus = strategy === 'SET' ? 'SETTING' : 'ROTATING';
+    group.authTokenModifiedAt = this.clock.now();
+    group.status = 'modifying';
+    group.doneAt = this.clock.now() + this.timings.authToken;
+    group.busy = this.nodes.setAuthTokens(group).then(() => { group.busy = undefined; }, () => { group.busy = undefined; });
+    this.after(this.timings.authToken);
     return group;
   }
 

@@ -25,6 +25,8 @@ export interface Timings {
    * maintenance FAQ, "How long does a node replacement take?").
    */
   readonly replaceNode: number;
+  /** A ModifyReplicationGroup of the AUTH token (ROTATE or SET). */
+  readonly authToken: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -35,6 +37,8 @@ export const DEFAULT_TIMINGS: Timings = {
   deleteGroup: 5 * MINUTE,
   failover: 2 * MINUTE,
   replaceNode: 5 * MINUTE,
+  // (unverified) AWS publishes no duration for an AUTH token change; the group is modifying meanwhile.
+  authToken: 2 * MINUTE,
 };
 
 export type GroupStatus = 'creating' | 'available' | 'modifying' | 'deleting' | 'snapshotting' | 'create-failed' | 'restore-failed';
@@ -87,6 +91,12 @@ export interface Group {
   readonly transitEncryption: boolean;
   readonly atRestEncryption: boolean;
   readonly authTokenEnabled: boolean;
+  /** The AUTH tokens the nodes accept: one, or two during a rotation (ModifyReplicationGroup ROTATE until SET). */
+  authTokens: string[];
+  /** The AUTH token change under way (`PendingModifiedValues.AuthTokenStatus`) while the group is `modifying`. */
+  authTokenStatus?: 'ROTATING' | 'SETTING';
+  /** When the AUTH token was last changed. */
+  authTokenModifiedAt?: number;
   readonly tags: Map<string, string>;
   /** Real work under way (starting nodes, saving) that a status change waits for. */
   busy?: Promise<void>;

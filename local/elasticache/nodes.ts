@@ -83,7 +83,7 @@ export class Nodes {
       if (member.role === 'primary' && seedRdbs) {
         linkOrCopy(seedRdbs[shardIndex], path.join(dir, 'dump.rdb'));
       }
-      await this.startServer(member, { dir, cluster: true });
+      await this.startServer(member, { dir, cluster: true, authTokens: group.authTokens });
     }));
     const first = group.members[0].server!;
     const nodeIds = new Map<Member, string>();
@@ -151,11 +151,11 @@ export class Nodes {
     if (seedRdb) {
       linkOrCopy(seedRdb, path.join(primaryDir, 'dump.rdb'));
     }
-    await this.startServer(primary, { dir: primaryDir });
+    await this.startServer(primary, { dir: primaryDir, authTokens: group.authTokens });
     await Promise.all(replicas.map(async (member) => {
       const dir = this.nodeDir(member.id);
       fs.rmSync(dir, { recursive: true, force: true });
-      await this.startServer(member, { dir });
+      await this.startServer(member, { dir, authTokens: group.authTokens });
       await this.follow(member, primary);
     }));
   }
@@ -273,6 +273,11 @@ export class Nodes {
         const replication = m === member && source ? await client.info('replication') : 'master_link_status:up master_sync_in_progress:0';
         return /cluster_state:ok/.test(state) && /master_link_status:up/.test(replication) && /master_sync_in_progress:0/.test(replication);
       }))));
+  }
+
+  /** Makes the group's AUTH tokens the ones every node of the group accepts. */
+  public async setAuthTokens(group: Group): Promise<void> {
+    await Promise.all(group.members.map((m) => m.server?.setAuthTokens(group.authTokens)));
   }
 
   /** Makes a member a primary of its own (a retained primary leaving its group). */

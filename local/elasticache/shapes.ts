@@ -68,6 +68,8 @@ export function groupShape(place: Place, group: Group): Record<string, unknown> 
     ClusterEnabled: group.clusterEnabled,
     CacheNodeType: group.nodeType,
     AuthTokenEnabled: group.authTokenEnabled,
+    AuthTokenLastModifiedDate: group.authTokenModifiedAt !== undefined ? new Date(group.authTokenModifiedAt) : undefined,
+    PendingModifiedValues: group.authTokenStatus ? { AuthTokenStatus: group.authTokenStatus } : undefined,
     TransitEncryptionEnabled: group.transitEncryption,
     AtRestEncryptionEnabled: group.atRestEncryption,
     ARN: arn(place, 'replicationgroup', group.id),

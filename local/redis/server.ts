@@ -3,6 +3,7 @@
  * emulated replication group is one of these.
  */
 import { ChildProcess, spawn } from 'child_process';
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
@@ -22,6 +23,24 @@ export interface RedisServerOptions {
   readonly signal?: AbortSignal;
   /** Holds this server from the moment its process is spawned until it has exited, so an owner can stop every one it started. */
   readonly track?: Set<RedisServer>;
+  /**
+   * The AUTH tokens clients must send (the `default` user's passwords; ElastiCache's AUTH token is
+   * Redis `requirepass`, and during a ROTATE both tokens are valid). @default - none: no AUTH
+   */
+  readonly authTokens?: readonly string[];
+}
+
+/**
+ * The user the provider's own connections (clients made by `client()`, readiness probes, replicas
+ * syncing with their primary) sign in as, so that they work whatever AUTH tokens the `default` user
+ * (the one ElastiCache's clients use) has. Its password is random per process and never leaves it.
+ */
+export const ADMIN_USER = 'cdk-elasticache-local';
+const ADMIN_PASSWORD = randomBytes(24).toString('hex');
+
+/** The ACL rules of the `default` user for `tokens`: their passwords, or none when there is no token. */
+function defaultUserRules(tokens: readonly string[] | undefined): string[] {
+  return tokens && tokens.length > 0 ? ['on', 'resetpass', ...tokens.map((t) => `>${t}`), '~*', '&*', '+@all'] : ['on', 'nopass', '~*', '&*', '+@all'];
 }
 
 /** How long a node may take to do what it is asked (sync, save, fail over) before the wait fails. */
@@ -136,7 +155,7 @@ export class RedisServer {
     return this.process !== undefined && this.process.exitCode === null && this.process.signalCode === null;
   }
 
-  /** A client connected to this server (closed when the server stops). */
+  /** A client connected to this server as the provider's own user (closed when the server stops). */
   public client(): Redis {
     // Bounded: a command to a node that stopped answering fails instead of waiting for ever.
     const client = new Redis({
@@ -147,6 +166,8 @@ export class RedisServer {
       enableOfflineQueue: true,
       commandTimeout: 30_000,
       connectTimeout: 10_000,
+      username: ADMIN_USER,
+      password: ADMIN_PASSWORD,
     });
     client.on('error', () => undefined);
     this.clients.push(client);
@@ -166,6 +187,10 @@ export class RedisServer {
       '--protected-mode', 'yes',
       '--daemonize', 'no',
       '--loglevel', 'warning',
+      // The provider's own user, and replicas signing in to their primary as it.
+      '--user', ADMIN_USER, 'on', `>${ADMIN_PASSWORD}`, '~*', '&*', '+@all',
+      '--masteruser', ADMIN_USER, '--masterauth', ADMIN_PASSWORD,
+      '--user', 'default', ...defaultUserRules(this.options.authTokens),
     ];
     if (this.options.cluster) {
       args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${this.port}.conf`, '--cluster-node-timeout', '5000');
@@ -206,6 +231,8 @@ export class RedisServer {
         retryStrategy: () => null,
         connectTimeout: 2_000,
         commandTimeout: 2_000,
+        username: ADMIN_USER,
+        password: ADMIN_PASSWORD,
       });
       probe.on('error', () => undefined);
       try {
@@ -245,6 +272,19 @@ export class RedisServer {
         return !/rdb_bgsave_in_progress:1/.test(info) && saves(info) > before;
       }, { timeoutMs: timeoutMs, signal: this.options.signal });
       return this.rdbPath;
+    } finally {
+      this.release(client);
+    }
+  }
+
+  /**
+   * Makes `tokens` the AUTH tokens clients must send (none: no AUTH). Connections already signed
+   * in stay signed in, as in Redis when a password is changed.
+   */
+  public async setAuthTokens(tokens: readonly string[]): Promise<void> {
+    const client = this.client();
+    try {
+      await client.call('ACL', 'SETUSER', 'default', ...defaultUserRules(tokens));
     } finally {
       this.release(client);
     }

@@ -4,10 +4,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 /**
  * The handler bundles `bundle:lambda` builds into assets/, one per kind of function, so that each
  * function loads only its own code: the custom resources' (`custom-resources`, from
- * lambda/handlers/index.ts) and the export workflow's steps (`export-workflow`, from
- * lambda/handlers/steps.ts).
+ * lambda/handlers/index.ts), the export workflow's steps (`export-workflow`, from
+ * lambda/handlers/steps.ts) and the AUTH token rotation function (`rotation`, from
+ * lambda/handlers/auth-token-rotation.ts).
  */
-export type HandlerBundle = 'custom-resources' | 'export-workflow';
+export type HandlerBundle = 'custom-resources' | 'export-workflow' | 'rotation';
 
 /**
  * What every function over a bundled handler shares: the code, the runtime the bundle targets (its

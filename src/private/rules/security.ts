@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { EngineVersion } from './engine';
 import { RedisAuthentication, RedisAuthenticationKind } from '../../auth';
@@ -21,5 +22,17 @@ export function checkSecurity(auth: RedisAuthentication, transit: boolean, atRes
   }
   if (key && !atRest) {
     throw new Error('encryptionKey is given but atRestEncryption is false; the key is only used for encryption at rest');
+  }
+}
+
+/**
+ * The AUTH token's rotation schedule: whole days from 1 to 1000, what a Secrets Manager rotation
+ * schedule of `rate(N days)` takes (Secrets Manager user guide, "Rotation schedules").
+ */
+export function checkRotation(rotation: Duration | undefined): void {
+  if (rotation === undefined || rotation.isUnresolved()) return;
+  const days = rotation.toHours() / 24;
+  if (!Number.isInteger(days) || days < 1 || days > 1000) {
+    throw new Error(`authentication rotation is ${rotation.toHumanString()}; the AUTH token is rotated every whole number of days from 1 to 1000 (a Secrets Manager rotation schedule)`);
   }
 }
