@@ -17,9 +17,10 @@ import { deleteSnapshotIfPresent, elasticache, s3 } from './clients';
 import { readRdbHeader } from './rdb';
 import {
   CheckReplicaInput, CheckReplicaOutput, EXPORT_EMPTY, EXPORT_INCOMPLETE, ExportedObject, ExportManifest, ManifestShard, manifestKey,
-  parameterGroupFamily, PlanInput, PlanOutput, PruneInput, PruneOutput, REPLICATION_FAILED, REPLICATION_INCOMPLETE, VerifyExportInput,
+  PlanInput, PlanOutput, PruneInput, PruneOutput, REPLICATION_FAILED, REPLICATION_INCOMPLETE, VerifyExportInput,
   VerifyExportOutput, WorkflowStepInput,
 } from '../../src/private/export-workflow-contract';
+import { parameterGroupFamily } from '../../src/private/parameter-group-family-contract';
 
 class StepError extends Error {
   constructor(name: string, message: string) {

@@ -161,21 +161,6 @@ export function manifestKey(runName: string): string {
   return `${runName}.manifest.json`;
 }
 
-/**
- * The parameter group family of a Redis OSS engine version: `redis7` for 7.x, `redis6.x` for 6.x,
- * `redis5.0` / `redis4.0` before (ElastiCache User Guide, "Redis OSS parameters"). Undefined when
- * the version is not one of those.
- */
-export function parameterGroupFamily(engine: string, version: string): string | undefined {
-  const m = /^(\d+)\.(\d+|x)/.exec(version);
-  if (!m || (engine !== 'redis' && engine !== 'valkey')) return undefined;
-  const major = Number(m[1]);
-  if (engine === 'valkey') return `valkey${major}`;
-  if (major >= 7) return `redis${major}`;
-  if (major === 6) return 'redis6.x';
-  return `redis${major}.${m[2] === 'x' ? '0' : m[2]}`;
-}
-
 export type WorkflowStepInput = PlanInput | VerifyExportInput | CheckReplicaInput | PruneInput;
 
 /** Error names the steps throw (the `Error` a Retry or Catch matches). */

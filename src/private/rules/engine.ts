@@ -1,6 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import { CacheEngine, ElastiCacheEngine } from '../../engine';
 import { checkOfferedEngineVersion } from '../engine-versions';
+import { parameterGroupFamily } from '../parameter-group-family-contract';
 
 /** What the library needs to know of an engine and its version. */
 export interface EngineVersion {
@@ -35,15 +36,7 @@ export function parseEngineVersion(version: string): EngineVersion {
     throw new Error(`engineVersion '${version}' is older than Redis OSS 4.0.10, the first version with encryption and the oldest ElastiCache still runs`);
   }
   checkOfferedEngineVersion(version);
-  let family: string;
-  if (major >= 7) {
-    family = `redis${major}`;
-  } else if (major === 6) {
-    family = 'redis6.x';
-  } else {
-    family = `redis${major}.${minor ?? 0}`;
-  }
-  return { engine: CacheEngine.REDIS, version, major, minor, family };
+  return { engine: CacheEngine.REDIS, version, major, minor, family: parameterGroupFamily(CacheEngine.REDIS, version) };
 }
 
 /**
@@ -76,7 +69,7 @@ export const DEFAULT_REDIS_VERSION = '7.1';
  */
 function valkeyVersion(version: string): EngineVersion {
   const [major, minor] = version.split('.').map(Number);
-  return { engine: CacheEngine.VALKEY, version, major, minor, family: `valkey${major}` };
+  return { engine: CacheEngine.VALKEY, version, major, minor, family: parameterGroupFamily(CacheEngine.VALKEY, version) };
 }
 
 /**
