@@ -16,27 +16,19 @@ import {
 } from '@aws-sdk/client-elasticache';
 import Redis from 'ioredis';
 import { createGroup } from './groups';
+import { handlerEnvironment } from './handler-env';
 import { authPing, rotate, RotationEvent, SecretsApi } from '../../lambda/handlers/auth-token-rotation';
-import { LocalProvider } from '../../local/provider';
 import { groupAvailable } from '../../local/waiters';
 
 jest.setTimeout(180_000);
 
 const REGION = 'eu-west-1';
-let provider: LocalProvider;
 let ec: ElastiCacheClient;
-const saved = { ...process.env };
 
-beforeAll(async () => {
-  provider = await LocalProvider.start({ speed: 600 });
-  Object.assign(process.env, provider.env(), { AWS_REGION: REGION });
-  ec = new ElastiCacheClient({});
-});
+const local = handlerEnvironment(REGION);
 
-afterAll(async () => {
-  ec?.destroy();
-  await provider?.stop();
-  process.env = saved;
+beforeAll(() => {
+  ({ ec } = local);
 });
 
 const notFound = (what: string) => Object.assign(new Error(`${what} not found`), { name: 'ResourceNotFoundException' });

@@ -8,6 +8,7 @@ import {
   Snapshot, SnapshotNotFoundFault,
 } from '@aws-sdk/client-elasticache';
 import { createGroup } from './groups';
+import { handlerEnvironment } from './handler-env';
 import * as handlers from '../../lambda/handlers/index';
 import { LocalProvider } from '../../local/provider';
 import { DeadlineStamp } from '../../src/private/deadline-contract';
@@ -19,7 +20,6 @@ let STACK: string;
 const HOUR = 3_600_000;
 let provider: LocalProvider;
 let ec: ElastiCacheClient;
-const saved = { ...process.env };
 
 type Answer = { PhysicalResourceId: string; Deadline: DeadlineStamp; Data?: Record<string, string> };
 type Event = Parameters<typeof handlers.onEvent>[0];
@@ -72,19 +72,13 @@ async function snapshot(name: string): Promise<Snapshot | undefined> {
   });
 }
 
+const local = handlerEnvironment(REGION, { speed: 600, timings: { snapshot: 100 * HOUR } });
+
 beforeAll(async () => {
-  provider = await LocalProvider.start({ speed: 600, timings: { snapshot: 100 * HOUR } });
-  Object.assign(process.env, provider.env(), { AWS_REGION: REGION });
-  ec = new ElastiCacheClient({});
+  ({ provider, ec } = local);
   await createGroup(ec, 'app');
   // The final snapshot handler asks CloudFormation whether the group is leaving: the stack is being deleted.
   STACK = provider.cloudformation(REGION).createStack('app', { Resources: {} }).setStatus('DELETE_IN_PROGRESS').id;
-});
-
-afterAll(async () => {
-  ec?.destroy();
-  await provider?.stop();
-  process.env = saved;
 });
 
 describe('onEvent stamps each request with its own deadline, from when the request arrived', () => {

@@ -15,6 +15,7 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { createGroup } from './groups';
+import { handlerEnvironment } from './handler-env';
 import { FinalSnapshotEvent, isComplete, onEvent } from '../../lambda/handlers/final-snapshot';
 import { LocalStack, StackStatus } from '../../local/cloudformation';
 import { until } from '../../local/poll';
@@ -27,18 +28,11 @@ const REGION = 'eu-west-3';
 const STACK = 'Orders';
 let provider: LocalProvider;
 let ec: ElastiCacheClient;
-const saved = { ...process.env };
 
-beforeAll(async () => {
-  provider = await LocalProvider.start({ speed: 600 });
-  Object.assign(process.env, provider.env(), { AWS_REGION: REGION });
-  ec = new ElastiCacheClient({});
-});
+const local = handlerEnvironment(REGION);
 
-afterAll(async () => {
-  ec?.destroy();
-  await provider?.stop();
-  process.env = saved;
+beforeAll(() => {
+  ({ provider, ec } = local);
 });
 
 interface Variant {

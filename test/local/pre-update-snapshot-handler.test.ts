@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-elasticache';
 import { Duration } from 'aws-cdk-lib';
 import Redis from 'ioredis';
+import { handlerEnvironment } from './handler-env';
 import { isComplete, onEvent, PreUpdateSnapshotEvent } from '../../lambda/handlers/pre-update-snapshot';
 import { LocalStack } from '../../local/cloudformation';
 import { until } from '../../local/poll';
@@ -25,19 +26,12 @@ const REGION = 'eu-north-1';
 let provider: LocalProvider;
 let ec: ElastiCacheClient;
 let stack: LocalStack;
-const saved = { ...process.env };
+
+const local = handlerEnvironment(REGION);
 
 beforeAll(async () => {
-  provider = await LocalProvider.start({ speed: 600 });
-  Object.assign(process.env, provider.env(), { AWS_REGION: REGION });
-  ec = new ElastiCacheClient({});
+  ({ provider, ec } = local);
   stack = provider.cloudformation(REGION).createStack('Orders', { Resources: {} }).setStatus('UPDATE_IN_PROGRESS');
-});
-
-afterAll(async () => {
-  ec?.destroy();
-  await provider?.stop();
-  process.env = saved;
 });
 
 /** The resource's properties as the construct synthesizes them for a group of this node type. */

@@ -7,6 +7,7 @@ import {
   ListTagsForResourceCommand, Snapshot,
 } from '@aws-sdk/client-elasticache';
 import { createGroup } from './groups';
+import { handlerEnvironment } from './handler-env';
 import { isComplete, IsCompleteResponse, onEvent, SnapshotEvent } from '../../lambda/handlers/redis-snapshot';
 import { LocalProvider } from '../../local/provider';
 import { RedisSnapshotResourceProperties } from '../../src/private/redis-snapshot-contract';
@@ -17,7 +18,6 @@ const REGION = 'eu-central-1';
 const STACK = 'arn:aws:cloudformation:eu-central-1:000000000000:stack/app/1234';
 let provider: LocalProvider;
 let ec: ElastiCacheClient;
-const saved = { ...process.env };
 
 function event(type: SnapshotEvent['RequestType'], props: Partial<RedisSnapshotResourceProperties>, extra: Partial<SnapshotEvent> = {}): SnapshotEvent {
   return {
@@ -43,17 +43,11 @@ async function snapshots(): Promise<Snapshot[]> {
   return (await ec.send(new DescribeSnapshotsCommand({ ReplicationGroupId: 'app' }))).Snapshots ?? [];
 }
 
-beforeAll(async () => {
-  provider = await LocalProvider.start({ speed: 600 });
-  Object.assign(process.env, provider.env(), { AWS_REGION: REGION });
-  ec = new ElastiCacheClient({});
-  await createGroup(ec, 'app');
-});
+const local = handlerEnvironment(REGION);
 
-afterAll(async () => {
-  ec?.destroy();
-  await provider?.stop();
-  process.env = saved;
+beforeAll(async () => {
+  ({ provider, ec } = local);
+  await createGroup(ec, 'app');
 });
 
 test('create takes the snapshot from the named member, tags it as the resource, and waits until it is available', async () => {
