@@ -175,3 +175,14 @@ test('only `keep` of its own snapshots are kept, oldest deleted first; other sna
   }
   expect((await ownSnapshots('pre-keep-a')).map((s) => s.SnapshotName)).toEqual(['pre-keep-a-20200101-000000', names[1], names[2]]);
 });
+
+test('removing snapshotBeforeUpdate (or replacing its resource) deletes none of the snapshots it took, and takes none', async () => {
+  const before = (await ownSnapshots('pre-keep-a')).map((s) => s.SnapshotName);
+  expect(before.length).toBeGreaterThan(0);
+  const props = properties('keep-a', 'cache.r7g.4xlarge', { keep: 2 });
+  const e: PreUpdateSnapshotEvent = {
+    RequestType: 'Delete', StackId: stack.id, LogicalResourceId: 'CachePreUpdateSnapshot', PhysicalResourceId: 'keep-a', ResourceProperties: props,
+  };
+  expect(await run(e)).toBeUndefined();
+  expect((await ownSnapshots('pre-keep-a')).map((s) => s.SnapshotName)).toEqual(before);
+});
