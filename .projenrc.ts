@@ -238,10 +238,13 @@ soak.prependSpawn(bundleLocal);
 
 // The main job. Until the local provider can deploy and run the workflows (DESIGN.md part 5), the
 // drill stops after its first stage: synthesize the example app and report what it declares.
-project.addTask('drill', {
+const drill = project.addTask('drill', {
   description: 'Local DR drill: synthesize integ/integ.backup-plan.ts and summarize what it declares',
   exec: 'ts-node -P local/tsconfig.json local/drill.ts',
   receiveArgs: true,
 });
+// The example app has custom resources, whose handler bundles synthesis needs: on a fresh clone
+// (`npm ci && npx projen drill`) nothing has built them yet.
+drill.prependSpawn(bundleLambda);
 
 project.synth();
