@@ -17,7 +17,7 @@ import { ElastiCacheEngine, Timings } from './elasticache/engine';
 import { errorXml, ServiceError } from './elasticache/query';
 import { killRedisIn } from './orphans';
 import { DataDirLock, lockDataDir } from './owner';
-import { ClientGone, clientGone, gate, MAX_API_BODY, readBody, RequestRefused, Route } from './request';
+import { ClientGone, clientGone, discardRest, gate, MAX_API_BODY, readBody, RequestRefused, Route } from './request';
 import { Route53, Route53Error } from './route53';
 import { handleS3, receiveS3Body, s3ErrorResponse } from './s3/api';
 import { S3Error, S3Store } from './s3/store';
@@ -177,12 +177,20 @@ export class LocalProvider {
         process.stderr.write(`local provider: internal error answering ${req.method} ${req.url}: ${(e as Error)?.stack ?? e}\n`);
       }
       const answer = errorAnswer(route.service, req.method ?? 'GET', known ? e : undefined);
-      // The rest of a refused body is not read: close the connection instead of draining it.
-      if (!req.complete) answer.headers.connection = 'close';
       if (res.headersSent) {
         res.destroy();
+        return;
+      }
+      // The rest of a refused body is discarded before the connection closes (a bounded "lingering
+      // close"): closing while the client still writes resets the connection, and the client then
+      // sees EPIPE or ECONNRESET instead of the error it was answered.
+      if (!req.complete) answer.headers.connection = 'close';
+      res.writeHead(answer.status, answer.headers);
+      if (req.complete) {
+        res.end(answer.body);
       } else {
-        res.writeHead(answer.status, answer.headers).end(answer.body);
+        res.write(answer.body);
+        discardRest(req, () => res.end());
       }
     });
   }

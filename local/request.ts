@@ -160,6 +160,39 @@ export async function readBody(req: http.IncomingMessage, limit: number): Promis
   return Buffer.concat(chunks);
 }
 
+/** How much of a refused body is read and thrown away, at most, before its connection is closed. */
+const LINGER_BYTES = 16 * 1024 * 1024;
+const LINGER_MS = 2000;
+
+/**
+ * Reads and discards the rest of a refused request body, then calls `done` (which ends the answer
+ * and so closes the connection): at most LINGER_BYTES or LINGER_MS, whichever comes first, so a
+ * client uploading gigabytes cannot hold the connection.
+ */
+export function discardRest(req: http.IncomingMessage, done: () => void): void {
+  let discarded = 0;
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    req.off('data', data);
+    req.off('end', finish);
+    req.off('close', finish);
+    done();
+  };
+  const data = (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > LINGER_BYTES) finish();
+  };
+  const timer = setTimeout(finish, LINGER_MS);
+  req.on('data', data);
+  req.on('end', finish);
+  req.on('close', finish);
+  req.resume();
+  if (req.complete) finish();
+}
+
 /** Whether the client went away before its request was answered (an aborted upload, a timeout, Ctrl-C). */
 export function clientGone(req: http.IncomingMessage, res: http.ServerResponse): boolean {
   return (req.destroyed && !req.complete) || res.destroyed || req.socket.destroyed;

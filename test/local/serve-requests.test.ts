@@ -337,6 +337,34 @@ describe('limits protect the provider', () => {
     await expectServing();
   });
 
+  test('a refused body is read to its end before the connection closes: the client gets the answer, not a reset', async () => {
+    // The client is answered as soon as the announced size is refused, and only then sends the body,
+    // the order in which a loaded machine runs it. Closing at once would reset these writes (EPIPE).
+    const size = 4 * 1024 * 1024;
+    const outcome = await new Promise<{ answer: string; writeError?: string }>((resolve, reject) => {
+      let answer = '';
+      let writeError: string | undefined;
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.write(`PUT /data?versioning HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nauthorization: ${auth('s3')}\r\n`
+          + `x-amz-content-sha256: UNSIGNED-PAYLOAD\r\ncontent-length: ${size}\r\n\r\n`);
+      });
+      let sent = false;
+      socket.on('data', (chunk) => {
+        answer += chunk;
+        if (sent || !answer.includes('</Error>')) return;
+        sent = true;
+        socket.write(Buffer.alloc(size, 32), (e) => { writeError = e?.message; });
+      });
+      socket.on('error', (e) => { writeError = e.message; });
+      socket.on('close', () => resolve({ answer, writeError }));
+      socket.setTimeout(10_000, () => reject(new Error('the connection was neither answered nor closed within 10 s')));
+    });
+    expect(outcome.answer).toMatch(/^HTTP\/1.1 400/);
+    expect(outcome.answer).toContain('<Code>MaxMessageLengthExceeded</Code>');
+    expect(outcome.writeError).toBeUndefined();
+    await expectServing();
+  });
+
   test('a 256 MiB PutObject is streamed to disk, not held in memory', async () => {
     const size = 256 * 1024 * 1024;
     const before = peakRss();
