@@ -68,6 +68,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // provider through it. The only maintained ASL interpreter for Node; 3.x declares Node >= 22 and
     // needs a Promise.withResolvers polyfill on Node 20 (test/local/sfn.ts provides it).
     'aws-local-stepfunctions@^3',
+    // The local provider's DNS server (issue 9: the cutover is a real DNS answer) encodes and decodes
+    // DNS messages with it: the packet library of the mafintosh/multicast-dns family, ~60 M weekly
+    // downloads, no dependencies but ip parsing; the server around it (UDP, TCP, zones) is ours.
+    'dns-packet@^5.6.1',
+    '@types/dns-packet@^5',
   ],
 
   // There is no GitHub here: CI is `.ci/run`, and releases are not made from this repository yet.
