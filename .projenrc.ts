@@ -190,12 +190,16 @@ project.compileTask.spawn(bundleLocal);
 // keeps the syntax that runtime has natively. One bundle per kind of function, so each loads only its
 // own code. `npx projen bench:handlers` prints sizes and load times.
 const bundleLambda = project.addTask('bundle:lambda', {
-  description: 'Bundle the Lambda handlers into assets/<bundle>/index.js (custom resources, export workflow, AUTH token rotation)',
+  description: 'Bundle the Lambda handlers into assets/<bundle>/index.js (custom resources, export workflow, AUTH token rotation, standby restore and check)',
 });
 for (const [entry, bundle] of [
   ['lambda/handlers/index.ts', 'custom-resources'],
   ['lambda/handlers/steps.ts', 'export-workflow'],
   ['lambda/handlers/auth-token-rotation.ts', 'rotation'],
+  // The standby restore workflow's steps, and its check of the standby's data, which bundles the
+  // Redis client (ioredis: Redis Cluster routing and TLS) and so is kept out of the other functions.
+  ['lambda/handlers/standby-restore.ts', 'standby-restore'],
+  ['lambda/handlers/standby-check.ts', 'standby-check'],
 ]) {
   bundleLambda.exec(`esbuild ${entry} --bundle --platform=node --target=node24 --external:@aws-sdk/* --minify --sourcemap --sources-content=false `
     + `--outfile=assets/${bundle}/index.js --log-level=warning`);

@@ -13,6 +13,7 @@
 import {
   CreateReplicationGroupCommand, ElastiCacheClient, ModifyReplicationGroupCommand,
 } from '@aws-sdk/client-elasticache';
+import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import {
   CreateBucketCommand, PutBucketEncryptionCommand, PutBucketOwnershipControlsCommand, PutBucketPolicyCommand, PutBucketReplicationCommand,
   PutBucketVersioningCommand, S3Client,
@@ -125,7 +126,7 @@ export async function deployStack(provider: LocalProvider, template: any, option
           if (e instanceof NotReady) continue;
           throw e;
         }
-        await deployResource(d, id, resource.Type, props, { s3, ec, options });
+        await deployResource(d, id, resource.Type, props, { s3, ec, options, provider });
         pending.delete(id);
         progress = true;
       }
@@ -141,10 +142,12 @@ export async function deployStack(provider: LocalProvider, template: any, option
 }
 
 function needsProperties(type: string): boolean {
-  return type === 'AWS::S3::Bucket' || type === 'AWS::S3::BucketPolicy' || type === 'AWS::ElastiCache::ReplicationGroup' || type.startsWith('Custom::');
+  return type === 'AWS::S3::Bucket' || type === 'AWS::S3::BucketPolicy' || type === 'AWS::ElastiCache::ReplicationGroup'
+    || type === 'AWS::Route53::HostedZone' || type.startsWith('Custom::');
 }
 
 interface Clients {
+  readonly provider: LocalProvider;
   readonly s3: S3Client;
   readonly ec: ElastiCacheClient;
   readonly options: DeployOptions;
@@ -234,6 +237,26 @@ async function deployResource(d: Deployment, id: string, type: string, props: an
       d.attrs.set(`${id}.PrimaryEndPoint.Address`, primary?.Address ?? '');
       d.attrs.set(`${id}.PrimaryEndPoint.Port`, String(primary?.Port ?? ''));
       d.attrs.set(`${id}.ConfigurationEndPoint.Address`, group.ConfigurationEndpoint?.Address ?? '');
+      return;
+    }
+    case 'AWS::Route53::HostedZone': {
+      // Route 53 is global: its API is signed for us-east-1 whatever the stack's region.
+      const r53 = new Route53Client({ region: 'us-east-1', endpoint: c.provider.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      try {
+        const vpc = props.VPCs?.[0];
+        const zone = await r53.send(new CreateHostedZoneCommand({
+          Name: props.Name,
+          CallerReference: `${d.stackName}-${id}`,
+          HostedZoneConfig: { Comment: props.HostedZoneConfig?.Comment, PrivateZone: vpc !== undefined },
+          VPC: vpc ? { VPCId: String(vpc.VPCId), VPCRegion: vpc.VPCRegion } : undefined,
+        }));
+        const zoneId = zone.HostedZone!.Id!.replace('/hostedzone/', '');
+        d.refs.set(id, zoneId);
+        d.attrs.set(`${id}.Id`, zoneId);
+        d.attrs.set(`${id}.Arn`, `arn:aws:route53:::hostedzone/${zoneId}`);
+      } finally {
+        r53.destroy();
+      }
       return;
     }
     default:

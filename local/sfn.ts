@@ -20,6 +20,7 @@
  * and the Lambda invocations.
  */
 import * as elasticache from '@aws-sdk/client-elasticache';
+import * as route53 from '@aws-sdk/client-route-53';
 import * as s3 from '@aws-sdk/client-s3';
 import type { StateMachine as StateMachineClass } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
 import { Deployment } from './deploy';
@@ -94,7 +95,11 @@ export interface StateMachineRun {
 const SERVICES: Record<string, { name: string; module: any; client: any; extra?: Record<string, unknown> }> = {
   elasticache: { name: 'ElastiCache', module: elasticache, client: elasticache.ElastiCacheClient },
   s3: { name: 'S3', module: s3, client: s3.S3Client, extra: { forcePathStyle: true } },
+  route53: { name: 'Route53', module: route53, client: route53.Route53Client },
 };
+
+/** The context field that holds the run's times on the provider's clock. */
+const SIMULATED = 'LocalProviderClock';
 
 class TaskError extends Error {
   constructor(name: string, message: string) {
@@ -120,7 +125,13 @@ async function runOne(options: RunOptions, depth: number): Promise<StateMachineR
     throw new Error(`${options.stateMachine} is not a state machine of stack ${d.stackName}`);
   }
   const body = d.resolve(resource.Properties.DefinitionString);
-  const definition = typeof body === 'string' ? JSON.parse(body) : body;
+  // aws-local-stepfunctions sets `$$.Execution.StartTime` to the host's time and has no
+  // `$$.State.EnteredTime`; runs here happen on the provider's simulated clock, so both are read
+  // from context fields this runner keeps on that clock (see `context` below).
+  const text = (typeof body === 'string' ? body : JSON.stringify(body))
+    .split('$$.Execution.StartTime').join(`$$.${SIMULATED}.StartTime`)
+    .split('$$.State.EnteredTime').join(`$$.${SIMULATED}.EnteredTime`);
+  const definition = JSON.parse(text);
   const speed = options.provider.clock.speed;
   // The run's timeout, on the provider's clock too: kept by a timer here, since the interpreter
   // takes whole seconds only.
@@ -198,7 +209,14 @@ async function runOne(options: RunOptions, depth: number): Promise<StateMachineR
   const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:local-${started}`;
   const execution = machine.run((options.input ?? {}) as any, {
     overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits, retryIntervalOverrides: retryIntervals },
-    context: { Execution: { Id: executionArn, StartTime: new Date(started).toISOString(), Input: (options.input ?? {}) as any } },
+    context: {
+      Execution: { Id: executionArn, StartTime: new Date(started).toISOString(), Input: (options.input ?? {}) as any },
+      [SIMULATED]: {
+        StartTime: new Date(started).toISOString(),
+        // Read when a state's paths are evaluated, which is when it is entered.
+        get EnteredTime() { return new Date(options.provider.clock.now()).toISOString(); },
+      },
+    } as any,
   });
   let timedOut = false;
   const timers = [

@@ -7,4 +7,5 @@ export * from './replication-group';
 export * from './replication-group-base';
 export * from './restore';
 export * from './scheduled-export';
+export * from './standby-restore';
 export * from './windows';

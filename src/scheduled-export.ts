@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -22,6 +22,7 @@ import { checkName, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/nam
 import { scheduleWindowProblems } from './private/schedule-windows';
 import { snapshotSourceMember } from './private/source';
 import { at, renderPayload, WorkflowStepPayload } from './private/step-payload';
+import { humanDuration, logKey, publishRetry, sdkErrors, throttlingRetry } from './private/workflow';
 import { RedisReplicationGroup } from './replication-group';
 import { ClusterMode, IRedisReplicationGroup } from './replication-group-base';
 
@@ -709,60 +710,6 @@ function manifestSource(group: IRedisReplicationGroup): ManifestSourceSettings {
     replicasPerShard: known?.replicasPerShard,
     port: known?.port,
     authToken: known ? known.secret !== undefined : undefined,
-  };
-}
-
-/**
- * The workflow's log key, with the key policy statement CloudWatch Logs needs to use it when the key
- * is defined in the app (CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using AWS
- * KMS"). Scoped to the log groups of the stack's account and region: naming the group itself would
- * make the key and the group depend on each other.
- */
-function logKey(scope: Construct, key: kms.IKey | undefined): kms.IKey | undefined {
-  if (!key) return undefined;
-  const stack = Stack.of(scope);
-  key.addToResourcePolicy(new iam.PolicyStatement({
-    principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-    resources: ['*'],
-    conditions: {
-      ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
-    },
-  }), true);
-  return key;
-}
-
-/**
- * The names Step Functions gives an AWS SDK integration's errors: `<Service>.<Name>Exception`. The
- * ElastiCache API reference names its errors `...Fault` (wire codes drop it); both spellings are
- * listed, since the documentation says the `Exception` suffix is added either way.
- */
-function sdkErrors(service: string, ...codes: string[]): string[] {
-  return codes.flatMap((code) => {
-    const base = code.replace(/Fault$/, '');
-    return [`${service}.${base}Exception`, `${service}.${base}FaultException`];
-  });
-}
-
-/** Publishing is retried: a notification lost to throttling would hide the failure it reports. */
-function publishRetry(): sfn.RetryProps {
-  return { errors: [sfn.Errors.TASKS_FAILED], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 3 };
-}
-
-/** `checks` waits of `wait`, for people. */
-function humanDuration(wait: Duration, checks: number): string {
-  return Duration.seconds(wait.toSeconds() * checks).toHumanString();
-}
-
-function throttlingRetry(): sfn.RetryProps {
-  return {
-    // Throttling is not a modeled ElastiCache error: it may surface as the service's generic
-    // exception too. Five tries of that are harmless for the other errors it could be.
-    errors: [...sdkErrors('ElastiCache', 'Throttling'), 'ElastiCache.ElastiCacheException'],
-    interval: Duration.seconds(10),
-    backoffRate: 2,
-    maxAttempts: 5,
-    jitterStrategy: sfn.JitterType.FULL,
   };
 }
 

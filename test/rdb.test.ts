@@ -46,6 +46,18 @@ test('keys in database 0, some with an expiry', async () => {
   expect(header.firstDatabase).toEqual({ db: 0, keys: 1234, expires: 10 });
 });
 
+test.each<[string, (c: ReturnType<RedisServer['client']>) => Promise<unknown>, { name: string; expires: boolean } | undefined]>([
+  ['a plain key', (c) => c.set('order:1', 'v'), { name: 'order:1', expires: false }],
+  ['a key with an expiry', (c) => c.set('session:9', 'v', 'EX', 3600), { name: 'session:9', expires: true }],
+  ['a hash', (c) => c.hset('user:7', 'name', 'x'), { name: 'user:7', expires: false }],
+  ['an integer-encoded name', (c) => c.set('12345', 'v'), { name: '12345', expires: false }],
+  // Redis LZF-compresses strings over 20 bytes: such a name is not read.
+  ['a long compressible name', (c) => c.set('k'.repeat(64), 'v'), undefined],
+])('the first key of the file: %s', async (_name, fill, expected) => {
+  const header = await saved(fill);
+  expect(header.firstKey).toEqual(expected);
+});
+
 test('an empty dataset has no database record', async () => {
   expect((await saved(async () => undefined)).firstDatabase).toBeUndefined();
 });

@@ -17,7 +17,10 @@ import { S3Client } from '@aws-sdk/client-s3';
  */
 function cached<T>(clients: Map<string, T>, make: (region: string | undefined) => T, region?: string): T {
   const effective = region ?? process.env.AWS_REGION;
-  const key = effective ?? '';
+  // The endpoint variables a client reads when it is made are part of the key too: in Lambda they
+  // never change either; a test process that starts a second local provider gets clients for it.
+  const endpoints = Object.keys(process.env).filter((k) => k.startsWith('AWS_ENDPOINT_URL')).sort().map((k) => `${k}=${process.env[k]}`);
+  const key = [effective ?? '', ...endpoints].join('|');
   let c = clients.get(key);
   if (!c) {
     c = make(effective);

@@ -76,19 +76,22 @@ async function verifyExport(input: VerifyExportInput): Promise<VerifyExportOutpu
 }
 
 /**
- * The keys in database 0 of an exported RDB file, from its header (the first 64 KiB, a ranged GET):
- * undefined when the header cannot be read there or its first database is another one.
+ * What an exported RDB file's header (its first 64 KiB, a ranged GET) says of database 0: its keys,
+ * those with an expiry, and its first key (unless that expires). Nothing when the header cannot be
+ * read there or its first database is another one.
  */
-async function keysInDatabase0(bucket: string, key: string): Promise<number | undefined> {
+async function database0(bucket: string, key: string): Promise<Pick<ManifestShard, 'keys' | 'expires' | 'sampleKey'>> {
   const got = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: 'bytes=0-65535' }));
   const start = Buffer.from(await got.Body!.transformToByteArray());
   try {
     const header = readRdbHeader(start);
-    if (!header.firstDatabase) return 0;
-    return header.firstDatabase.db === 0 ? header.firstDatabase.keys : undefined;
+    if (!header.firstDatabase) return { keys: 0, expires: 0 };
+    if (header.firstDatabase.db !== 0) return {};
+    const sample = header.firstKey && !header.firstKey.expires ? header.firstKey.name : undefined;
+    return { keys: header.firstDatabase.keys, expires: header.firstDatabase.expires, sampleKey: sample };
   } catch (e) {
     console.log(`s3://${bucket}/${key}: no key count from its header (${(e as Error).message})`);
-    return undefined;
+    return {};
   }
 }
 
@@ -111,7 +114,7 @@ async function writeManifest(input: VerifyExportInput, objects: ExportedObject[]
       nodeGroupId: nodes[i]?.NodeGroupId ?? String(i + 1).padStart(4, '0'),
       slots: input.source.clusterMode === 'enabled' ? nodes[i]?.NodeGroupConfiguration?.Slots : undefined,
       object,
-      keys: await keysInDatabase0(input.bucket, object.key),
+      ...await database0(input.bucket, object.key),
     });
   }
   const engine = snapshot.Engine ?? 'redis';

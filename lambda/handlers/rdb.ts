@@ -19,9 +19,15 @@ export interface RdbHeader {
   readonly aux: Record<string, string>;
   /** The first database's number and counts, when the file has one. */
   readonly firstDatabase?: { readonly db: number; readonly keys: number; readonly expires: number };
+  /**
+   * The first key of the first database (the name of the first entry written after RESIZEDB), and
+   * whether it carries an expiry; absent when it is not within the bytes read, or its name is
+   * LZF-compressed (Redis compresses strings over 20 bytes).
+   */
+  readonly firstKey?: { readonly name: string; readonly expires: boolean };
 }
 
-const OP = { AUX: 0xfa, RESIZEDB: 0xfb, SELECTDB: 0xfe, EOF: 0xff } as const;
+const OP = { AUX: 0xfa, RESIZEDB: 0xfb, SELECTDB: 0xfe, EOF: 0xff, EXPIRETIME_MS: 0xfc, EXPIRETIME: 0xfd, IDLE: 0xf8, FREQ: 0xf9 } as const;
 
 class Reader {
   private pos = 0;
@@ -89,12 +95,44 @@ export function readRdbHeader(buf: Buffer): RdbHeader {
       if (r.byte() !== OP.RESIZEDB) {
         return { version, aux };
       }
-      return { version, aux, firstDatabase: { db, keys: r.length().value, expires: r.length().value } };
+      const firstDatabase = { db, keys: r.length().value, expires: r.length().value };
+      return { version, aux, firstDatabase, firstKey: firstKeyOf(r) };
     } else if (op === OP.EOF || op === 0xf5 || op === 0xf6 || op === 0xf7) {
       // An empty dataset; or functions or module data first, which this reader does not skip.
       return { version, aux };
     } else {
       throw new Error(`unexpected RDB opcode 0x${op.toString(16)} before the first database`);
     }
+  }
+}
+
+/**
+ * The first key entry after RESIZEDB: optional expiry (0xFC: 8 bytes, 0xFD: 4 bytes) and LRU/LFU
+ * (0xF8: a length, 0xF9: one byte) opcodes, then the value's type byte and the key's name.
+ */
+function firstKeyOf(r: Reader): RdbHeader['firstKey'] {
+  try {
+    let expires = false;
+    for (;;) {
+      const op = r.byte();
+      if (op === OP.EXPIRETIME_MS) {
+        r.bytes(8);
+        expires = true;
+      } else if (op === OP.EXPIRETIME) {
+        r.bytes(4);
+        expires = true;
+      } else if (op === OP.IDLE) {
+        r.length();
+      } else if (op === OP.FREQ) {
+        r.byte();
+      } else if (op >= 0xf0) {
+        // Another opcode (EOF, a module's auxiliary data): no key here.
+        return undefined;
+      } else {
+        return { name: r.string(), expires };
+      }
+    }
+  } catch {
+    return undefined;
   }
 }

@@ -2,7 +2,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /** The ElastiCache resource types this library names in IAM policies. */
-export type ElastiCacheResource = 'replicationgroup' | 'cluster' | 'snapshot';
+export type ElastiCacheResource = 'replicationgroup' | 'cluster' | 'snapshot' | 'subnetgroup' | 'parametergroup';
 
 /**
  * The ARN of an ElastiCache resource (or a name pattern of them) in the account and region of

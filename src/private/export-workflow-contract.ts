@@ -117,6 +117,13 @@ export interface ManifestShard {
    * RESIZEDB record); absent when the header could not be read.
    */
   readonly keys?: number;
+  /** Of `keys`, those with an expiry: they may be gone by the time the data is restored. */
+  readonly expires?: number;
+  /**
+   * The first key the RDB file holds (absent when it could not be read from the header, or it
+   * expires): a restore proves the restored data is this export's by finding it.
+   */
+  readonly sampleKey?: string;
 }
 
 /**

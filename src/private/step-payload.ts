@@ -28,6 +28,6 @@ export type StepPayload<T> = { readonly [K in keyof T]: K extends 'step' ? T[K] 
 export type WorkflowStepPayload = StepPayload<WorkflowStepInput>;
 
 /** The payload as Step Functions takes it: a JSONPath read under `<key>.$`. */
-export function renderPayload(payload: WorkflowStepPayload): Record<string, unknown> {
+export function renderPayload(payload: WorkflowStepPayload | object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(payload).map(([key, value]) => (value instanceof At ? [`${key}.$`, value.path] : [key, value])));
 }

@@ -1,0 +1,289 @@
+/**
+ * The Lambda steps of `StandbyRestore`'s state machine that need code: finding the newest complete
+ * replicated export, creating the standby seeded from it, moving the DNS record, and recording the
+ * run's RPO and RTO. Waiting (DescribeReplicationGroups, GetChange) and deleting a rehearsal's
+ * standby are AWS SDK integrations of the state machine itself; the check of the standby's data runs
+ * in the VPC as a function of its own (standby-check.ts).
+ *
+ * A step that finds something wrong throws an error whose `name` the state machine's Catch reports.
+ * Nothing here deletes or overwrites anything: the standby's id is new for every run, and
+ * CreateReplicationGroup refuses an id that exists.
+ */
+import { CreateReplicationGroupCommand, CreateReplicationGroupCommandInput, NodeGroupConfiguration } from '@aws-sdk/client-elasticache';
+import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { GetObjectAclCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectAclCommand } from '@aws-sdk/client-s3';
+import { elasticache, s3 } from './clients';
+import { ExportManifest, manifestKey } from '../../src/private/export-workflow-contract';
+import { ELASTICACHE_CANONICAL_ID } from '../../src/private/regions';
+import { slotRanges } from '../../src/private/slots';
+import {
+  CreateStandbyInput, CreateStandbyOutput, CutoverInput, CutoverOutput, EXPORT_NOT_USABLE, FindExportInput, FindExportOutput, INVALID_INPUT,
+  METRIC_NAMESPACE, METRICS, NO_COMPLETE_EXPORT, RecordFailureInput, RecordInput, RecordOutput, RESTORE_MODES, RestoreMode, RestoreStepInput,
+  SkippedExport,
+} from '../../src/private/standby-restore-contract';
+
+class StepError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/** The Lambda entry point (`index.standbyRestoreStep` of the export-workflow bundle). */
+export async function handler(event: RestoreStepInput): Promise<unknown> {
+  switch (event.step) {
+    case 'findExport': return findExport(event);
+    case 'createStandby': return createStandby(event);
+    case 'cutover': return cutover(event);
+    case 'record': return record(event);
+    case 'recordFailure': return recordFailure(event);
+    default: throw new Error(`unknown step ${(event as { step?: unknown }).step}`);
+  }
+}
+
+function stampOf(startTime: string): string {
+  const t = new Date(startTime);
+  if (isNaN(t.getTime())) throw new Error(`startTime '${startTime}' is not an ISO 8601 timestamp`);
+  const iso = t.toISOString(); // 2026-11-21T10:00:00.000Z
+  return `${iso.slice(2, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
+}
+
+function modeOf(value: unknown): RestoreMode {
+  if (typeof value !== 'string' || !(RESTORE_MODES as string[]).includes(value)) {
+    throw new StepError(INVALID_INPUT, `mode is ${JSON.stringify(value) ?? 'missing'}; give "failover" (restore, check, move DNS) or "rehearsal" (restore, check, record, delete the standby)`);
+  }
+  return value as RestoreMode;
+}
+
+/** The run names of the workflow's exports that have a manifest in the bucket, newest first. */
+async function manifestRuns(bucket: string, prefix: string): Promise<string[]> {
+  const own = new RegExp(`^(${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d{8}-\\d{6})\\.manifest\\.json$`);
+  const runs: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}-`, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) {
+      const m = own.exec(o.Key ?? '');
+      if (m) runs.push(m[1]);
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  // The stamp is the run's start time (YYYYMMDD-HHMMSS): names sort by it.
+  return runs.sort().reverse();
+}
+
+/** The run's manifest, and why it cannot be restored from (undefined: it can). */
+async function inspect(bucket: string, runName: string): Promise<{ manifest?: ExportManifest; problem?: string }> {
+  let manifest: ExportManifest;
+  try {
+    const got = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: manifestKey(runName) }));
+    manifest = JSON.parse(await got.Body!.transformToString('utf-8')) as ExportManifest;
+  } catch (e) {
+    const name = (e as { name?: string }).name;
+    return { problem: name === 'NoSuchKey' ? 'its manifest is not in the replica bucket' : `its manifest cannot be read (${(e as Error).message})` };
+  }
+  if (manifest.manifestVersion !== 1 || !Array.isArray(manifest.shards) || manifest.shards.length === 0 || manifest.runName !== runName) {
+    return { manifest, problem: 'its manifest is not a version 1 manifest of this run with at least one shard' };
+  }
+  for (const shard of manifest.shards) {
+    try {
+      const h = await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: shard.object.key }));
+      if (h.ContentLength !== shard.object.size) {
+        return { manifest, problem: `${shard.object.key} is ${h.ContentLength} bytes, the manifest says ${shard.object.size}` };
+      }
+    } catch (e) {
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404 || (e as { name?: string }).name === 'NotFound') {
+        return { manifest, problem: `${shard.object.key} (shard ${shard.nodeGroupId}) is not in the replica bucket` };
+      }
+      throw e;
+    }
+  }
+  return { manifest };
+}
+
+async function findExport(input: FindExportInput): Promise<FindExportOutput> {
+  const mode = modeOf(input.request.mode);
+  const wanted = input.request.runName;
+  if (wanted !== undefined && (typeof wanted !== 'string' || !new RegExp(`^${input.exportPrefix}-\\d{8}-\\d{6}$`).test(wanted))) {
+    throw new StepError(INVALID_INPUT, `runName is ${JSON.stringify(wanted)}; give the name of one of this workflow's exports, ${input.exportPrefix}-YYYYMMDD-HHMMSS, or leave it out for the newest complete one`);
+  }
+  const skipped: SkippedExport[] = [];
+  const candidates = wanted !== undefined ? [wanted as string] : await manifestRuns(input.bucket, input.exportPrefix);
+  for (const runName of candidates) {
+    const { manifest, problem } = await inspect(input.bucket, runName);
+    if (problem || !manifest) {
+      if (wanted !== undefined) {
+        throw new StepError(EXPORT_NOT_USABLE, `export ${runName} in s3://${input.bucket} cannot be restored from: ${problem}`);
+      }
+      skipped.push({ runName, reason: problem ?? 'no manifest' });
+      continue;
+    }
+    return {
+      mode,
+      runName,
+      snapshotTime: manifest.snapshotTime,
+      manifest,
+      objectArns: manifest.shards.map((sh) => `arn:aws:s3:::${input.bucket}/${sh.object.key}`),
+      skipped,
+      standbyId: `${input.standbyPrefix}-${stampOf(input.startTime)}`,
+    };
+  }
+  const passed = skipped.length === 0 ? '' : `; passed over: ${skipped.map((s) => `${s.runName} (${s.reason})`).join('; ')}`;
+  throw new StepError(NO_COMPLETE_EXPORT, `no complete export named ${input.exportPrefix}-YYYYMMDD-HHMMSS is in s3://${input.bucket}${passed}`);
+}
+
+/**
+ * Grants ElastiCache's canonical user READ on an object, keeping its owner and every grant there:
+ * the seeding guide's step for buckets ElastiCache reads through ACLs ("Seeding a new cluster with an
+ * externally created backup", step "Grant ElastiCache read access to the .rdb file"). Replicated
+ * objects are owned by the replica bucket's owner when the bucket owner is preferred, but carry no
+ * grant for ElastiCache (a bucket ACL grant does not reach objects), hence this grant per run.
+ */
+async function grantRead(bucket: string, key: string): Promise<void> {
+  const acl = await s3().send(new GetObjectAclCommand({ Bucket: bucket, Key: key }));
+  const grants = acl.Grants ?? [];
+  if (grants.some((g) => g.Grantee?.ID === ELASTICACHE_CANONICAL_ID && (g.Permission === 'READ' || g.Permission === 'FULL_CONTROL'))) return;
+  await s3().send(new PutObjectAclCommand({
+    Bucket: bucket,
+    Key: key,
+    AccessControlPolicy: { Owner: acl.Owner, Grants: [...grants, { Grantee: { Type: 'CanonicalUser', ID: ELASTICACHE_CANONICAL_ID }, Permission: 'READ' }] },
+  }));
+}
+
+let runtimeSecrets: { getSecretValue(input: { SecretId: string }): Promise<{ SecretString?: string }> } | undefined;
+async function secretString(arn: string): Promise<string> {
+  // The Secrets Manager client of the Lambda runtime (the bundle leaves @aws-sdk out).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  runtimeSecrets ??= new (require('@aws-sdk/client-secrets-manager').SecretsManager)({});
+  const value = (await runtimeSecrets!.getSecretValue({ SecretId: arn })).SecretString;
+  if (!value) throw new Error(`secret ${arn} has no SecretString`);
+  return value;
+}
+
+/** The CreateReplicationGroup request of the standby: shaped from the manifest, as the props override. */
+export function standbyRequest(input: CreateStandbyInput, authToken?: string): CreateReplicationGroupCommandInput {
+  const { found, shape } = input;
+  const source = found.manifest.source;
+  const clustered = source.clusterMode === 'enabled' || found.manifest.shards.length > 1;
+  const replicas = shape.replicasPerShard ?? source.replicasPerShard ?? 1;
+  const common: CreateReplicationGroupCommandInput = {
+    ReplicationGroupId: found.standbyId,
+    ReplicationGroupDescription: `Standby restored from ${found.runName} by ${input.workflow}`,
+    Engine: source.engine,
+    EngineVersion: source.engineVersion,
+    CacheNodeType: shape.cacheNodeType ?? source.cacheNodeType,
+    CacheParameterGroupName: shape.cacheParameterGroupName,
+    CacheSubnetGroupName: shape.cacheSubnetGroupName,
+    SecurityGroupIds: shape.securityGroupIds.length > 0 ? shape.securityGroupIds : undefined,
+    Port: source.port,
+    SnapshotArns: found.objectArns,
+    AtRestEncryptionEnabled: true,
+    TransitEncryptionEnabled: shape.transitEncryption,
+    AuthToken: authToken,
+    AutomaticFailoverEnabled: clustered || replicas > 0,
+    MultiAZEnabled: shape.multiAz && replicas > 0,
+    SnapshotRetentionLimit: shape.snapshotRetentionLimit,
+    SnapshotWindow: shape.snapshotWindow,
+    PreferredMaintenanceWindow: shape.preferredMaintenanceWindow,
+    Tags: [
+      { Key: 'cdk-elasticache-backup:restored-from', Value: found.runName },
+      { Key: 'cdk-elasticache-backup:workflow', Value: input.workflow },
+    ],
+  };
+  if (!clustered) {
+    return { ...common, NumCacheClusters: 1 + replicas };
+  }
+  // Each shard keeps its slots (the export's, else an even split), so every RDB loads into the
+  // shard that owns its keys. "Slots must be provided when restoring from snapshot ARNs with cluster
+  // mode enabled" (ElastiCache, CreateReplicationGroup).
+  const generated = slotRanges(found.manifest.shards.length);
+  const groups: NodeGroupConfiguration[] = found.manifest.shards.map((sh, i) => ({
+    NodeGroupId: sh.nodeGroupId,
+    Slots: sh.slots ?? generated[i],
+    ReplicaCount: replicas,
+  }));
+  return { ...common, ClusterMode: 'enabled', NumNodeGroups: groups.length, ReplicasPerNodeGroup: replicas, NodeGroupConfiguration: groups };
+}
+
+async function createStandby(input: CreateStandbyInput): Promise<CreateStandbyOutput> {
+  if (input.grantObjectRead) {
+    for (const arn of input.found.objectArns) await grantRead(input.bucket, arn.slice(`arn:aws:s3:::${input.bucket}/`.length));
+  }
+  const token = input.shape.authTokenSecretArn ? await secretString(input.shape.authTokenSecretArn) : undefined;
+  const request = standbyRequest(input, token);
+  await elasticache().send(new CreateReplicationGroupCommand(request));
+  return {
+    replicationGroupId: input.found.standbyId,
+    clusterMode: request.ClusterMode === 'enabled' ? 'enabled' : 'disabled',
+    shards: request.NumNodeGroups ?? 1,
+    checks: 0,
+  };
+}
+
+/** The record's current value (null: none), then the UPSERT. */
+async function cutover(input: CutoverInput): Promise<CutoverOutput> {
+  // One run moves the record once: a client for this call only.
+  const route53 = new Route53Client({});
+  try {
+    return await upsert(route53, input);
+  } finally {
+    route53.destroy();
+  }
+}
+
+async function upsert(route53: Route53Client, input: CutoverInput): Promise<CutoverOutput> {
+  const name = input.recordName.endsWith('.') ? input.recordName : `${input.recordName}.`;
+  const listed = await route53.send(new ListResourceRecordSetsCommand({
+    HostedZoneId: input.hostedZoneId, StartRecordName: name, StartRecordType: 'CNAME', MaxItems: 1,
+  }));
+  const current = listed.ResourceRecordSets?.find((r) => r.Type === 'CNAME' && r.Name?.toLowerCase() === name.toLowerCase());
+  const changed = await route53.send(new ChangeResourceRecordSetsCommand({
+    HostedZoneId: input.hostedZoneId,
+    ChangeBatch: {
+      Comment: input.comment,
+      Changes: [{
+        Action: 'UPSERT',
+        ResourceRecordSet: { Name: name, Type: 'CNAME', TTL: input.ttlSeconds, ResourceRecords: [{ Value: input.target }] },
+      }],
+    },
+  }));
+  return { changeId: changed.ChangeInfo!.Id!, oldTarget: current?.ResourceRecords?.[0]?.Value ?? null, newTarget: input.target, checks: 0 };
+}
+
+/**
+ * Prints metrics in CloudWatch's embedded metric format: CloudWatch Logs turns the Lambda's log line
+ * into metrics, with no PutMetricData call and no IAM grant (CloudWatch user guide, "Embedding
+ * metrics within logs", specification).
+ */
+function emitMetrics(workflow: string, mode: string, values: Record<string, number>): void {
+  console.log(JSON.stringify({
+    _aws: {
+      Timestamp: Date.now(),
+      CloudWatchMetrics: [{
+        Namespace: METRIC_NAMESPACE,
+        Dimensions: [['Workflow', 'Mode']],
+        Metrics: Object.keys(values).map((Name) => ({ Name, Unit: Name === METRICS.failures ? 'Count' : 'Seconds' })),
+      }],
+    },
+    Workflow: workflow,
+    Mode: mode,
+    ...values,
+  }));
+}
+
+async function record(input: RecordInput): Promise<RecordOutput> {
+  const start = new Date(input.startTime).getTime();
+  const now = new Date(input.now).getTime();
+  const rpoSeconds = Math.max(0, Math.round((start - new Date(input.snapshotTime).getTime()) / 1000));
+  const rtoSeconds = Math.max(0, Math.round((now - start) / 1000));
+  emitMetrics(input.workflow, input.mode, { [METRICS.rpo]: rpoSeconds, [METRICS.rto]: rtoSeconds });
+  return { rpoSeconds, rtoSeconds, recordedAt: new Date(now).toISOString() };
+}
+
+async function recordFailure(input: RecordFailureInput): Promise<{ recorded: true }> {
+  const given = input.request?.mode;
+  const mode = typeof given === 'string' && (RESTORE_MODES as string[]).includes(given) ? given : 'invalid';
+  emitMetrics(input.workflow, mode, { [METRICS.failures]: 1 });
+  return { recorded: true };
+}
