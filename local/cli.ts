@@ -23,7 +23,9 @@ const STOP_DEADLINE_MS = 30_000;
 const USAGE = `Usage: cdk-elasticache-backup serve [--speed N] [--data-dir DIR] [--detach]
 
 Starts the local provider: emulated ElastiCache, S3 and Route 53 on 127.0.0.1, backed by real
-redis-server processes, and prints the variables that point AWS SDK clients at it.
+redis-server processes, and prints the variables that point AWS SDK clients at it, and
+CDK_ELASTICACHE_BACKUP_DNS: the address of a DNS server (UDP and TCP) that answers the hosted
+zones' records once their change is INSYNC (dig @127.0.0.1 -p PORT name).
 
   --speed N       simulated milliseconds per real millisecond (default 600: a real second is ten
                   simulated minutes)
@@ -193,7 +195,9 @@ async function serve(options: Options): Promise<void> {
     process.stderr.write(`local provider: ${e.stack ?? e}\n`);
     void stop(1);
   });
-  const env = { ...provider.env(), CDK_ELASTICACHE_LOCAL_PID: String(process.pid) };
+  // The DNS server is no AWS endpoint variable (SDK clients do not use it): its address, for
+  // `dig @127.0.0.1 -p PORT` or a resolver's setServers, is printed next to the provider's own.
+  const env = { ...provider.env(), CDK_ELASTICACHE_BACKUP_DNS: provider.dns.address, CDK_ELASTICACHE_LOCAL_PID: String(process.pid) };
   // Said before the variables, so that it is in the log by the time a detaching parent returns.
   process.stderr.write(`local provider ready at ${provider.endpoint} (data in ${provider.dataDir}); stop with Ctrl-C or kill ${process.pid}\n`);
   process.stdout.write(Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''));

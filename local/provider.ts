@@ -12,6 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Clock } from './clock';
 import { CLOUDFORMATION_XMLNS, CloudFormationModel } from './cloudformation';
+import { DnsServer } from './dns';
 import { handleElastiCache } from './elasticache/api';
 import { ElastiCacheEngine, Timings } from './elasticache/engine';
 import { errorXml, ServiceError } from './elasticache/query';
@@ -44,6 +45,11 @@ export interface LocalProviderOptions {
   /** Simulated time a Route 53 change stays PENDING before it is INSYNC. @default 60 seconds */
   readonly dnsSyncDelay?: number;
   /**
+   * Real milliseconds a TCP connection to the DNS server may go without a complete query before
+   * it is closed. @default 10000
+   */
+  readonly dnsIdleTimeout?: number;
+  /**
    * Whether real time passing drives what falls due (automatic snapshots), as when run as a
    * process; tests that move the clock themselves with `clock.advance` leave it off.
    * @default false
@@ -71,6 +77,11 @@ export class LocalProvider {
   public readonly s3: S3Store;
   /** Route 53 (global). */
   public readonly route53: Route53;
+  /**
+   * The DNS server (UDP and TCP on `dns.host`:`dns.port`) that answers the hosted zones' records
+   * once their change is INSYNC; `dns.sources` takes more names.
+   */
+  public readonly dns: DnsServer;
   private readonly engines = new Map<string, ElastiCacheEngine>();
   private readonly stacks = new Map<string, CloudFormationModel>();
   private readonly server: http.Server;
@@ -94,6 +105,7 @@ export class LocalProvider {
     }
     this.s3 = new S3Store(path.join(this.dataDir, 's3'), this.clock, options.replicationDelay ?? 5 * 60_000);
     this.route53 = new Route53(this.clock, options.dnsSyncDelay ?? 60_000);
+    this.dns = new DnsServer([(name) => this.route53.lookup(name)], { idleTimeoutMs: options.dnsIdleTimeout });
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -156,6 +168,12 @@ export class LocalProvider {
       this.server.listen(0, '127.0.0.1', () => resolve());
     });
     this.port = (this.server.address() as net.AddressInfo).port;
+    try {
+      await this.dns.start();
+    } catch (e) {
+      await new Promise<void>((resolve) => this.server.close(() => resolve()));
+      throw e;
+    }
   }
 
   /**
@@ -242,6 +260,7 @@ export class LocalProvider {
     this.s3.stop();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.dns.stop();
     this.lock.release();
     if (this.ownsDataDir) {
       const kept = keep.filter((name) => fs.existsSync(path.join(this.dataDir, name)));

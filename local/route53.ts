@@ -337,12 +337,36 @@ export class Route53 {
   public resolve(name: string, type = 'CNAME'): string[] {
     this.publishDue();
     const target = fqdn(name);
-    const zone = [...this.zones.values()].filter((z) => target === z.name || target.endsWith(`.${z.name}`)).sort((a, b) => b.name.length - a.name.length)[0];
+    const zone = this.zoneOf(target);
     if (!zone) return [];
     const record = zone.published.get(recordKey(target, type));
     if (record) return [...record.values];
     const cname = zone.published.get(recordKey(target, 'CNAME'));
     return cname && type !== 'CNAME' ? this.resolve(cname.values[0], type) : [];
+  }
+
+  /** The most specific hosted zone that contains `name` (the first created among zones of one name). */
+  private zoneOf(name: string): Zone | undefined {
+    return [...this.zones.values()].filter((z) => name === z.name || name.endsWith(`.${z.name}`)).sort((a, b) => b.name.length - a.name.length)[0];
+  }
+
+  /**
+   * What Route 53's name servers hold for `name`, from changes that are INSYNC (what the local DNS
+   * server answers, see dns.ts): the most specific zone that contains the name, its SOA, the name's
+   * records of every type, and whether the name exists (has records, or names below it have).
+   * Undefined when no zone contains the name. Wildcard records are not matched.
+   */
+  public lookup(name: string): { soa: RecordSet; records: RecordSet[]; exists: boolean } | undefined {
+    this.publishDue();
+    const target = fqdn(name);
+    const zone = this.zoneOf(target);
+    if (!zone) return undefined;
+    const published = [...zone.published.values()];
+    return {
+      soa: zone.published.get(recordKey(zone.name, 'SOA')) ?? zone.records.get(recordKey(zone.name, 'SOA'))!,
+      records: published.filter((r) => r.name === target),
+      exists: published.some((r) => r.name === target || r.name.endsWith(`.${target}`)),
+    };
   }
 
   // ---- the wire ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ test('serve prints the variables SDK clients need, serves them, and stops everyt
   const env = serve.env;
   expect(Object.keys(env)).toEqual([
     'AWS_ENDPOINT_URL_ELASTICACHE', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_ROUTE_53', 'AWS_ENDPOINT_URL_CLOUDFORMATION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_DEFAULT_REGION',
-    'CDK_ELASTICACHE_LOCAL_PID',
+    'CDK_ELASTICACHE_BACKUP_DNS', 'CDK_ELASTICACHE_LOCAL_PID',
   ]);
   expect(env.AWS_ENDPOINT_URL_ELASTICACHE).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect(Number(env.CDK_ELASTICACHE_LOCAL_PID)).toBe(serve.child.pid);

@@ -144,7 +144,7 @@ test('serve --detach prints its log file; a crash\'s reason lands there and the 
   started.push(pid);
   expect(Object.keys(env)).toEqual([
     'AWS_ENDPOINT_URL_ELASTICACHE', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_ROUTE_53', 'AWS_ENDPOINT_URL_CLOUDFORMATION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_DEFAULT_REGION',
-    'CDK_ELASTICACHE_LOCAL_PID', 'CDK_ELASTICACHE_LOCAL_LOG',
+    'CDK_ELASTICACHE_BACKUP_DNS', 'CDK_ELASTICACHE_LOCAL_PID', 'CDK_ELASTICACHE_LOCAL_LOG',
   ]);
   const log = env.CDK_ELASTICACHE_LOCAL_LOG;
   const dataDir = path.dirname(log);
