@@ -1,16 +1,19 @@
 /**
- * The scheduled export example: a group in the primary region backed up every night to an export
- * bucket that S3 replicates to a bucket in the recovery region, declared in two stacks of one app.
+ * The scheduled export and standby restore example: a group in the primary region backed up every
+ * night to an export bucket that S3 replicates to a bucket in the recovery region, and in the
+ * recovery region a workflow that restores a standby from the newest replicated export and moves the
+ * name applications use (`orders.corp.internal`) to it, rehearsed every Sunday; two stacks of one app.
  * Deployable to a real account (`CDK_INTEG_ACCOUNT=... npx projen integ:scheduled-export:deploy`);
  * its synthesized templates are kept as a snapshot, with cdk-nag's AwsSolutions pack enforced.
  */
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { RedisReplicationGroup, ScheduledSnapshotExport, SnapshotExportBucket, SnapshotReplicaBucket } from '../src';
+import { RedisReplicationGroup, ScheduledSnapshotExport, SnapshotExportBucket, SnapshotReplicaBucket, StandbyRestore } from '../src';
 import { acknowledgeGroupDecisions } from './decisions';
 
 /** A bucket for server access logs: where the snapshot buckets log to. */
@@ -32,7 +35,10 @@ export function buildApp(outdir?: string): App {
   const account = process.env.CDK_INTEG_ACCOUNT ?? '123456789012';
   const app = new App({
     outdir,
-    context: { [`availability-zones:account=${account}:region=eu-west-1`]: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] },
+    context: {
+      [`availability-zones:account=${account}:region=eu-west-1`]: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+      [`availability-zones:account=${account}:region=us-west-2`]: ['us-west-2a', 'us-west-2b', 'us-west-2c'],
+    },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
@@ -48,12 +54,29 @@ export function buildApp(outdir?: string): App {
   });
   const orders = new RedisReplicationGroup(primary, 'Orders', { vpc, nodeType: 'cache.r7g.large', replicationGroupId: 'orders' });
   const exportBucket = new SnapshotExportBucket(primary, 'Exports', { replica, serverAccessLogsBucket: accessLogs(primary) });
-  new ScheduledSnapshotExport(primary, 'Nightly', {
+  const nightly = new ScheduledSnapshotExport(primary, 'Nightly', {
     replicationGroup: orders,
     exportBucket,
     schedule: events.Schedule.cron({ hour: '2', minute: '30' }),
     keep: 7,
     maxAge: Duration.days(30),
+  });
+
+  // The recovery side: the VPC and private zone applications in the recovery region use.
+  const recoveryVpc = new ec2.Vpc(recovery, 'Vpc', {
+    maxAzs: 2,
+    natGateways: 0,
+    subnetConfiguration: [{ name: 'cache', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+    flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.ALL } },
+  });
+  new StandbyRestore(recovery, 'Restore', {
+    replicaBucket: replica,
+    snapshotPrefix: nightly.snapshotPrefix,
+    vpc: recoveryVpc,
+    hostedZone: new route53.PrivateHostedZone(recovery, 'Zone', { zoneName: 'corp.internal', vpc: recoveryVpc }),
+    recordName: 'orders',
+    standbyIdPrefix: 'orders-standby',
+    rehearsalSchedule: events.Schedule.cron({ weekDay: 'SUN', hour: '6', minute: '0' }),
   });
 
   acknowledgeGroupDecisions(orders);

@@ -289,7 +289,8 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
     if (!Number.isInteger(retention) || retention < 1 || retention > 35) {
       throw new Error(`snapshotRetentionLimit is ${retention}; keep the standby's automatic backups 1 to 35 days (a whole number)`);
     }
-    if (props.replicasPerShard !== undefined && (!Number.isInteger(props.replicasPerShard) || props.replicasPerShard < 0 || props.replicasPerShard > 5)) {
+    const replicas = props.replicasPerShard;
+    if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0 || replicas > 5)) {
       throw new Error(`replicasPerShard is ${props.replicasPerShard}; ElastiCache allows 0 to 5 replicas per shard`);
     }
     const ttl = props.recordTtl ?? DEFAULTS.ttl;
@@ -300,7 +301,7 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
     const bounds = { create: props.bounds?.create ?? DEFAULTS.bounds.create, dns: props.bounds?.dns ?? DEFAULTS.bounds.dns };
     const checks = { create: 0, dns: 0 };
     for (const name of ['create', 'dns'] as const) {
-      if (waits[name].toSeconds() < 1) throw new Error(`waits.${name} is ${waits[name].toHumanString()}; waits are at least 1 second`);
+      if (waits[name].toMilliseconds() < 1000) throw new Error(`waits.${name} is ${waits[name].toHumanString()}; waits are at least 1 second`);
       if (bounds[name].toSeconds() < waits[name].toSeconds()) {
         throw new Error(`bounds.${name} is ${bounds[name].toHumanString()}, shorter than waits.${name} (${waits[name].toHumanString()}); a bound holds at least one wait`);
       }
@@ -662,7 +663,8 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
   }
 
   private metric(name: string, mode: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName: name, dimensionsMap: { Workflow: this.workflowName, Mode: mode }, ...props });
+    const dimensionsMap = { Workflow: this.workflowName, Mode: mode };
+    return new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName: name, dimensionsMap, ...props });
   }
 
   /** What the steps need: read the replica's exports, let ElastiCache read them, create the standby, move the record. */
@@ -723,7 +725,7 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
     }
     iam5(stepsPolicy, findingResource(stack, prefixObjects), 'The export workflow\'s objects in the replica bucket (a new name every run), read and granted to ElastiCache by name pattern.');
     iam5(stepsPolicy, findingResource(stack, elastiCacheArn(this, 'parametergroup', '*')), 'ElastiCache\'s default parameter group of the export\'s engine version, known only at run time.');
-    iam5(machinePolicy, `arn:<AWS::Partition>:route53:::change/*`, 'Route 53 change ids are made by each UPSERT: GetChange is authorized on change/*.');
+    iam5(machinePolicy, 'arn:<AWS::Partition>:route53:::change/*', 'Route 53 change ids are made by each UPSERT: GetChange is authorized on change/*.');
     iam5(machinePolicy, '*', 'Two grants take no resource-level permission: the CloudWatch Logs delivery actions of execution logging, and the X-Ray trace actions.');
     for (const f of [fn, check]) {
       iam5(machinePolicy, `<${stack.getLogicalId(f.node.defaultChild as lambda.CfnFunction)}.Arn>:*`,
@@ -731,8 +733,11 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
     }
     acknowledgeFinding(fn, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       'AWSLambdaBasicExecutionRole only lets the function write its logs to CloudWatch Logs.');
+    acknowledgeFinding(check, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'AWSLambdaBasicExecutionRole only lets the function write its logs to CloudWatch Logs.');
     acknowledgeFinding(check, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
       'AWSLambdaVPCAccessExecutionRole only lets the function write its logs and manage its network interfaces in the VPC.');
+    iam5(check.role?.node.tryFindChild('DefaultPolicy'), findingResource(stack, standbyArns[0]), own);
     acknowledgeHandlerFunction(fn, {
       invokedBy: 'the restore workflow\'s state machine, synchronously (Lambda tasks that catch its errors and notify them)',
       calls: 'S3, ElastiCache and Route 53',

@@ -11,6 +11,7 @@ const assets = path.join(__dirname, '..', 'assets');
 test.each<[string, string[]]>([
   ['custom-resources', ['client-elasticache', 'client-s3', 'client-cloudformation']],
   ['export-workflow', ['client-elasticache', 'client-s3']],
+  ['standby-restore', ['client-elasticache', 'client-s3', 'client-route-53']],
 ])('%s: the SDK clients are required from the runtime, not bundled; the asset is under 50 KB', (bundle, clients) => {
   const dir = path.join(assets, bundle);
   const code = fs.readFileSync(path.join(dir, 'index.js'), 'utf-8');
@@ -26,7 +27,7 @@ test.each<[string, string[]]>([
 });
 
 test('every bundle the functions use is built, and nothing else', () => {
-  expect(fs.readdirSync(assets).sort()).toEqual(['custom-resources', 'export-workflow', 'rotation']);
+  expect(fs.readdirSync(assets).sort()).toEqual(['custom-resources', 'export-workflow', 'rotation', 'standby-check', 'standby-restore']);
 });
 
 test('the AUTH token rotation function\'s own asset uses the runtime\'s Secrets Manager client and is under 50 KB', () => {
@@ -37,4 +38,17 @@ test('the AUTH token rotation function\'s own asset uses the runtime\'s Secrets 
   const files = fs.readdirSync(rotation);
   expect(files.sort()).toEqual(['index.js', 'index.js.map']);
   expect(files.reduce((sum, f) => sum + fs.statSync(path.join(rotation, f)).size, 0)).toBeLessThan(50 * 1024);
+});
+
+test('the standby check\'s own asset bundles the Redis client (ioredis), not the AWS SDK, and is under 400 KB', () => {
+  // The check connects to the standby as applications do, Redis Cluster and TLS included: ioredis
+  // does that (about 150 KB minified), which is why it is a bundle of its own.
+  const dir = path.join(assets, 'standby-check');
+  const code = fs.readFileSync(path.join(dir, 'index.js'), 'utf-8');
+  expect(code).toContain('require("@aws-sdk/client-elasticache")');
+  expect(code).not.toContain('endpointRuleSet');
+  expect(code).toContain('CLUSTER');
+  const files = fs.readdirSync(dir);
+  expect(files.sort()).toEqual(['index.js', 'index.js.map']);
+  expect(files.reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0)).toBeLessThan(400 * 1024);
 });

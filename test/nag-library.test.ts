@@ -13,12 +13,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import {
-  RedisReplicationGroup, RedisSnapshot, ScheduledSnapshotExport, SnapshotExportBucket, SnapshotReplicaBucket, SnapshotBucketOptions,
+  RedisReplicationGroup, RedisSnapshot, ScheduledSnapshotExport, SnapshotExportBucket, SnapshotReplicaBucket, SnapshotBucketOptions, StandbyRestore,
 } from '../src';
 
 const ACCOUNT = '111111111111';
@@ -55,10 +56,27 @@ function libraryApp(decisions: Decisions = {}) {
     ? kms.Key.fromKeyArn(main, 'LogKey', `arn:aws:kms:eu-west-1:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`)
     : decisions.logKey;
   const nightly = new ScheduledSnapshotExport(main, 'Nightly', { replicationGroup: group, exportBucket, logEncryptionKey });
+  const drVpc = new ec2.Vpc(dr, 'Vpc', {
+    maxAzs: 2,
+    natGateways: 0,
+    subnetConfiguration: [{ name: 'cache', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+    flowLogs: { all: {} },
+  });
+  const restore = new StandbyRestore(dr, 'Restore', {
+    replicaBucket: replica,
+    snapshotPrefix: nightly.snapshotPrefix,
+    vpc: drVpc,
+    hostedZone: new route53.PrivateHostedZone(dr, 'Zone', { zoneName: 'corp.internal', vpc: drVpc }),
+    recordName: 'orders',
+    logEncryptionKey: decisions.logKey === 'imported'
+      ? kms.Key.fromKeyArn(dr, 'LogKey', `arn:aws:kms:us-west-2:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`)
+      : undefined,
+  });
   if (decisions.alarmAction) {
     nightly.failureAlarm.addAlarmAction(new actions.SnsAction(sns.Topic.fromTopicArn(main, 'Oncall', `arn:aws:sns:eu-west-1:${ACCOUNT}:oncall`)));
+    restore.failureAlarm.addAlarmAction(new actions.SnsAction(sns.Topic.fromTopicArn(dr, 'Oncall', `arn:aws:sns:us-west-2:${ACCOUNT}:oncall`)));
   }
-  return { app, dr, main, group, exportBucket, nightly };
+  return { app, dr, main, group, exportBucket, nightly, restore };
 }
 
 /** The findings of a pack on both stacks as `rule id: construct path` lines, sorted. */
@@ -76,6 +94,9 @@ const DECIDED = 'Decided by the test user.';
 
 /** What the user decides on the group (the same as for the group alone, test/nag.test.ts) and the VPC fixture. */
 const groupAndFixture = (p: string) => [
+  `${p}-CloudWatchLogGroupEncrypted: Dr/Vpc/all/LogGroup/Resource`,
+  `${p}-IAMNoInlinePolicy: Dr/Vpc/all/IAMRole/DefaultPolicy/Resource`,
+  `${p}-VPCDefaultSecurityGroupClosed: Dr/Vpc/Resource`,
   `${p}-CloudWatchLogGroupEncrypted: Main/Vpc/all/LogGroup/Resource`,
   `${p}-IAMNoInlinePolicy: Main/Vpc/all/IAMRole/DefaultPolicy/Resource`,
   `${p}-SecretsManagerRotationEnabled: Main/Cache/AuthToken/Resource`,
@@ -83,8 +104,12 @@ const groupAndFixture = (p: string) => [
   `${p}-VPCDefaultSecurityGroupClosed: Main/Vpc/Resource`,
 ];
 
-/** What the user decides on the export: access logs, the workflow's log key, the alarm's action. */
+/** What the user decides on the export and the restore: access logs, the workflows' log key, the alarms' actions. */
 const exportDecisions = (p: string) => [
+  `${p}-CloudWatchAlarmAction: Dr/Restore/FailureAlarm/Resource`,
+  `${p}-CloudWatchLogGroupEncrypted: Dr/Restore/CheckLogs/Resource`,
+  `${p}-CloudWatchLogGroupEncrypted: Dr/Restore/Logs/Resource`,
+  `${p}-CloudWatchLogGroupEncrypted: Dr/Restore/StepLogs/Resource`,
   `${p}-CloudWatchAlarmAction: Main/Nightly/FailureAlarm/Resource`,
   `${p}-CloudWatchLogGroupEncrypted: Main/Nightly/Logs/Resource`,
   `${p}-CloudWatchLogGroupEncrypted: Main/Nightly/StepLogs/Resource`,
@@ -111,13 +136,14 @@ describe.each<[string, () => NagPack, string]>([
 
   test('with the group\'s decisions acknowledged too, the pack passes', () => {
     const { dr, main, group } = libraryApp({ accessLogs: true, logKey: 'imported', alarmAction: true });
-    const vpc = main.node.findChild('Vpc');
     const acks: Array<[IConstruct, string, string]> = [
       [group.secret!, 'SecretsManagerRotationEnabled', DECIDED],
       [group.secret!, 'SecretsManagerUsingKMSKey', DECIDED],
-      [vpc, 'CloudWatchLogGroupEncrypted', FIXTURE],
-      [vpc, 'IAMNoInlinePolicy', FIXTURE],
-      [vpc, 'VPCDefaultSecurityGroupClosed', FIXTURE],
+      ...[main.node.findChild('Vpc'), dr.node.findChild('Vpc')].flatMap((vpc): Array<[IConstruct, string, string]> => [
+        [vpc, 'CloudWatchLogGroupEncrypted', FIXTURE],
+        [vpc, 'IAMNoInlinePolicy', FIXTURE],
+        [vpc, 'VPCDefaultSecurityGroupClosed', FIXTURE],
+      ]),
     ];
     for (const [scope, rule, reason] of acks) {
       Validations.of(scope).acknowledge({ id: `${p}-${rule}`, reason });

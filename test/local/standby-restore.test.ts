@@ -6,6 +6,7 @@
  * replicated export, checked, and the name applications use is moved to it (or, in a rehearsal,
  * left alone while the standby is deleted).
  */
+import { promises as dns } from 'dns';
 import { DescribeReplicationGroupsCommand, ElastiCacheClient, ListTagsForResourceCommand } from '@aws-sdk/client-elasticache';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -105,7 +106,10 @@ async function start(clusterMode: boolean, keys: number): Promise<Fixture> {
   }
   client.disconnect();
   return {
-    provider, primary, recovery, keys,
+    provider,
+    primary,
+    recovery,
+    keys,
     close: async () => {
       await provider.stop();
       process.env = saved;
@@ -135,6 +139,11 @@ async function restoreRun(f: Fixture, input: unknown): Promise<StateMachineRun> 
   });
 }
 
+async function readManifest(c: S3Client, bucket: string, key: string): Promise<ExportManifest> {
+  const got = await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return JSON.parse(await got.Body!.transformToString()) as ExportManifest;
+}
+
 const ecB = (f: Fixture) => new ElastiCacheClient({ region: B, endpoint: f.provider.endpoint, credentials });
 const s3B = (f: Fixture) => new S3Client({ region: B, endpoint: f.provider.endpoint, credentials, forcePathStyle: true });
 const r53 = (f: Fixture) => new Route53Client({ region: 'us-east-1', endpoint: f.provider.endpoint, credentials });
@@ -149,9 +158,14 @@ async function groupIds(f: Fixture): Promise<string[]> {
   }
 }
 
-/** Reads every key back through the name: the CNAME, resolved as a resolver does, then the standby's port. */
+/**
+ * Reads every key back through the name, resolved by the provider's DNS server with Node's resolver
+ * (c-ares over UDP), as an application in the recovery region would; the port is the standby's.
+ */
 async function readThroughName(f: Fixture, port: number, clusterMode: boolean): Promise<number> {
-  const [target] = f.provider.route53.resolve(NAME, 'CNAME');
+  const resolver = new dns.Resolver();
+  resolver.setServers([`${f.provider.dns.host}:${f.provider.dns.port}`]);
+  const [target] = await resolver.resolveCname(NAME);
   const client = clusterMode
     ? new Cluster([{ host: target, port }], { redisOptions: { maxRetriesPerRequest: 2 } })
     : new Redis({ host: target, port, maxRetriesPerRequest: 2 });
@@ -194,6 +208,8 @@ describe.each([
     expect(result.rpoSeconds).toBeGreaterThan(0);
     expect(result.rtoSeconds).toBeGreaterThanOrEqual(2 * 60);
     expect(run.notifications.map((n) => (n.message as any).result?.standby)).toEqual([result.standby]);
+    process.stdout.write(`failover run (${clusterMode ? '3 shards' : '1 shard'}): ${run.stateTransitions} state transitions, `
+      + `${run.lambdaInvocations} Lambda invocations, ${run.simulatedMinutes} simulated minutes; path ${run.path.join(' > ')}\n`);
 
     // The standby: new, seeded from the export, shaped from its manifest, tagged as the workflow's.
     const ec = ecB(f);
@@ -315,7 +331,7 @@ describe('failure paths, rehearsal, and what a run leaves (cluster mode disabled
     try {
       const manifests = (await objects()).filter((k) => k.endsWith('.manifest.json'));
       runName = manifests[0].replace('.manifest.json', '');
-      const manifest = JSON.parse(await (await c.send(new GetObjectCommand({ Bucket: replicaBucket, Key: manifests[0] }))).Body!.transformToString()) as ExportManifest;
+      const manifest = await readManifest(c, replicaBucket, manifests[0]);
       // Same size, garbage content: the find step (sizes) accepts it, the engine cannot load it.
       await c.send(new PutObjectCommand({ Bucket: replicaBucket, Key: `${runName}-0001.rdb`, Body: Buffer.alloc(manifest.shards[0].object.size, 0x41) }));
     } finally {
@@ -351,7 +367,7 @@ describe('the check and the cutover refuse (cluster mode disabled)', () => {
     const bucket = bucketOf(f.recovery, 'Replica');
     try {
       const key = ((await c.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!).find((k) => k.endsWith('.manifest.json'))!;
-      const manifest = JSON.parse(await (await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString()) as ExportManifest;
+      const manifest = await readManifest(c, bucket, key);
       // A manifest that promises more keys than the RDB holds (the check compares with the manifest).
       const lying = { ...manifest, keyCount: manifest.keyCount! + 100, shards: [{ ...manifest.shards[0], keys: manifest.shards[0].keys! + 100 }] };
       await c.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(lying) }));
