@@ -335,8 +335,10 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
     });
     this.standbySecurityGroup.addIngressRule(checkSecurityGroup, ec2.Port.allTcp(), 'The restore workflow\'s check of the standby\'s data');
     checkSecurityGroup.addEgressRule(this.standbySecurityGroup, ec2.Port.allTcp(), 'To the standby it checks');
-    // ElastiCache and Secrets Manager are reached over HTTPS (through the VPC's endpoints or a NAT).
-    checkSecurityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(443), 'To the ElastiCache and Secrets Manager endpoints in the VPC');
+    if (props.authToken) {
+      // The AUTH token is read from Secrets Manager over HTTPS (an interface endpoint in the VPC, or a NAT).
+      checkSecurityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(443), 'To the Secrets Manager endpoint in the VPC');
+    }
 
     // ---- the Lambda steps ------------------------------------------------------------------------
     const logEncryptionKey = logKey(this, props.logEncryptionKey);
@@ -363,11 +365,6 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
     ];
     const prefixObjects = replica.bucket.arnForObjects(`${props.snapshotPrefix}-*`);
     this.grantSteps(fn, replica, props, standbyArns, subnetGroup, prefixObjects);
-    check.addToRolePolicy(new iam.PolicyStatement({
-      // The standby's endpoints and status; DescribeReplicationGroups is authorized on the group.
-      actions: ['elasticache:DescribeReplicationGroups'],
-      resources: [standbyArns[0]],
-    }));
     props.authToken?.grantRead(fn);
     props.authToken?.grantRead(check);
 
@@ -452,7 +449,8 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
       action: 'describeReplicationGroups',
       parameters: { 'ReplicationGroupId.$': '$.standby.replicationGroupId' },
       iamResources: [standbyArns[0]],
-      resultSelector: { 'status.$': '$.ReplicationGroups[0].Status' },
+      // The whole group too: the check reads its endpoints and encryption from it, calling no AWS API.
+      resultSelector: { 'status.$': '$.ReplicationGroups[0].Status', 'group.$': '$.ReplicationGroups[0]' },
       resultPath: '$.standbyStatus',
     }));
     describe.addRetry(throttlingRetry());
@@ -482,6 +480,7 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
       payload: sfn.TaskInput.fromObject(renderPayload(payloadOf<CheckStandbyInput>({
         step: 'checkStandby',
         replicationGroupId: at('$.standby.replicationGroupId'),
+        group: at('$.standbyStatus.group'),
         manifest: at('$.found.manifest'),
         authTokenSecretArn: props.authToken?.secretArn,
       }))),
@@ -737,7 +736,6 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
       'AWSLambdaBasicExecutionRole only lets the function write its logs to CloudWatch Logs.');
     acknowledgeFinding(check, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
       'AWSLambdaVPCAccessExecutionRole only lets the function write its logs and manage its network interfaces in the VPC.');
-    iam5(check.role?.node.tryFindChild('DefaultPolicy'), findingResource(stack, standbyArns[0]), own);
     acknowledgeHandlerFunction(fn, {
       invokedBy: 'the restore workflow\'s state machine, synchronously (Lambda tasks that catch its errors and notify them)',
       calls: 'S3, ElastiCache and Route 53',

@@ -88,10 +88,19 @@ test('IAM: the standby only under its own id prefix, the record only by name, ty
   expect(statements.some((s: any) => actionsOf(s).some((a: string) => /elasticache:(Delete|Modify)/.test(a) && !/deleteReplicationGroup/.test(a)))).toBe(false);
 });
 
-test('the check runs in the VPC, reaches only the standby\'s security group and HTTPS in the VPC', () => {
+test('the check runs in the VPC and reaches only the standby\'s security group; HTTPS in the VPC only to read an AUTH token', () => {
   const { stack, make } = drStack();
   const restore = make('Restore');
   const template = Template.fromStack(stack);
+  const checkGroup = stack.getLogicalId(restore.node.findChild('CheckSecurityGroup').node.defaultChild as ec2.CfnSecurityGroup);
+  expect(Object.values(template.findResources('AWS::EC2::SecurityGroupEgress'))
+    .filter((r: any) => r.Properties.GroupId['Fn::GetAtt']?.[0] === checkGroup).map((r: any) => r.Properties.Description))
+    .toEqual(['To the standby it checks']);
+  const withToken = drStack();
+  const tokenRestore = withToken.make('Restore', { authToken: new secretsmanager.Secret(withToken.stack, 'Token') });
+  const tokenCheckGroup = withToken.stack.getLogicalId(tokenRestore.node.findChild('CheckSecurityGroup').node.defaultChild as ec2.CfnSecurityGroup);
+  const egress = Template.fromStack(withToken.stack).findResources('AWS::EC2::SecurityGroup', {});
+  expect(JSON.stringify(egress[tokenCheckGroup].Properties.SecurityGroupEgress)).toContain('To the Secrets Manager endpoint in the VPC');
   template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.checkStandby', VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }) });
   template.hasResourceProperties('AWS::ElastiCache::SubnetGroup', { SubnetIds: Match.anyValue() });
   template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {

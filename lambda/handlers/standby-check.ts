@@ -14,9 +14,7 @@
  * Bundled on its own (assets/standby-check) with ioredis, the Redis client of the local provider
  * too: Redis Cluster routing and TLS are a library's job, not this file's.
  */
-import { DescribeReplicationGroupsCommand } from '@aws-sdk/client-elasticache';
 import Redis, { Cluster } from 'ioredis';
-import { elasticache } from './clients';
 import { CheckStandbyInput, CheckStandbyOutput, STANDBY_CHECK_FAILED } from '../../src/private/standby-restore-contract';
 
 class CheckFailed extends Error {
@@ -37,8 +35,7 @@ async function authToken(arn: string | undefined): Promise<string | undefined> {
 
 /** The Lambda entry point (`index.checkStandby` of assets/standby-check). */
 export async function checkStandby(input: CheckStandbyInput): Promise<CheckStandbyOutput> {
-  const described = await elasticache().send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: input.replicationGroupId }));
-  const group = described.ReplicationGroups?.[0];
+  const group = input.group;
   if (group?.Status !== 'available') {
     throw new CheckFailed(`standby ${input.replicationGroupId} is ${group?.Status ?? 'gone'}, not available`);
   }

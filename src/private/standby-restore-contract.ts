@@ -81,9 +81,23 @@ export interface CreateStandbyOutput {
 }
 
 /** `checkStandby` (a function in the VPC): connects as applications do and proves the data. */
+/** The part of `DescribeReplicationGroups`' answer the check reads (as the state machine's AWS SDK task returns it). */
+export interface DescribedStandby {
+  readonly Status?: string;
+  readonly ClusterEnabled?: boolean;
+  readonly TransitEncryptionEnabled?: boolean;
+  readonly ConfigurationEndpoint?: { readonly Address?: string; readonly Port?: number };
+  readonly NodeGroups?: Array<{ readonly PrimaryEndpoint?: { readonly Address?: string; readonly Port?: number } }>;
+}
+
 export interface CheckStandbyInput {
   readonly step: 'checkStandby';
   readonly replicationGroupId: string;
+  /**
+   * The standby as the state machine's last DescribeReplicationGroups saw it: the check itself calls
+   * no AWS API (but Secrets Manager, with an AUTH token), so it needs no ElastiCache endpoint in the VPC.
+   */
+  readonly group: DescribedStandby;
   readonly manifest: ExportManifest;
   readonly authTokenSecretArn?: string;
 }
