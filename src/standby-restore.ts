@@ -693,6 +693,11 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
       ],
     }));
     fn.addToRolePolicy(new iam.PolicyStatement({
+      // A retried create step recognizes its own standby (DescribeReplicationGroups on the group).
+      actions: ['elasticache:DescribeReplicationGroups'],
+      resources: [standbyArns[0]],
+    }));
+    fn.addToRolePolicy(new iam.PolicyStatement({
       // The record's current value, then its UPSERT: only this name, only CNAME, only UPSERT.
       actions: ['route53:ListResourceRecordSets'],
       resources: [props.hostedZone.hostedZoneArn],

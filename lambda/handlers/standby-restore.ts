@@ -12,7 +12,7 @@
 import { CreateReplicationGroupCommand, CreateReplicationGroupCommandInput, NodeGroupConfiguration } from '@aws-sdk/client-elasticache';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { GetObjectAclCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectAclCommand } from '@aws-sdk/client-s3';
-import { elasticache, s3 } from './clients';
+import { describeGroup, elasticache, s3 } from './clients';
 import { ExportManifest, manifestKey } from '../../src/private/export-workflow-contract';
 import { ELASTICACHE_CANONICAL_ID } from '../../src/private/regions';
 import { slotRanges } from '../../src/private/slots';
@@ -212,7 +212,16 @@ async function createStandby(input: CreateStandbyInput): Promise<CreateStandbyOu
   }
   const token = input.shape.authTokenSecretArn ? await secretString(input.shape.authTokenSecretArn) : undefined;
   const request = standbyRequest(input, token);
-  await elasticache().send(new CreateReplicationGroupCommand(request));
+  try {
+    await elasticache().send(new CreateReplicationGroupCommand(request));
+  } catch (e) {
+    // A retried step (the first call created the group, its answer was lost) finds its own standby:
+    // the id carries the run's start time and the description the run's export. Anything else that
+    // holds the id is not touched, and the run fails.
+    if ((e as { name?: string }).name !== 'ReplicationGroupAlreadyExistsFault') throw e;
+    const existing = await describeGroup(request.ReplicationGroupId!);
+    if (existing?.Description !== request.ReplicationGroupDescription) throw e;
+  }
   return {
     replicationGroupId: input.found.standbyId,
     clusterMode: request.ClusterMode === 'enabled' ? 'enabled' : 'disabled',

@@ -179,8 +179,9 @@ test('the run\'s manifest is replicated with the RDB and says what a restore nee
       parameterGroupFamily: 'redis7',
       dataTiering: false,
     },
-    // Every key written before the snapshot, as the RDB's header records it.
-    shards: [{ nodeGroupId: '0001', object: rdbObject, keys: KEYS }],
+    // Every key written before the snapshot, as the RDB's header records it (none expires), and the
+    // first key the file holds, one of those written.
+    shards: [{ nodeGroupId: '0001', object: rdbObject, keys: KEYS, expires: 0, sampleKey: expect.stringMatching(/^order:\d+$/) }],
     objects: [rdbObject],
     keyCount: KEYS,
   });

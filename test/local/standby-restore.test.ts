@@ -23,6 +23,7 @@ import { LocalProvider } from '../../local/provider';
 import { runStateMachine, StateMachineRun } from '../../local/sfn';
 import { ClusterMode, RedisReplicationGroup, ScheduledSnapshotExport, SnapshotExportBucket, SnapshotReplicaBucket, StandbyRestore } from '../../src';
 import { ExportManifest } from '../../src/private/export-workflow-contract';
+import { FindExportOutput } from '../../src/private/standby-restore-contract';
 
 jest.setTimeout(600_000);
 
@@ -343,6 +344,23 @@ describe('failure paths, rehearsal, and what a run leaves (cluster mode disabled
     expect(await record()).toEqual([]);
     const standby = (run.notifications[0].message as any).run.standby.replicationGroupId;
     expect(await groupIds(f)).toContain(standby);
+  });
+
+  test('a retried create step finds its own standby and goes on; a group of another run with that id is not touched', async () => {
+    process.env.AWS_REGION = B;
+    const [runName] = (await objects()).filter((k) => k.endsWith('.manifest.json')).map((k) => k.replace('.manifest.json', ''));
+    const startTime = new Date(f.provider.clock.now()).toISOString();
+    const found = await restoreSteps.handler({
+      step: 'findExport', request: { mode: 'rehearsal', runName }, bucket: replicaBucket, exportPrefix: 'orders-x', standbyPrefix: 'orders-standby', startTime,
+    }) as FindExportOutput;
+    const create = (workflow: string) => restoreSteps.handler({
+      step: 'createStandby', bucket: replicaBucket, grantObjectRead: true, found, workflow,
+      shape: { cacheSubnetGroupName: 'local', securityGroupIds: [], transitEncryption: false, snapshotRetentionLimit: 1, multiAz: false },
+    });
+    const first = await create('orders-standby');
+    await expect(create('orders-standby')).resolves.toEqual(first);
+    await expect(create('another-workflow')).rejects.toMatchObject({ name: 'ReplicationGroupAlreadyExistsFault' });
+    expect((await groupIds(f)).filter((id) => id === found.standbyId)).toHaveLength(1);
   });
 
   test('a named export that is incomplete: ExportNotUsable', async () => {
