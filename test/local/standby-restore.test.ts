@@ -354,7 +354,11 @@ describe('failure paths, rehearsal, and what a run leaves (cluster mode disabled
       step: 'findExport', request: { mode: 'rehearsal', runName }, bucket: replicaBucket, exportPrefix: 'orders-x', standbyPrefix: 'orders-standby', startTime,
     }) as FindExportOutput;
     const create = (workflow: string) => restoreSteps.handler({
-      step: 'createStandby', bucket: replicaBucket, grantObjectRead: true, found, workflow,
+      step: 'createStandby',
+      bucket: replicaBucket,
+      grantObjectRead: true,
+      found,
+      workflow,
       shape: { cacheSubnetGroupName: 'local', securityGroupIds: [], transitEncryption: false, snapshotRetentionLimit: 1, multiAz: false },
     });
     const first = await create('orders-standby');
