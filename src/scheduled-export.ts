@@ -253,7 +253,7 @@ export class ScheduledSnapshotExport extends Construct {
       throw new Error('exportBucket\'s replica is in a stack whose region is not known at synth time; the workflow checks the replica in its region, so give that stack an env with a region');
     }
     this.snapshotPrefix = props.snapshotPrefix ?? defaultPrefix(this);
-    checkName('snapshotPrefix', this.snapshotPrefix, MAX_SNAPSHOT_NAME_LENGTH - RUN_STAMP_LENGTH);
+    checkName('snapshotPrefix', this.snapshotPrefix, MAX_SNAPSHOT_NAME_LENGTH - RUN_STAMP_LENGTH, '-YYYYMMDD-HHMMSS');
     claimName({ namespace: Namespace.EXPORT_PREFIX, name: this.snapshotPrefix, scope: this, prop: 'snapshotPrefix', perEnvironment: false },
       'each workflow prunes the snapshots and exports named <prefix>-YYYYMMDD-HHMMSS, so two workflows with one prefix delete each other\'s backups: give each its own snapshotPrefix');
     const keep = props.keep ?? DEFAULT_KEEP;

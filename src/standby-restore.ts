@@ -21,6 +21,7 @@ import { RUN_STAMP_LENGTH } from './private/export-workflow-contract';
 import { handlerFunctionProps } from './private/handler-code';
 import { acknowledgeFinding, acknowledgeHandlerFunction, acknowledgeInlinePolicy, findingResource } from './private/nag';
 import { checkName, MAX_GROUP_ID_LENGTH, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/names';
+import { checkPort } from './private/rules/network';
 import {
   CheckStandbyInput, METRIC_NAMESPACE, METRICS, RestoreStepInput, STANDBY_STAMP_LENGTH, StandbyShape,
 } from './private/standby-restore-contract';
@@ -111,10 +112,19 @@ export interface StandbyRestoreProps {
 
   /**
    * The record's TTL: how long resolvers may keep answering with the old target after a cutover.
+   * Whole seconds, at most 2 days.
    *
    * @default Duration.seconds(60)
    */
   readonly recordTtl?: Duration;
+
+  /**
+   * The standby's port, whatever the export's source group used: the security group rules and
+   * `connections` (its default port) are made for it at synth time.
+   *
+   * @default 6379
+   */
+  readonly port?: number;
 
   /**
    * The standby's node type.
@@ -216,6 +226,14 @@ export interface StandbyRestoreProps {
   readonly logEncryptionKey?: kms.IKey;
 }
 
+/** What a run of `StandbyRestore` does once the standby passed its check (the run's input `mode`). */
+export enum RestoreMode {
+  /** Move the record to the standby (`"mode": "failover"`). */
+  FAILOVER = 'failover',
+  /** Leave DNS alone and delete the standby (`"mode": "rehearsal"`). */
+  REHEARSAL = 'rehearsal',
+}
+
 const DEFAULTS = {
   waits: { create: Duration.minutes(5), dns: Duration.seconds(20) },
   bounds: { create: Duration.hours(3), dns: Duration.minutes(15) },
@@ -275,9 +293,9 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
     if (!Token.isUnresolved(replicaRegion) && !Token.isUnresolved(stack.region) && replicaRegion !== stack.region) {
       throw new Error(`replicaBucket is in ${replicaRegion} but this StandbyRestore is in ${stack.region}; ElastiCache seeds a group only from objects in its own region, so put the StandbyRestore in the replica bucket's stack region`);
     }
-    checkName('snapshotPrefix', props.snapshotPrefix, MAX_SNAPSHOT_NAME_LENGTH - RUN_STAMP_LENGTH);
+    checkName('snapshotPrefix', props.snapshotPrefix, MAX_SNAPSHOT_NAME_LENGTH - RUN_STAMP_LENGTH, '-YYYYMMDD-HHMMSS');
     this.standbyIdPrefix = props.standbyIdPrefix ?? defaultStandbyPrefix(this);
-    checkName('standbyIdPrefix', this.standbyIdPrefix, MAX_GROUP_ID_LENGTH - STANDBY_STAMP_LENGTH);
+    checkName('standbyIdPrefix', this.standbyIdPrefix, MAX_GROUP_ID_LENGTH - STANDBY_STAMP_LENGTH, '-yymmdd-hhmmss');
     claimName({ namespace: Namespace.GROUP_ID, name: `${this.standbyIdPrefix}-*`, scope: this, prop: 'standbyIdPrefix', perEnvironment: true },
       'the standbys are named <prefix>-yymmdd-hhmmss: two workflows with one prefix would see each other\'s groups as their own');
     this.workflowName = this.standbyIdPrefix;
@@ -294,8 +312,8 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
       throw new Error(`replicasPerShard is ${props.replicasPerShard}; ElastiCache allows 0 to 5 replicas per shard`);
     }
     const ttl = props.recordTtl ?? DEFAULTS.ttl;
-    if (!ttl.isUnresolved() && (ttl.toSeconds() < 0 || ttl.toSeconds() > 172800)) {
-      throw new Error(`recordTtl is ${ttl.toHumanString()}; give 0 seconds to 2 days`);
+    if (!ttl.isUnresolved() && (ttl.toMilliseconds() % 1000 !== 0 || ttl.toMilliseconds() > 172_800_000)) {
+      throw new Error(`recordTtl is ${ttl.toHumanString()}; give whole seconds up to 2 days: resolvers keep answering with the old target for the TTL after a failover, so a longer one defeats it (Route 53 itself would take more)`);
     }
     const waits = { create: props.waits?.create ?? DEFAULTS.waits.create, dns: props.waits?.dns ?? DEFAULTS.waits.dns };
     const bounds = { create: props.bounds?.create ?? DEFAULTS.bounds.create, dns: props.bounds?.dns ?? DEFAULTS.bounds.dns };
@@ -325,19 +343,20 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
       description: `Standbys restored by ${this.node.path}`,
       allowAllOutbound: false,
     });
-    // The port is the export's (from its manifest, at run time): the standby's group allows the check
-    // function on every TCP port, the function's egress is to that group only.
-    this.connections = new ec2.Connections({ securityGroups: [this.standbySecurityGroup], defaultPort: ec2.Port.tcp(6379) });
+    const port = props.port ?? 6379;
+    checkPort(port);
+    this.connections = new ec2.Connections({ securityGroups: [this.standbySecurityGroup], defaultPort: ec2.Port.tcp(port) });
     const checkSecurityGroup = new ec2.SecurityGroup(this, 'CheckSecurityGroup', {
       vpc: props.vpc,
       description: `The data check of standbys restored by ${this.node.path}`,
       allowAllOutbound: false,
     });
-    this.standbySecurityGroup.addIngressRule(checkSecurityGroup, ec2.Port.allTcp(), 'The restore workflow\'s check of the standby\'s data');
-    checkSecurityGroup.addEgressRule(this.standbySecurityGroup, ec2.Port.allTcp(), 'To the standby it checks');
+    this.standbySecurityGroup.addIngressRule(checkSecurityGroup, ec2.Port.tcp(port), 'The restore workflow\'s check of the standby\'s data');
+    checkSecurityGroup.addEgressRule(this.standbySecurityGroup, ec2.Port.tcp(port), 'To the standby it checks');
     if (props.authToken) {
-      // The AUTH token is read from Secrets Manager over HTTPS (an interface endpoint in the VPC, or a NAT).
-      checkSecurityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(443), 'To the Secrets Manager endpoint in the VPC');
+      // The AUTH token is read from Secrets Manager over HTTPS: through an interface endpoint in the
+      // VPC or a NAT gateway to its public endpoint, so HTTPS to any address.
+      checkSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'To Secrets Manager (an interface endpoint, or through a NAT gateway)');
     }
 
     // ---- the Lambda steps ------------------------------------------------------------------------
@@ -417,6 +436,7 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
       cacheNodeType: props.nodeType,
       replicasPerShard: props.replicasPerShard,
       cacheParameterGroupName: props.parameterGroupName,
+      port,
       cacheSubnetGroupName: subnetGroup.ref,
       securityGroupIds: [this.standbySecurityGroup, ...(props.securityGroups ?? [])].map((g) => g.securityGroupId),
       transitEncryption,
@@ -634,7 +654,7 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
       });
       this.rehearsalFailureAlarm = new cloudwatch.Alarm(this, 'RehearsalFailureAlarm', {
         alarmDescription: `A rehearsal of the standby restore of ${this.node.path} failed`,
-        metric: this.metric(METRICS.failures, 'rehearsal', { statistic: 'Sum', period: Duration.hours(1) }),
+        metric: this.metricFailedRuns(RestoreMode.REHEARSAL, { period: Duration.hours(1) }),
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -648,20 +668,34 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
   /**
    * The recovery point of successful runs: seconds from the restored export's snapshot to the run's
    * start (the data a failover at that moment would have lost).
+   *
+   * @param mode the runs' mode (default: failover runs)
    */
-  public metricRecoveryPoint(mode: string = 'failover', props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  public metricRecoveryPoint(mode: RestoreMode = RestoreMode.FAILOVER, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRICS.rpo, mode, { statistic: 'Maximum', ...props });
   }
 
   /**
    * The recovery time of successful runs: seconds from the run's start to DNS in sync (failover) or
    * to the check passing (rehearsal).
+   *
+   * @param mode the runs' mode (default: failover runs)
    */
-  public metricRecoveryTime(mode: string = 'failover', props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  public metricRecoveryTime(mode: RestoreMode = RestoreMode.FAILOVER, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRICS.rto, mode, { statistic: 'Maximum', ...props });
   }
 
-  private metric(name: string, mode: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  /**
+   * Runs that failed (from inside the workflow: not those that timed out or were aborted, which
+   * `failureAlarm` counts from Step Functions' own metrics).
+   *
+   * @param mode the runs' mode (default: failover runs)
+   */
+  public metricFailedRuns(mode: RestoreMode = RestoreMode.FAILOVER, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRICS.failures, mode, { statistic: 'Sum', ...props });
+  }
+
+  private metric(name: string, mode: RestoreMode, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     const dimensionsMap = { Workflow: this.workflowName, Mode: mode };
     return new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName: name, dimensionsMap, ...props });
   }
@@ -774,6 +808,9 @@ function qualify(name: string, zoneName: string): string {
   }
   if (!/^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/.test(n)) {
     throw new Error(`recordName '${name}' is not a DNS name (letters, digits, hyphens and underscores in dot-separated labels)`);
+  }
+  if (name.endsWith('.') && !n.endsWith(`.${zone}`)) {
+    throw new Error(`recordName '${name}' is fully qualified (a trailing dot) but not in the zone ${zone}; give a name in the zone, relative or fully qualified`);
   }
   return `${n.endsWith(`.${zone}`) ? n : `${n}.${zone}`}.`;
 }

@@ -274,7 +274,7 @@ describe('backup.snapshotBeforeUpdate', () => {
 
   test.each<[string, Partial<GroupProps>, SnapshotBeforeUpdateOptions, string]>([
     ['a prefix too long', {}, { prefix: 'a'.repeat(25) },
-      "backup.snapshotBeforeUpdate.prefix 'aaaaaaaaaaaaaaaaaaaaaaaaa' is 25 characters long; ElastiCache names are 1 to 24 lower-case letters, digits or hyphens, start with a letter, and have no '--' and no trailing '-'"],
+      "backup.snapshotBeforeUpdate.prefix 'aaaaaaaaaaaaaaaaaaaaaaaaa' is 25 characters long; ElastiCache names are 1 to 40 lower-case letters, digits or hyphens, start with a letter, and have no '--' and no trailing '-'; the prefix is followed by '-YYYYMMDD-HHMMSS', so it has at most 24"],
     ['keep 0', {}, { keep: 0 }, 'backup.snapshotBeforeUpdate.keep is 0; keep at least 1 snapshot (a whole number)'],
     ['keep 1.5', {}, { keep: 1.5 }, 'backup.snapshotBeforeUpdate.keep is 1.5; keep at least 1 snapshot (a whole number)'],
     ['cache.t1.micro', { nodeType: 'cache.t1.micro', replicasPerShard: 0, backup: { retention: Duration.days(0) } }, {},

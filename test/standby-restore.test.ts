@@ -10,7 +10,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { standbyRequest } from '../lambda/handlers/standby-restore';
-import { SnapshotReplicaBucket, StandbyRestore, StandbyRestoreProps } from '../src';
+import { RestoreMode, SnapshotReplicaBucket, StandbyRestore, StandbyRestoreProps } from '../src';
 import { ExportManifest } from '../src/private/export-workflow-contract';
 import { CreateStandbyInput } from '../src/private/standby-restore-contract';
 
@@ -88,7 +88,7 @@ test('IAM: the standby only under its own id prefix, the record only by name, ty
   expect(statements.some((s: any) => actionsOf(s).some((a: string) => /elasticache:(Delete|Modify)/.test(a) && !/deleteReplicationGroup/.test(a)))).toBe(false);
 });
 
-test('the check runs in the VPC and reaches only the standby\'s security group; HTTPS in the VPC only to read an AUTH token', () => {
+test('the check runs in the VPC and reaches only the standby on its port; HTTPS only to read an AUTH token', () => {
   const { stack, make } = drStack();
   const restore = make('Restore');
   const template = Template.fromStack(stack);
@@ -100,16 +100,26 @@ test('the check runs in the VPC and reaches only the standby\'s security group; 
   const tokenRestore = withToken.make('Restore', { authToken: new secretsmanager.Secret(withToken.stack, 'Token') });
   const tokenCheckGroup = withToken.stack.getLogicalId(tokenRestore.node.findChild('CheckSecurityGroup').node.defaultChild as ec2.CfnSecurityGroup);
   const egress = Template.fromStack(withToken.stack).findResources('AWS::EC2::SecurityGroup', {});
-  expect(JSON.stringify(egress[tokenCheckGroup].Properties.SecurityGroupEgress)).toContain('To the Secrets Manager endpoint in the VPC');
+  expect(JSON.stringify(egress[tokenCheckGroup].Properties.SecurityGroupEgress)).toContain('To Secrets Manager (an interface endpoint, or through a NAT gateway)');
   template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.checkStandby', VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }) });
   template.hasResourceProperties('AWS::ElastiCache::SubnetGroup', { SubnetIds: Match.anyValue() });
   template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
     GroupId: { 'Fn::GetAtt': [stack.getLogicalId(restore.standbySecurityGroup.node.defaultChild as ec2.CfnSecurityGroup), 'GroupId'] },
     IpProtocol: 'tcp',
-    FromPort: 0,
-    ToPort: 65535,
+    FromPort: 6379,
+    ToPort: 6379,
   });
   expect(restore.connections.securityGroups).toEqual([restore.standbySecurityGroup]);
+});
+
+test('port: the standby listens on it, and connections and the check\'s rules use it', () => {
+  const { stack, make } = drStack();
+  const restore = make('Restore', { port: 6380 });
+  const appGroup = new ec2.SecurityGroup(stack, 'App', { vpc: stack.node.findChild('Vpc') as ec2.Vpc });
+  restore.connections.allowDefaultPortFrom(appGroup);
+  const ingress = Object.values(Template.fromStack(stack).findResources('AWS::EC2::SecurityGroupIngress')).map((r: any) => [r.Properties.FromPort, r.Properties.ToPort]);
+  expect(ingress).toEqual([[6380, 6380], [6380, 6380]]);
+  expect(JSON.stringify(definitionOf(Template.fromStack(stack)).States.CreateStandby.Parameters.shape)).toContain('"port":6380');
 });
 
 test('rehearsalSchedule: a rule that starts a rehearsal, and an alarm on failed rehearsals', () => {
@@ -127,7 +137,7 @@ test('rehearsalSchedule: a rule that starts a rehearsal, and an alarm on failed 
   });
   expect(restore.rehearsalFailureAlarm).toBeDefined();
   expect(stack.resolve(restore.metricRecoveryTime().metricName)).toBe('RecoveryTimeSeconds');
-  expect(restore.metricRecoveryPoint('rehearsal').dimensions).toEqual({ Workflow: 'orders-standby', Mode: 'rehearsal' });
+  expect(restore.metricRecoveryPoint(RestoreMode.REHEARSAL).dimensions).toEqual({ Workflow: 'orders-standby', Mode: 'rehearsal' });
 });
 
 test('without rehearsalSchedule there is no rule and no rehearsal alarm', () => {
@@ -138,12 +148,19 @@ test('without rehearsalSchedule there is no rule and no rehearsal alarm', () => 
 
 test.each<[string, Partial<StandbyRestoreProps>, string]>([
   ['a snapshotPrefix ElastiCache refuses', { snapshotPrefix: 'Orders_X' }, "snapshotPrefix 'Orders_X'"],
-  ['a standbyIdPrefix too long for the stamp', { standbyIdPrefix: 'a'.repeat(27) }, `standbyIdPrefix '${'a'.repeat(27)}'`],
+  ['a standbyIdPrefix too long for the stamp', { standbyIdPrefix: 'a'.repeat(27) },
+    `standbyIdPrefix '${'a'.repeat(27)}' is 27 characters long; ElastiCache names are 1 to 40 lower-case letters, digits or hyphens, start with a letter, `
+    + "and have no '--' and no trailing '-'; the prefix is followed by '-yymmdd-hhmmss', so it has at most 26"],
   ['AUTH without TLS', { transitEncryption: false, authToken: 'secret' as any }, 'authToken is set but transitEncryption is false; ElastiCache accepts an AUTH token only with in-transit encryption'],
   ['no automatic backups', { snapshotRetentionLimit: 0 }, "snapshotRetentionLimit is 0; keep the standby's automatic backups 1 to 35 days (a whole number)"],
   ['36 days of backups', { snapshotRetentionLimit: 36 }, "snapshotRetentionLimit is 36; keep the standby's automatic backups 1 to 35 days (a whole number)"],
   ['6 replicas', { replicasPerShard: 6 }, 'replicasPerShard is 6; ElastiCache allows 0 to 5 replicas per shard'],
-  ['a TTL over 2 days', { recordTtl: Duration.days(3) }, 'recordTtl is 3 days; give 0 seconds to 2 days'],
+  ['a TTL over 2 days', { recordTtl: Duration.days(3) },
+    'recordTtl is 3 days; give whole seconds up to 2 days: resolvers keep answering with the old target for the TTL after a failover, so a longer one defeats it'],
+  ['a TTL of 1.5 seconds', { recordTtl: Duration.millis(1500) }, 'recordTtl is 1 second 500 millis; give whole seconds up to 2 days'],
+  ['a fully qualified name outside the zone', { recordName: 'orders.other.org.' },
+    "recordName 'orders.other.org.' is fully qualified (a trailing dot) but not in the zone corp.internal; give a name in the zone, relative or fully qualified"],
+  ['a port ElastiCache refuses', { port: 80 }, 'port is 80; ElastiCache accepts ports 1024 to 65535'],
   ['a wait under a second', { waits: { dns: Duration.millis(500) } }, 'waits.dns is 500 millis; waits are at least 1 second'],
   ['a bound shorter than its wait', { bounds: { create: Duration.minutes(1) } }, 'bounds.create is 1 minute, shorter than waits.create (5 minutes); a bound holds at least one wait'],
   ['a timeout shorter than the bounds', { timeout: Duration.hours(1) }, "timeout is 1 hour but the workflow's waits can take up to 3 hours 15 minutes; give a longer timeout or shorter bounds"],
@@ -194,7 +211,7 @@ describe('the standby\'s CreateReplicationGroup request, shaped from the manifes
       standbyId: 'orders-standby-261122-040000',
       objectArns: m.shards.map((sh) => `arn:aws:s3:::replica/${sh.object.key}`),
     },
-    shape: { cacheSubnetGroupName: 'sg', securityGroupIds: ['sg-1'], transitEncryption: true, snapshotRetentionLimit: 7, multiAz: true, ...shape },
+    shape: { port: 6380, cacheSubnetGroupName: 'sg', securityGroupIds: ['sg-1'], transitEncryption: true, snapshotRetentionLimit: 7, multiAz: true, ...shape },
   });
 
   test('cluster mode disabled: the engine, version, node type, port and replicas of the export; backups on; encrypted', () => {

@@ -18,7 +18,7 @@ import { ELASTICACHE_CANONICAL_ID } from '../../src/private/regions';
 import { slotRanges } from '../../src/private/slots';
 import {
   CreateStandbyInput, CreateStandbyOutput, CutoverInput, CutoverOutput, EXPORT_NOT_USABLE, FindExportInput, FindExportOutput, INVALID_INPUT,
-  METRIC_NAMESPACE, METRICS, NO_COMPLETE_EXPORT, RecordFailureInput, RecordInput, RecordOutput, RESTORE_MODES, RestoreMode, RestoreStepInput,
+  METRIC_NAMESPACE, METRICS, NO_COMPLETE_EXPORT, RecordFailureInput, RecordInput, RecordOutput, RESTORE_MODES, RunMode, RestoreStepInput,
   SkippedExport,
 } from '../../src/private/standby-restore-contract';
 
@@ -48,11 +48,11 @@ function stampOf(startTime: string): string {
   return `${iso.slice(2, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
 }
 
-function modeOf(value: unknown): RestoreMode {
+function modeOf(value: unknown): RunMode {
   if (typeof value !== 'string' || !(RESTORE_MODES as string[]).includes(value)) {
     throw new StepError(INVALID_INPUT, `mode is ${JSON.stringify(value) ?? 'missing'}; give "failover" (restore, check, move DNS) or "rehearsal" (restore, check, record, delete the standby)`);
   }
-  return value as RestoreMode;
+  return value as RunMode;
 }
 
 /** The run names of the workflow's exports that have a manifest in the bucket, newest first. */
@@ -176,7 +176,7 @@ export function standbyRequest(input: CreateStandbyInput, authToken?: string): C
     CacheParameterGroupName: shape.cacheParameterGroupName,
     CacheSubnetGroupName: shape.cacheSubnetGroupName,
     SecurityGroupIds: shape.securityGroupIds.length > 0 ? shape.securityGroupIds : undefined,
-    Port: source.port,
+    Port: shape.port,
     SnapshotArns: found.objectArns,
     AtRestEncryptionEnabled: true,
     TransitEncryptionEnabled: shape.transitEncryption,

@@ -10,11 +10,15 @@ import { IConstruct } from 'constructs';
  *
  * Returns `undefined` for a token or a valid name, otherwise the error message.
  */
-export function nameProblem(prop: string, value: string, maxLength: number): string | undefined {
+export function nameProblem(prop: string, value: string, maxLength: number, stamp?: string): string | undefined {
   if (Token.isUnresolved(value)) {
     return undefined;
   }
-  const rule = `ElastiCache names are 1 to ${maxLength} lower-case letters, digits or hyphens, start with a letter, and have no '--' and no trailing '-'`;
+  // A prefix is followed by a stamp: ElastiCache's limit is for the whole name.
+  const rule = stamp === undefined
+    ? `ElastiCache names are 1 to ${maxLength} lower-case letters, digits or hyphens, start with a letter, and have no '--' and no trailing '-'`
+    : `ElastiCache names are 1 to ${maxLength + stamp.length} lower-case letters, digits or hyphens, start with a letter, and have no '--' and no trailing '-'; `
+      + `the prefix is followed by '${stamp}', so it has at most ${maxLength}`;
   let problem: string | undefined;
   if (value.length < 1 || value.length > maxLength) {
     problem = `is ${value.length} characters long`;
@@ -32,9 +36,9 @@ export function nameProblem(prop: string, value: string, maxLength: number): str
   return problem ? `${prop} '${value}' ${problem}; ${rule}` : undefined;
 }
 
-/** Throws the error `nameProblem` finds, if any. */
-export function checkName(prop: string, value: string, maxLength: number): void {
-  const problem = nameProblem(prop, value, maxLength);
+/** Throws the error `nameProblem` finds, if any (`stamp`: what follows a prefix in the names it makes). */
+export function checkName(prop: string, value: string, maxLength: number, stamp?: string): void {
+  const problem = nameProblem(prop, value, maxLength, stamp);
   if (problem) {
     throw new Error(problem);
   }

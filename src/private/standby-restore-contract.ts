@@ -6,11 +6,13 @@
 import { ExportManifest } from './export-workflow-contract';
 
 /** The run's modes: `failover` moves DNS to the standby; `rehearsal` checks it, records, deletes it. */
-export type RestoreMode = 'failover' | 'rehearsal';
-export const RESTORE_MODES: RestoreMode[] = ['failover', 'rehearsal'];
+export type RunMode = 'failover' | 'rehearsal';
+export const RESTORE_MODES: RunMode[] = ['failover', 'rehearsal'];
 
 /** What the construct fixes at synth time about the standby it creates (each absent: from the manifest). */
 export interface StandbyShape {
+  /** The standby's port (the construct's security group rules are made for it). */
+  readonly port: number;
   readonly cacheNodeType?: string;
   readonly replicasPerShard?: number;
   readonly cacheParameterGroupName?: string;
@@ -49,7 +51,7 @@ export interface SkippedExport {
 }
 
 export interface FindExportOutput {
-  readonly mode: RestoreMode;
+  readonly mode: RunMode;
   readonly runName: string;
   readonly snapshotTime: string;
   readonly manifest: ExportManifest;
@@ -136,7 +138,7 @@ export interface CutoverOutput {
 export interface RecordInput {
   readonly step: 'record';
   readonly workflow: string;
-  readonly mode: RestoreMode;
+  readonly mode: RunMode;
   readonly startTime: string;
   /** `$$.State.EnteredTime` of the step: the run's end as Step Functions times it (DNS in sync, or the check passed). */
   readonly now: string;

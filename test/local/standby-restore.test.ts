@@ -359,7 +359,7 @@ describe('failure paths, rehearsal, and what a run leaves (cluster mode disabled
       grantObjectRead: true,
       found,
       workflow,
-      shape: { cacheSubnetGroupName: 'local', securityGroupIds: [], transitEncryption: false, snapshotRetentionLimit: 1, multiAz: false },
+      shape: { port: 6379, cacheSubnetGroupName: 'local', securityGroupIds: [], transitEncryption: false, snapshotRetentionLimit: 1, multiAz: false },
     });
     const first = await create('orders-standby');
     await expect(create('orders-standby')).resolves.toEqual(first);

@@ -150,7 +150,7 @@ export function checkSnapshotBeforeUpdate(options: SnapshotBeforeUpdateOptions, 
     throw new Error("backup.snapshotBeforeUpdate is set but nodeType 'cache.t1.micro' with cluster mode disabled cannot take snapshots (SnapshotFeatureNotSupportedFault)");
   }
   const prefix = options.prefix ?? `pre-${groupId}`.slice(0, MAX_PRE_UPDATE_PREFIX_LENGTH).replace(/-+$/, '');
-  checkName('backup.snapshotBeforeUpdate.prefix', prefix, MAX_PRE_UPDATE_PREFIX_LENGTH);
+  checkName('backup.snapshotBeforeUpdate.prefix', prefix, MAX_PRE_UPDATE_PREFIX_LENGTH, '-YYYYMMDD-HHMMSS');
   const keep = options.keep ?? DEFAULT_PRE_UPDATE_KEEP;
   if (!Number.isInteger(keep) || keep < 1) {
     throw new Error(`backup.snapshotBeforeUpdate.keep is ${keep}; keep at least 1 snapshot (a whole number)`);
