@@ -236,6 +236,15 @@ project.addTask('bench:handlers', {
   exec: 'ts-node -P local/tsconfig.json local/bench/handler-load.ts',
 });
 
+// A restore of BENCH_GIB GiB through the synthesized workflows, with the constructs' default waits;
+// it runs the bundled handlers, so the bundles are built first.
+const benchRestore = project.addTask('bench:restore', {
+  description: 'Benchmark: export, then StandbyRestore failover and rehearsal of BENCH_GIB GiB (default 1) on the local provider; '
+    + 'prints simulated times, RPO/RTO, transitions, Lambda invocations and cost (BENCH_GIB=1, BENCH_SPEED=10)',
+  exec: 'ts-node -P local/tsconfig.json local/bench/standby-restore.ts',
+});
+benchRestore.prependSpawn(bundleLambda);
+
 // The soak: serve as a process under mixed load with aborted requests and killed nodes, bounded in
 // time (SOAK_SECONDS or --seconds, default 600); a script that reports, not a test.
 const soak = project.addTask('soak', {

@@ -40,8 +40,14 @@ export interface LocalProviderOptions {
   readonly timings?: Partial<Timings>;
   /** The account id in ARNs. @default '000000000000' */
   readonly account?: string;
-  /** Simulated time S3 takes to replicate an object to another bucket. @default 5 minutes */
+  /** Simulated time S3 takes to replicate an object to another bucket, before its size counts. @default 5 minutes */
   readonly replicationDelay?: number;
+  /**
+   * Simulated time S3 replication adds per GiB of the object. S3 publishes no rate (see
+   * `ReplicationTiming`); the default is an ASSUMPTION: one stream across regions at about 35 MB/s.
+   * @default 30 seconds
+   */
+  readonly replicationPerGiB?: number;
   /** Simulated time a Route 53 change stays PENDING before it is INSYNC. @default 60 seconds */
   readonly dnsSyncDelay?: number;
   /**
@@ -103,7 +109,10 @@ export class LocalProvider {
       // Nodes of the dead provider that are still running would write into this folder.
       killRedisIn(this.dataDir);
     }
-    this.s3 = new S3Store(path.join(this.dataDir, 's3'), this.clock, options.replicationDelay ?? 5 * 60_000);
+    this.s3 = new S3Store(path.join(this.dataDir, 's3'), this.clock, {
+      delay: options.replicationDelay ?? 5 * 60_000,
+      perGiB: options.replicationPerGiB ?? 30_000,
+    });
     this.route53 = new Route53(this.clock, options.dnsSyncDelay ?? 60_000);
     this.dns = new DnsServer([(name) => this.route53.lookup(name)], { idleTimeoutMs: options.dnsIdleTimeout });
     this.server = http.createServer((req, res) => void this.handle(req, res));

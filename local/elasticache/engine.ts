@@ -17,7 +17,7 @@ import {
   MANUAL_SNAPSHOT_QUOTA, NAME, NO_SNAPSHOT_NODE_TYPES, OPT_IN_REGIONS, snapshotServicePrincipal, versionOrder,
 } from './facts';
 import {
-  automaticSnapshotName, DAY, DEFAULT_TIMINGS, Engine as EngineName, Faults, Group, Member, MINUTE, pad, parseSlots, Shard, Snapshot, Timings,
+  automaticSnapshotName, DAY, DEFAULT_TIMINGS, Engine as EngineName, Faults, Group, Member, MINUTE, pad, parseSlots, perGiB, Shard, Snapshot, Timings,
 } from './model';
 import { Nodes } from './nodes';
 import { checkWindows, maintenanceWindow, snapshotWindow } from './windows';
@@ -307,7 +307,9 @@ export class ElastiCacheEngine {
       authTokenEnabled: !!req.authToken,
       authTokens: req.authToken ? [req.authToken] : [],
       tags: new Map(req.tags),
-      doneAt: now + this.timings.createGroup,
+      // A seeded group loads its data first: the largest seed file sets the time (shards load theirs in parallel).
+      doneAt: now + this.timings.createGroup
+        + (seedRdbs ? perGiB(Math.max(...seedRdbs.map((file) => fs.statSync(file).size)), this.timings.restorePerGiB) : 0),
     };
     group.members.push(...group.shards.flatMap((shard) => shard.members));
     this.groups.set(id, group);
@@ -827,8 +829,10 @@ export class ElastiCacheEngine {
    * Starts a snapshot of `members` (one per shard): the group turns `snapshotting`, each node saves
    * its RDB.
    */
-  private startSnapshot(group: Group, members: Member[], name: string, source: 'manual' | 'automatic', cacheClusterId?: string): Snapshot {
+  private startSnapshot(group: Group, members: Member[], name: string, source: 'manual' | 'automatic', cacheClusterId?: string,
+    sized = true): Snapshot {
     const now = this.clock.now();
+    const base = now + this.timings.snapshot + (this.faults.snapshotDelays.shift() ?? 0);
     const dir = path.join(this.snapshotsDir, name);
     const fail = this.faults.failSnapshots > 0;
     if (fail) this.faults.failSnapshots--;
@@ -853,7 +857,7 @@ export class ElastiCacheEngine {
       tags: new Map(),
       createdAt: now,
       cacheClusterId,
-      doneAt: now + this.timings.snapshot + (this.faults.snapshotDelays.shift() ?? 0),
+      doneAt: base,
       failed: fail,
     };
     this.snapshots.set(name, snapshot);
@@ -872,7 +876,15 @@ export class ElastiCacheEngine {
         snapshot.nodeSnapshots[i].size = fs.statSync(snapshot.nodeSnapshots[i].file).size;
       }));
     })().then(
-      () => { snapshot.busy = undefined; },
+      () => {
+        snapshot.busy = undefined;
+        // The size of the data is known once it is saved: the snapshot takes longer by the largest
+        // file's share (shards save in parallel). A snapshot whose node failed meanwhile ends now.
+        if (!sized || snapshot.failed || snapshot.doneAt === undefined) return;
+        const largest = Math.max(...snapshot.nodeSnapshots.map((n) => n.size ?? 0));
+        snapshot.doneAt = Math.max(snapshot.doneAt, base + perGiB(largest, this.timings.snapshotPerGiB));
+        if (group.status === 'snapshotting' && group.doneAt !== undefined) group.doneAt = Math.max(group.doneAt, snapshot.doneAt);
+      },
       () => { snapshot.busy = undefined; snapshot.failed = true; },
     );
     return snapshot;
@@ -986,12 +998,16 @@ export class ElastiCacheEngine {
       throw errors.invalidParameterValue(`The S3 object ${taken} already exists in bucket ${bucketName}; an export does not overwrite objects.`);
     }
     source.status = 'copying';
-    source.doneAt = this.clock.now() + this.timings.exportSnapshot;
+    // The export copies every shard's file: their total sets the time (assumed: how ElastiCache
+    // spreads the copy of several files is not documented).
+    const bytes = source.nodeSnapshots.reduce((sum, n) => sum + (n.size ?? fs.statSync(n.file).size), 0);
+    const duration = this.timings.exportSnapshot + perGiB(bytes, this.timings.exportPerGiB);
+    source.doneAt = this.clock.now() + duration;
     const files = source.nodeSnapshots.map((n) => n.file);
     // The objects appear when the export's simulated time has passed: on the next call after it, a
     // jump of the clock past it, or the timer set for it. Only the source snapshot is busy meanwhile.
     source.onDone = () => files.forEach((file, i) => this.options.s3.putObject(bucket, keys[i], { from: file }, { contentType: 'application/octet-stream' }));
-    this.after(this.timings.exportSnapshot);
+    this.after(duration);
     return source;
   }
 
@@ -1037,7 +1053,8 @@ export class ElastiCacheEngine {
         const members = group.clusterEnabled
           ? group.shards.map((shard) => shard.members.find((m) => m.role === 'replica') ?? shard.members[0])
           : [group.members.find((m) => m.id === group.snapshottingClusterId) ?? group.members[0]];
-        const snapshot = this.startSnapshot(group, members, automaticSnapshotName(group.id, at), 'automatic');
+        // Its time is set here (to), not by its size: the clock jumped past all it needed.
+        const snapshot = this.startSnapshot(group, members, automaticSnapshotName(group.id, at), 'automatic', undefined, false);
         // The snapshot is dated at its window, and had all the time it needed before `to`.
         (snapshot as { createdAt: number }).createdAt = at;
         snapshot.doneAt = to;

@@ -10,12 +10,32 @@ export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 
-/** How long operations take, in simulated milliseconds. */
+export const GIB = 1024 ** 3;
+
+/**
+ * How long operations take, in simulated milliseconds. The operations that move data take a base
+ * time plus a time per GiB of the data involved (`...PerGiB`); the base fields keep their meaning.
+ */
 export interface Timings {
+  /** Creating a group; the base of a seeded creation too (see `restorePerGiB`). */
   readonly createGroup: number;
+  /** A snapshot, before the time its RDB files take (see `snapshotPerGiB`). */
   readonly snapshot: number;
+  /**
+   * Added to `snapshot` per GiB of the largest RDB file the snapshot saved (each shard's node
+   * saves its own file, in parallel with the others).
+   */
+  readonly snapshotPerGiB: number;
   readonly copySnapshot: number;
+  /** An export (CopySnapshot to S3), before the time its objects take (see `exportPerGiB`). */
   readonly exportSnapshot: number;
+  /** Added to `exportSnapshot` per GiB of all the RDB files exported. */
+  readonly exportPerGiB: number;
+  /**
+   * Added to `createGroup`, for a group seeded from a snapshot (`SnapshotName`) or from RDB files
+   * in S3 (`SnapshotArns`), per GiB of the largest seed file (each shard loads its own, in parallel).
+   */
+  readonly restorePerGiB: number;
   readonly deleteGroup: number;
   readonly failover: number;
   /**
@@ -29,11 +49,28 @@ export interface Timings {
   readonly authToken: number;
 }
 
+// AWS publishes no duration for any of these, nor a rate per GiB ("AWS publishes no typical restore
+// time"; the user guide's "Snapshot and restore" pages give none). The bases are this emulator's.
+// The rates per GiB are ASSUMPTIONS, sized from the two public numbers that bound the work:
+// - S3 (user guide, "Performance design patterns for Amazon S3", parallelization): "make one
+//   concurrent request for each 85-90 MB/s of desired network throughput", so one stream moves a
+//   GiB in about 12 s;
+// - redis-server here saves and loads about 36 MB/s of small keys (ELASTICACHE-FACTS.md: 0.8 s for
+//   a 29 MB RDB of a million keys), about 30 s per GiB.
+// A save or a load plus one transfer to or from S3 is then about 40 s per GiB; one minute per GiB
+// leaves room for a node smaller than this machine and for the service's own steps. An export is
+// an S3-to-S3 copy (no Redis work): half a minute per GiB. Measure in AWS before relying on them.
 export const DEFAULT_TIMINGS: Timings = {
   createGroup: 10 * MINUTE,
   snapshot: 5 * MINUTE,
+  // (assumption, see above)
+  snapshotPerGiB: MINUTE,
   copySnapshot: 2 * MINUTE,
   exportSnapshot: 5 * MINUTE,
+  // (assumption, see above)
+  exportPerGiB: MINUTE / 2,
+  // (assumption, see above)
+  restorePerGiB: MINUTE,
   deleteGroup: 5 * MINUTE,
   failover: 2 * MINUTE,
   replaceNode: 5 * MINUTE,
@@ -154,6 +191,11 @@ export interface Faults {
   snapshotDelays: number[];
   /** Calls to fail, by action: the next `count` calls get `code` (e.g. Throttling, InternalFailure). */
   failCalls: Map<string, { code: string; count: number; status: number }>;
+}
+
+/** The simulated time `perGiB` amounts to for `bytes`. */
+export function perGiB(bytes: number, perGiBMs: number): number {
+  return Math.round((bytes / GIB) * perGiBMs);
 }
 
 export function pad(n: number, width = 2): string {

@@ -87,6 +87,17 @@ interface PendingReplication {
   readonly dueAt: number;
 }
 
+/**
+ * How long S3 takes to replicate an object to another bucket, in simulated ms: `delay`, plus
+ * `perGiB` for each GiB of the object. S3 gives no rate: "the majority of objects replicate within
+ * 15 minutes, but they can sometimes take a couple of hours" (S3 user guide, "Troubleshooting
+ * replication"), and with S3 Replication Time Control 99.99% replicate within 15 minutes.
+ */
+export interface ReplicationTiming {
+  readonly delay: number;
+  readonly perGiB: number;
+}
+
 /** Faults a test can inject into S3. */
 export interface S3Faults {
   /** While true, replication makes no progress: objects stay PENDING. */
@@ -105,19 +116,22 @@ export class S3Store {
   private readonly buckets = new Map<string, Bucket>();
   private readonly pending: PendingReplication[] = [];
   private readonly timer: NodeJS.Timeout;
+  private readonly replication: ReplicationTiming;
 
   /**
+   * @param replication the time replication takes: a fixed delay (ms), or a delay and a time per GiB
    * @param onBackgroundError told of a failure in background work (replication), which marks what
    * failed and goes on; the provider logs it. @default writes it to stderr
    */
   constructor(
     private readonly dataDir: string,
     private readonly clock: Clock,
-    private readonly replicationDelay: number,
+    replication: number | ReplicationTiming,
     private readonly onBackgroundError: (what: string, error: unknown) => void = (what, error) => {
       process.stderr.write(`local provider: ${what}: ${(error as Error)?.message ?? error}\n`);
     },
   ) {
+    this.replication = typeof replication === 'number' ? { delay: replication, perGiB: 0 } : replication;
     fs.mkdirSync(dataDir, { recursive: true });
     // Replication runs in the background, as in S3; the clock's jumps run what fell due too.
     this.timer = setInterval(() => void this.pump().catch((e) => this.onBackgroundError('S3 background work failed', e)), 20);
@@ -383,7 +397,8 @@ export class S3Store {
       .sort((a, b) => b.priority - a.priority)[0];
     if (!rule) return;
     object.replicationStatus = 'PENDING';
-    this.pending.push({ source: bucket, key: object.key, etag: object.etag, rule, dueAt: this.clock.now() + this.replicationDelay });
+    const transfer = Math.round((object.size / 1024 ** 3) * this.replication.perGiB);
+    this.pending.push({ source: bucket, key: object.key, etag: object.etag, rule, dueAt: this.clock.now() + this.replication.delay + transfer });
   }
 
   /**
