@@ -2,6 +2,7 @@ import { Aws, CustomResource, Duration, PhysicalName, RemovalPolicy, Stack, Toke
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { addStackDependency } from './private/dependencies';
 import { ExportBucketAclResourceProperties } from './private/export-bucket-contract';
 import { acknowledgeComplianceFinding, acknowledgeFinding, acknowledgeInlinePolicy, findingResource } from './private/nag';
 import { BackupProvider } from './private/provider';
@@ -360,7 +361,7 @@ export class SnapshotExportBucket extends Construct {
       }
       const replicaStack = Stack.of(props.replica);
       if (replicaStack !== stack) {
-        stack.addDependency(replicaStack, 'the export bucket replicates into the replica bucket, which must exist first');
+        addStackDependency(stack, replicaStack, 'the export bucket replicates into the replica bucket, which must exist first');
       }
       this.acknowledgeReplicationFindings(this.replicationRole, props.replica);
     }

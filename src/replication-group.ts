@@ -10,6 +10,7 @@ import { CacheEngine, ElastiCacheEngine } from './engine';
 import { claimName, Namespace } from './private/app-registry';
 import { elastiCacheArn } from './private/arns';
 import { AuthTokenRotation } from './private/auth-token-rotation';
+import { addResourceDependency } from './private/dependencies';
 import { FinalSnapshot } from './private/final-snapshot';
 import { recordGroupFacts } from './private/group-facts';
 import { nodeGroupId } from './private/members';
@@ -401,7 +402,7 @@ export class RedisReplicationGroup extends RedisReplicationGroupBase {
       snapshotArns: seed?.rdbObjectArns,
     });
     // ElastiCache can't create the group before its subnet group exists.
-    this.cfnReplicationGroup.addDependency(subnetGroup);
+    addResourceDependency(this.cfnReplicationGroup, subnetGroup);
     // DeletionPolicy and UpdateReplacePolicy both: a replacement must not lose the data either.
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
     this.cfnReplicationGroup.applyRemovalPolicy(removalPolicy);

@@ -1,6 +1,7 @@
 import { CfnResource, CustomResource, Lazy, Stack } from 'aws-cdk-lib';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import { Construct } from 'constructs';
+import { addResourceDependency } from './dependencies';
 import { PreUpdateSnapshotResourceProperties } from './pre-update-snapshot-contract';
 import { BackupProvider } from './provider';
 
@@ -36,7 +37,7 @@ export class PreUpdateSnapshot extends CustomResource {
       resourceType: 'Custom::RedisPreUpdateSnapshot',
       properties,
     });
-    props.group.addDependency(this.node.defaultChild as CfnResource);
+    addResourceDependency(props.group, this.node.defaultChild as CfnResource);
   }
 }
 
