@@ -22,6 +22,7 @@ import { handlerFunctionProps } from './private/handler-code';
 import { acknowledgeFinding, acknowledgeHandlerFunction, acknowledgeInlinePolicy, findingResource } from './private/nag';
 import { checkName, MAX_GROUP_ID_LENGTH, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/names';
 import { checkPort } from './private/rules/network';
+import { checkNodeType } from './private/rules/node-type';
 import {
   CheckStandbyInput, METRIC_NAMESPACE, METRICS, RestoreStepInput, STANDBY_STAMP_LENGTH, StandbyShape,
 } from './private/standby-restore-contract';
@@ -307,6 +308,7 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
     if (!Number.isInteger(retention) || retention < 1 || retention > 35) {
       throw new Error(`snapshotRetentionLimit is ${retention}; keep the standby's automatic backups 1 to 35 days (a whole number)`);
     }
+    if (props.nodeType !== undefined) checkNodeType(props.nodeType);
     const replicas = props.replicasPerShard;
     if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0 || replicas > 5)) {
       throw new Error(`replicasPerShard is ${props.replicasPerShard}; ElastiCache allows 0 to 5 replicas per shard`);

@@ -161,6 +161,7 @@ test.each<[string, Partial<StandbyRestoreProps>, string]>([
   ['a fully qualified name outside the zone', { recordName: 'orders.other.org.' },
     "recordName 'orders.other.org.' is fully qualified (a trailing dot) but not in the zone corp.internal; give a name in the zone, relative or fully qualified"],
   ['a port ElastiCache refuses', { port: 80 }, 'port is 80; ElastiCache accepts ports 1024 to 65535'],
+  ['a node type without its cache. prefix', { nodeType: 'r7g.large' }, "nodeType 'r7g.large' is not an ElastiCache node type such as 'cache.r7g.large'"],
   ['a wait under a second', { waits: { dns: Duration.millis(500) } }, 'waits.dns is 500 millis; waits are at least 1 second'],
   ['a bound shorter than its wait', { bounds: { create: Duration.minutes(1) } }, 'bounds.create is 1 minute, shorter than waits.create (5 minutes); a bound holds at least one wait'],
   ['a timeout shorter than the bounds', { timeout: Duration.hours(1) }, "timeout is 1 hour but the workflow's waits can take up to 3 hours 15 minutes; give a longer timeout or shorter bounds"],
