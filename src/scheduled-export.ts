@@ -22,7 +22,7 @@ import { checkName, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/nam
 import { scheduleWindowProblems } from './private/schedule-windows';
 import { snapshotSourceMember } from './private/source';
 import { at, renderPayload, WorkflowStepPayload } from './private/step-payload';
-import { humanDuration, logKey, publishRetry, sdkErrors, throttlingRetry } from './private/workflow';
+import { failedRunsAlarm, humanDuration, logKey, publishRetry, sdkErrors, throttlingRetry, workflowStateMachine, workflowTopic } from './private/workflow';
 import { RedisReplicationGroup } from './replication-group';
 import { ClusterMode, IRedisReplicationGroup } from './replication-group-base';
 
@@ -458,16 +458,7 @@ export class ScheduledSnapshotExport extends Construct {
         .when(sfn.Condition.numberGreaterThanEquals('$.snapshotWait.checks', checks.snapshot), snapshotIncomplete)
         .otherwise(waitSnapshot));
 
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      queryLanguage: sfn.QueryLanguage.JSON_PATH,
-      timeout,
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: logEncryptionKey }),
-        level: sfn.LogLevel.ALL,
-      },
-    });
+    this.stateMachine = workflowStateMachine(this, 'StateMachine', 'Logs', definition, timeout, logEncryptionKey);
 
     // CopySnapshot's caller also needs to see the bucket (GetBucketLocation, ListAllMyBuckets).
     bucket.grantExport(this.stateMachine);
@@ -482,23 +473,7 @@ export class ScheduledSnapshotExport extends Construct {
       targets: [new targets.SfnStateMachine(this.stateMachine)],
     });
 
-    this.failureAlarm = new cloudwatch.Alarm(this, 'FailureAlarm', {
-      alarmDescription: `A scheduled snapshot export of ${group.replicationGroupId} failed, timed out or was aborted`,
-      metric: new cloudwatch.MathExpression({
-        expression: 'failed + timedOut + aborted',
-        usingMetrics: {
-          failed: this.stateMachine.metricFailed({ statistic: 'Sum' }),
-          timedOut: this.stateMachine.metricTimedOut({ statistic: 'Sum' }),
-          aborted: this.stateMachine.metricAborted({ statistic: 'Sum' }),
-        },
-        period: Duration.minutes(5),
-        label: 'Failed, timed-out and aborted runs',
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.failureAlarm = failedRunsAlarm(this, this.stateMachine, `A scheduled snapshot export of ${group.replicationGroupId} failed, timed out or was aborted`);
 
     this.acknowledgeFindings(fn, snapshotArns, replica);
   }
@@ -582,16 +557,7 @@ export class ScheduledSnapshotExport extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
     });
     publish.addRetry(publishRetry());
-    const notifier = new sfn.StateMachine(this, 'StoppedRunNotifier', {
-      definitionBody: sfn.DefinitionBody.fromChainable(publish),
-      queryLanguage: sfn.QueryLanguage.JSON_PATH,
-      timeout: Duration.minutes(5),
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'StoppedRunNotifierLogs', { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: logEncryptionKey }),
-        level: sfn.LogLevel.ALL,
-      },
-    });
+    const notifier = workflowStateMachine(this, 'StoppedRunNotifier', 'StoppedRunNotifierLogs', publish, Duration.minutes(5), logEncryptionKey);
     // sns:Publish, and the topic's KMS key when it has a customer managed one.
     this.notificationTopic.grantPublish(notifier);
     this.stoppedRunNotifier = notifier;
@@ -615,11 +581,7 @@ export class ScheduledSnapshotExport extends Construct {
   }
 
   private newTopic(): sns.Topic {
-    return new sns.Topic(this, 'Notifications', {
-      displayName: 'ElastiCache snapshot export failures',
-      enforceSSL: true,
-      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
-    });
+    return workflowTopic(this, 'ElastiCache snapshot export failures');
   }
 
   /** What the Lambda steps need: read and prune the workflow's own snapshots and exports, read the replica. */

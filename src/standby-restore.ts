@@ -27,7 +27,7 @@ import {
   CheckStandbyInput, METRIC_NAMESPACE, METRICS, RestoreStepInput, STANDBY_STAMP_LENGTH, StandbyShape,
 } from './private/standby-restore-contract';
 import { at, renderPayload, StepPayload } from './private/step-payload';
-import { humanDuration, logKey, publishRetry, sdkErrors, throttlingRetry } from './private/workflow';
+import { failedRunsAlarm, humanDuration, logKey, publishRetry, sdkErrors, throttlingRetry, workflowStateMachine, workflowTopic } from './private/workflow';
 
 /** How long the workflow waits between checks. */
 export interface StandbyRestoreWaits {
@@ -390,11 +390,7 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
     props.authToken?.grantRead(check);
 
     // ---- the state machine ---------------------------------------------------------------------
-    this.notificationTopic = props.notificationTopic ?? new sns.Topic(this, 'Notifications', {
-      displayName: 'ElastiCache standby restore results and failures',
-      enforceSSL: true,
-      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
-    });
+    this.notificationTopic = props.notificationTopic ?? workflowTopic(this, 'ElastiCache standby restore results and failures');
     const failed = new sfn.Fail(this, 'Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     const notifyFailure = new tasks.SnsPublish(this, 'NotifyFailure', {
       topic: this.notificationTopic,
@@ -618,35 +614,10 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
         .when(sfn.Condition.numberGreaterThanEquals('$.standby.checks', checks.create), standbyIncomplete)
         .otherwise(waitCreate));
 
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      queryLanguage: sfn.QueryLanguage.JSON_PATH,
-      timeout,
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: logEncryptionKey }),
-        level: sfn.LogLevel.ALL,
-      },
-    });
+    this.stateMachine = workflowStateMachine(this, 'StateMachine', 'Logs', definition, timeout, logEncryptionKey);
     this.notificationTopic.grantPublish(this.stateMachine);
 
-    this.failureAlarm = new cloudwatch.Alarm(this, 'FailureAlarm', {
-      alarmDescription: `A standby restore run of ${this.node.path} failed, timed out or was aborted`,
-      metric: new cloudwatch.MathExpression({
-        expression: 'failed + timedOut + aborted',
-        usingMetrics: {
-          failed: this.stateMachine.metricFailed({ statistic: 'Sum' }),
-          timedOut: this.stateMachine.metricTimedOut({ statistic: 'Sum' }),
-          aborted: this.stateMachine.metricAborted({ statistic: 'Sum' }),
-        },
-        period: Duration.minutes(5),
-        label: 'Failed, timed-out and aborted runs',
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.failureAlarm = failedRunsAlarm(this, this.stateMachine, `A standby restore run of ${this.node.path} failed, timed out or was aborted`);
 
     if (props.rehearsalSchedule) {
       new events.Rule(this, 'RehearsalSchedule', {

@@ -3,10 +3,61 @@
  * their log key, the names of AWS SDK integration errors, and their retries.
  */
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+
+/**
+ * A workflow's state machine as the library makes them: JSONPath, X-Ray tracing, every event logged
+ * to a log group of its own (a month, the given key).
+ */
+export function workflowStateMachine(scope: Construct, id: string, logId: string, definition: sfn.IChainable, timeout: Duration,
+  logEncryptionKey: kms.IKey | undefined): sfn.StateMachine {
+  return new sfn.StateMachine(scope, id, {
+    definitionBody: sfn.DefinitionBody.fromChainable(definition),
+    queryLanguage: sfn.QueryLanguage.JSON_PATH,
+    timeout,
+    tracingEnabled: true,
+    logs: {
+      destination: new logs.LogGroup(scope, logId, { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: logEncryptionKey }),
+      level: sfn.LogLevel.ALL,
+    },
+  });
+}
+
+/** An alarm on a state machine's failed, timed-out and aborted runs (one in five minutes fires it). */
+export function failedRunsAlarm(scope: Construct, stateMachine: sfn.StateMachine, description: string): cloudwatch.Alarm {
+  return new cloudwatch.Alarm(scope, 'FailureAlarm', {
+    alarmDescription: description,
+    metric: new cloudwatch.MathExpression({
+      expression: 'failed + timedOut + aborted',
+      usingMetrics: {
+        failed: stateMachine.metricFailed({ statistic: 'Sum' }),
+        timedOut: stateMachine.metricTimedOut({ statistic: 'Sum' }),
+        aborted: stateMachine.metricAborted({ statistic: 'Sum' }),
+      },
+      period: Duration.minutes(5),
+      label: 'Failed, timed-out and aborted runs',
+    }),
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+}
+
+/** A workflow's default topic: encrypted with the AWS managed key for SNS, TLS enforced. */
+export function workflowTopic(scope: Construct, displayName: string): sns.Topic {
+  return new sns.Topic(scope, 'Notifications', {
+    displayName,
+    enforceSSL: true,
+    masterKey: kms.Alias.fromAliasName(scope, 'SnsKey', 'alias/aws/sns'),
+  });
+}
 
 /**
  * The workflow's log key, with the key policy statement CloudWatch Logs needs to use it when the key
