@@ -22,6 +22,8 @@ import { ClientGone, clientGone, discardRest, gate, MAX_API_BODY, readBody, Requ
 import { Route53, Route53Error } from './route53';
 import { handleS3, receiveS3Body, s3ErrorResponse } from './s3/api';
 import { S3Error, S3Store } from './s3/store';
+import { LocalSsm } from './ssm';
+import { LocalSts, STS_XMLNS } from './sts';
 
 export interface LocalProviderOptions {
   /**
@@ -88,6 +90,10 @@ export class LocalProvider {
    * once their change is INSYNC; `dns.sources` takes more names.
    */
   public readonly dns: DnsServer;
+  /** STS (global): the caller's identity and assumed roles, for the CDK CLI. */
+  public readonly sts = new LocalSts();
+  /** SSM Parameter Store, per region (the CDK bootstrap version parameter). */
+  public readonly ssm: LocalSsm;
   private readonly engines = new Map<string, ElastiCacheEngine>();
   private readonly stacks = new Map<string, CloudFormationModel>();
   private readonly server: http.Server;
@@ -114,6 +120,7 @@ export class LocalProvider {
       perGiB: options.replicationPerGiB ?? 30_000,
     });
     this.route53 = new Route53(this.clock, options.dnsSyncDelay ?? 60_000);
+    this.ssm = new LocalSsm(() => this.clock.now());
     this.dns = new DnsServer([(name) => this.route53.lookup(name)], { idleTimeoutMs: options.dnsIdleTimeout });
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (socket) => {
@@ -136,6 +143,8 @@ export class LocalProvider {
       AWS_ENDPOINT_URL_S3: this.endpoint,
       AWS_ENDPOINT_URL_ROUTE_53: this.endpoint,
       AWS_ENDPOINT_URL_CLOUDFORMATION: this.endpoint,
+      AWS_ENDPOINT_URL_STS: this.endpoint,
+      AWS_ENDPOINT_URL_SSM: this.endpoint,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_REGION: 'us-east-1',
@@ -247,6 +256,18 @@ export class LocalProvider {
       res.writeHead(answer.status, answer.headers).end(answer.body);
       return;
     }
+    if (service === 'sts') {
+      // The answer first: an error must be answered before any header is written.
+      const xml = this.sts.handle(text);
+      res.writeHead(200, { 'content-type': 'text/xml' }).end(xml);
+      return;
+    }
+    if (service === 'ssm') {
+      const target = req.headers['x-amz-target'];
+      const answer = this.ssm.handle(region, typeof target === 'string' ? target : undefined, text);
+      res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1' }).end(answer.body);
+      return;
+    }
     if (service === 'cloudformation') {
       const xml = this.cloudformation(region).handle(text);
       res.writeHead(200, { 'content-type': 'text/xml' }).end(xml);
@@ -306,7 +327,11 @@ function errorAnswer(
     return { status: e.status, headers, body: Route53.errorBody(new Route53Error(e.code, e.message, e.status)) };
   }
   const serviceError = new ServiceError(e.code, e.message, e.status);
-  return { status: e.status, headers, body: service === 'cloudformation' ? errorXml(serviceError, CLOUDFORMATION_XMLNS) : errorXml(serviceError) };
+  if (service === 'ssm') {
+    return { status: e.status, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify({ __type: e.code, message: e.message }) };
+  }
+  const xmlns = service === 'cloudformation' ? CLOUDFORMATION_XMLNS : service === 'sts' ? STS_XMLNS : undefined;
+  return { status: e.status, headers, body: errorXml(serviceError, xmlns) };
 }
 
 /** Sends a file as the body, streamed; a file that fails mid-way ends the connection (the client sees a short body). */
