@@ -307,7 +307,10 @@ export class Route53 {
   }
 
   public change(id: string): Change {
-    const change = this.changes.get(id.replace(/^\/change\//, ''));
+    // The id on the wire is the bare id: the JavaScript SDK strips `/change/` from GetChange's Id,
+    // Step Functions' AWS SDK integration (the Java SDK) does not, and Route 53 then answers
+    // NoSuchChange (aws-sdk-go-v2 issue 1838 shows the same for a prefixed id).
+    const change = this.changes.get(id);
     if (!change) {
       throw new Route53Error('NoSuchChange', `A change with the specified change ID does not exist: ${id}`, 404);
     }

@@ -210,7 +210,7 @@ async function runOne(options: RunOptions, depth: number): Promise<StateMachineR
   const execution = machine.run((options.input ?? {}) as any, {
     overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits, retryIntervalOverrides: retryIntervals },
     context: {
-      Execution: { Id: executionArn, StartTime: new Date(started).toISOString(), Input: (options.input ?? {}) as any },
+      Execution: { Id: executionArn, Name: executionArn.split(':').pop(), StartTime: new Date(started).toISOString(), Input: (options.input ?? {}) as any },
       [SIMULATED]: {
         StartTime: new Date(started).toISOString(),
         // Read when a state's paths are evaluated, which is when it is entered.

@@ -399,7 +399,8 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
         'execution.$': '$$.Execution.Id',
         'error.$': '$.error.Error',
         'cause.$': '$.error.Cause',
-        'note': 'DNS was not moved by this run. A standby it created, if any (run.standby.replicationGroupId), is left for inspection: delete it when done.',
+        'note': 'If run.dns is present, DNS WAS MOVED to the standby (run.dns.newTarget) before the failure: applications use it now, do not delete it. '
+          + 'Otherwise DNS was not moved, and a standby this run created, if any (run.found.standbyId), is left for inspection: delete it when done.',
         'run.$': '$',
       }),
       resultPath: sfn.JsonPath.DISCARD,
@@ -450,6 +451,7 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
       exportPrefix: props.snapshotPrefix,
       standbyPrefix: this.standbyIdPrefix,
       startTime: at('$$.Execution.StartTime'),
+      record: { hostedZoneId: props.hostedZone.hostedZoneId, recordName },
     }, '$.found');
     const create = step('CreateStandby', {
       step: 'createStandby',
@@ -458,8 +460,8 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
       found: at('$.found'),
       shape,
       workflow: this.workflowName,
+      executionName: at('$$.Execution.Name'),
     }, '$.standby');
-    create.addRetry({ errors: sdkErrors('ElastiCache', 'Throttling'), interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 5 });
 
     const waitCreate = new sfn.Wait(this, 'WaitForStandby', { time: sfn.WaitTime.duration(waits.create) });
     const describe = onError(new tasks.CallAwsService(this, 'DescribeStandby', {

@@ -53,9 +53,23 @@ test.each<[string, (c: ReturnType<RedisServer['client']>) => Promise<unknown>, {
   ['an integer-encoded name', (c) => c.set('12345', 'v'), { name: '12345', expires: false }],
   // Redis LZF-compresses strings over 20 bytes: such a name is not read.
   ['a long compressible name', (c) => c.set('k'.repeat(64), 'v'), undefined],
+  // A name that is not UTF-8 cannot be written into the manifest as text.
+  ['a binary name', (c) => c.set(Buffer.from([0xff, 0xfe, 0x01]), 'v'), undefined],
 ])('the first key of the file: %s', async (_name, fill, expected) => {
   const header = await saved(fill);
   expect(header.firstKey).toEqual(expected);
+});
+
+test('functions loaded (Redis 7 writes them before the databases): skipped, the keys still counted', async () => {
+  const header = await saved(async (c) => {
+    // A library long enough to be LZF-compressed in the file.
+    const code = `#!lua name=mylib\nredis.register_function('answer', function() return ${'1 + '.repeat(40)}1 end)`;
+    await c.call('FUNCTION', 'LOAD', code);
+    await c.set('order:1', 'v');
+    await c.set('order:2', 'v');
+  });
+  expect(header.firstDatabase).toEqual({ db: 0, keys: 2, expires: 0 });
+  expect(header.firstKey?.name).toMatch(/^order:[12]$/);
 });
 
 test('an empty dataset has no database record', async () => {

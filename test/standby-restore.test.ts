@@ -9,7 +9,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { standbyRequest } from '../lambda/handlers/standby-restore';
+import { creatableVersion, standbyRequest } from '../lambda/handlers/standby-restore';
 import { RestoreMode, SnapshotReplicaBucket, StandbyRestore, StandbyRestoreProps } from '../src';
 import { ExportManifest } from '../src/private/export-workflow-contract';
 import { CreateStandbyInput } from '../src/private/standby-restore-contract';
@@ -203,6 +203,7 @@ describe('the standby\'s CreateReplicationGroup request, shaped from the manifes
     bucket: 'replica',
     grantObjectRead: false,
     workflow: 'orders-standby',
+    executionName: 'run-1',
     found: {
       mode: 'failover',
       runName: m.runName,
@@ -214,6 +215,11 @@ describe('the standby\'s CreateReplicationGroup request, shaped from the manifes
     },
     shape: { port: 6380, cacheSubnetGroupName: 'sg', securityGroupIds: ['sg-1'], transitEncryption: true, snapshotRetentionLimit: 7, multiAz: true, ...shape },
   });
+
+  test.each([['7.1.0', '7.1'], ['6.2.6', '6.2'], ['8.0.1', '8.0'], ['8.0', '8.0'], ['5.0.6', '5.0.6'], ['4.0.10', '4.0.10']])(
+    'a snapshot of engine version %s is restored as %s (from 6 on, ElastiCache creates by major.minor)', (reported, created) => {
+      expect(creatableVersion(reported)).toBe(created);
+    });
 
   test('cluster mode disabled: the engine, version, node type, port and replicas of the export; backups on; encrypted', () => {
     const r = standbyRequest(input(manifest('disabled', [{ id: '0001' }])));

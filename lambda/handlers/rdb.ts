@@ -4,8 +4,9 @@
  * writes as a RESIZEDB record right after SELECTDB, before the keys (RDB 7 and later, Redis 3.2+).
  *
  * The format, as Redis's rdb.c writes it: "REDIS" and a 4-digit version, then opcodes: 0xFA AUX
- * (two strings), 0xF7 MODULE_AUX and 0xF5/0xF6 FUNCTION (Redis 7: skipped only when they come
- * before SELECTDB, which they do not in practice), 0xFE SELECTDB (length), 0xFB RESIZEDB (two
+ * (two strings), 0xF5 FUNCTION2 (Redis 7: one string per library, written before the databases,
+ * skipped), 0xF6 FUNCTION_PRE_GA and 0xF7 MODULE_AUX (not read: the header is then reported
+ * unreadable), 0xFE SELECTDB (length), 0xFB RESIZEDB (two
  * lengths: keys, keys with an expiry), 0xFF EOF. Lengths: 6-bit, 14-bit, 32- or 64-bit big-endian;
  * strings: length-prefixed or integers (8/16/32-bit). Only the header is read,
  * so a ranged GET of the first kilobytes is enough. Not a general RDB parser (no library is needed
@@ -27,7 +28,9 @@ export interface RdbHeader {
   readonly firstKey?: { readonly name: string; readonly expires: boolean };
 }
 
-const OP = { AUX: 0xfa, RESIZEDB: 0xfb, SELECTDB: 0xfe, EOF: 0xff, EXPIRETIME_MS: 0xfc, EXPIRETIME: 0xfd, IDLE: 0xf8, FREQ: 0xf9 } as const;
+const OP = {
+  AUX: 0xfa, RESIZEDB: 0xfb, SELECTDB: 0xfe, EOF: 0xff, EXPIRETIME_MS: 0xfc, EXPIRETIME: 0xfd, IDLE: 0xf8, FREQ: 0xf9, FUNCTION2: 0xf5,
+} as const;
 
 class Reader {
   private pos = 0;
@@ -59,9 +62,41 @@ class Reader {
     }
   }
 
+  /** Skips a string, LZF-compressed ones included (special 3: compressed length, plain length, data). */
+  public skipString(): void {
+    const { value, special } = this.length();
+    if (!special) {
+      this.bytes(value);
+      return;
+    }
+    switch (value) {
+      case 0: this.bytes(1); return;
+      case 1: this.bytes(2); return;
+      case 2: this.bytes(4); return;
+      case 3: {
+        const compressed = this.length().value;
+        this.length();
+        this.bytes(compressed);
+        return;
+      }
+      default: throw new Error(`unknown RDB string encoding ${value}`);
+    }
+  }
+
+  /** A string's bytes (integer encodings as their decimal digits). */
+  public raw(): Buffer {
+    const { value, special } = this.length();
+    if (!special) return Buffer.from(this.bytes(value));
+    return Buffer.from(this.special(value));
+  }
+
   public string(): string {
     const { value, special } = this.length();
     if (!special) return this.bytes(value).toString('utf-8');
+    return this.special(value);
+  }
+
+  private special(value: number): string {
     switch (value) {
       case 0: return String(this.bytes(1).readInt8(0));
       case 1: return String(this.bytes(2).readInt16LE(0));
@@ -97,9 +132,15 @@ export function readRdbHeader(buf: Buffer): RdbHeader {
       }
       const firstDatabase = { db, keys: r.length().value, expires: r.length().value };
       return { version, aux, firstDatabase, firstKey: firstKeyOf(r) };
-    } else if (op === OP.EOF || op === 0xf5 || op === 0xf6 || op === 0xf7) {
-      // An empty dataset; or functions or module data first, which this reader does not skip.
+    } else if (op === OP.FUNCTION2) {
+      // Redis 7 writes its functions' libraries (one string each) before the databases.
+      r.skipString();
+    } else if (op === OP.EOF) {
+      // An empty dataset.
       return { version, aux };
+    } else if (op === 0xf6 || op === 0xf7) {
+      // Pre-release functions or a module's auxiliary data: their length is not known here.
+      throw new Error(`RDB opcode 0x${op.toString(16)} (functions before 7.0 GA, or module data) before the first database is not read`);
     } else {
       throw new Error(`unexpected RDB opcode 0x${op.toString(16)} before the first database`);
     }
@@ -129,7 +170,10 @@ function firstKeyOf(r: Reader): RdbHeader['firstKey'] {
         // Another opcode (EOF, a module's auxiliary data): no key here.
         return undefined;
       } else {
-        return { name: r.string(), expires };
+        const raw = r.raw();
+        const name = raw.toString('utf-8');
+        // A name that is not UTF-8 cannot be carried in the manifest as text: no sample key then.
+        return Buffer.from(name, 'utf-8').equals(raw) ? { name, expires } : undefined;
       }
     }
   } catch {

@@ -11,7 +11,7 @@
  */
 import { CreateReplicationGroupCommand, CreateReplicationGroupCommandInput, NodeGroupConfiguration } from '@aws-sdk/client-elasticache';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { GetObjectAclCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectAclCommand } from '@aws-sdk/client-s3';
+import { GetObjectAclCommand, GetObjectCommand, ListObjectsV2Command, PutObjectAclCommand } from '@aws-sdk/client-s3';
 import { describeGroup, elasticache, s3 } from './clients';
 import { ExportManifest, manifestKey } from '../../src/private/export-workflow-contract';
 import { ELASTICACHE_CANONICAL_ID } from '../../src/private/regions';
@@ -19,7 +19,7 @@ import { slotRanges } from '../../src/private/slots';
 import {
   CreateStandbyInput, CreateStandbyOutput, CutoverInput, CutoverOutput, EXPORT_NOT_USABLE, FindExportInput, FindExportOutput, INVALID_INPUT,
   METRIC_NAMESPACE, METRICS, NO_COMPLETE_EXPORT, RecordFailureInput, RecordInput, RecordOutput, RESTORE_MODES, RunMode, RestoreStepInput,
-  SkippedExport,
+  SkippedExport, STANDBY_ALREADY_SERVING,
 } from '../../src/private/standby-restore-contract';
 
 class StepError extends Error {
@@ -55,51 +55,77 @@ function modeOf(value: unknown): RunMode {
   return value as RunMode;
 }
 
-/** The run names of the workflow's exports that have a manifest in the bucket, newest first. */
-async function manifestRuns(bucket: string, prefix: string): Promise<string[]> {
-  const own = new RegExp(`^(${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d{8}-\\d{6})\\.manifest\\.json$`);
-  const runs: string[] = [];
+/**
+ * Every object under `prefix` with its size. Presence and sizes come from the listing, not from
+ * HeadObject: a HEAD of a missing key answers 403, not 404, to a caller whose s3:ListBucket is
+ * limited by an `s3:prefix` condition (a HEAD carries no prefix), which would fail the run instead of
+ * passing over an export that is still replicating.
+ */
+async function listSizes(bucket: string, prefix: string): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
   let token: string | undefined;
   do {
-    const page = await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}-`, ContinuationToken: token }));
+    const page = await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
     for (const o of page.Contents ?? []) {
-      const m = own.exec(o.Key ?? '');
-      if (m) runs.push(m[1]);
+      if (o.Key) sizes.set(o.Key, o.Size ?? 0);
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
+  return sizes;
+}
+
+/** The run names of the workflow's exports that have a manifest among `sizes`' keys, newest first. */
+function manifestRuns(sizes: Map<string, number>, prefix: string): string[] {
+  const own = new RegExp(`^(${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d{8}-\\d{6})\\.manifest\\.json$`);
+  const runs = [...sizes.keys()].map((key) => own.exec(key)?.[1]).filter((run): run is string => run !== undefined);
   // The stamp is the run's start time (YYYYMMDD-HHMMSS): names sort by it.
   return runs.sort().reverse();
 }
 
 /** The run's manifest, and why it cannot be restored from (undefined: it can). */
-async function inspect(bucket: string, runName: string): Promise<{ manifest?: ExportManifest; problem?: string }> {
+async function inspect(bucket: string, runName: string, sizes: Map<string, number>): Promise<{ manifest?: ExportManifest; problem?: string }> {
+  if (!sizes.has(manifestKey(runName))) {
+    return { problem: 'its manifest is not in the replica bucket' };
+  }
   let manifest: ExportManifest;
   try {
     const got = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: manifestKey(runName) }));
     manifest = JSON.parse(await got.Body!.transformToString('utf-8')) as ExportManifest;
   } catch (e) {
-    const name = (e as { name?: string }).name;
-    return { problem: name === 'NoSuchKey' ? 'its manifest is not in the replica bucket' : `its manifest cannot be read (${(e as Error).message})` };
+    return { problem: `its manifest cannot be read (${(e as Error).message})` };
   }
   if (manifest.manifestVersion !== 1 || !Array.isArray(manifest.shards) || manifest.shards.length === 0 || manifest.runName !== runName) {
     return { manifest, problem: 'its manifest is not a version 1 manifest of this run with at least one shard' };
   }
   for (const shard of manifest.shards) {
-    try {
-      const h = await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: shard.object.key }));
-      if (h.ContentLength !== shard.object.size) {
-        return { manifest, problem: `${shard.object.key} is ${h.ContentLength} bytes, the manifest says ${shard.object.size}` };
-      }
-    } catch (e) {
-      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 404 || (e as { name?: string }).name === 'NotFound') {
-        return { manifest, problem: `${shard.object.key} (shard ${shard.nodeGroupId}) is not in the replica bucket` };
-      }
-      throw e;
+    const size = sizes.get(shard.object.key);
+    if (size === undefined) {
+      return { manifest, problem: `${shard.object.key} (shard ${shard.nodeGroupId}) is not in the replica bucket` };
+    }
+    if (size !== shard.object.size) {
+      return { manifest, problem: `${shard.object.key} is ${size} bytes, the manifest says ${shard.object.size}` };
     }
   }
   return { manifest };
+}
+
+/**
+ * A failover after a failover would restore the old region's last export over a standby that has
+ * been taking writes since, and move applications off it: their writes would be lost. So while the
+ * record points at one of this workflow's standbys (its endpoint names the standby's id), a
+ * failover is refused unless the input says `"force": true`.
+ */
+async function refuseWhileStandbyServes(input: FindExportInput): Promise<void> {
+  const route53 = new Route53Client({});
+  try {
+    const current = await currentTarget(route53, input.record.hostedZoneId, input.record.recordName);
+    if (current && new RegExp(`(^|[.])${input.standbyPrefix}-\\d{6}-\\d{6}[.]`).test(current)) {
+      throw new StepError(STANDBY_ALREADY_SERVING, `${input.record.recordName} already points at ${current}, a standby this workflow restored: `
+        + 'applications may be writing to it, and a failover would move them to an older export. Start the run with "force": true to fail over anyway');
+    }
+  } finally {
+    route53.destroy();
+  }
 }
 
 async function findExport(input: FindExportInput): Promise<FindExportOutput> {
@@ -108,10 +134,18 @@ async function findExport(input: FindExportInput): Promise<FindExportOutput> {
   if (wanted !== undefined && (typeof wanted !== 'string' || !new RegExp(`^${input.exportPrefix}-\\d{8}-\\d{6}$`).test(wanted))) {
     throw new StepError(INVALID_INPUT, `runName is ${JSON.stringify(wanted)}; give the name of one of this workflow's exports, ${input.exportPrefix}-YYYYMMDD-HHMMSS, or leave it out for the newest complete one`);
   }
+  const force = input.request.force;
+  if (force !== undefined && typeof force !== 'boolean') {
+    throw new StepError(INVALID_INPUT, `force is ${JSON.stringify(force)}; give true to fail over although the record already points at one of this workflow's standbys`);
+  }
+  if (mode === 'failover' && force !== true) {
+    await refuseWhileStandbyServes(input);
+  }
   const skipped: SkippedExport[] = [];
-  const candidates = wanted !== undefined ? [wanted as string] : await manifestRuns(input.bucket, input.exportPrefix);
+  const sizes = await listSizes(input.bucket, wanted !== undefined ? wanted as string : `${input.exportPrefix}-`);
+  const candidates = wanted !== undefined ? [wanted as string] : manifestRuns(sizes, input.exportPrefix);
   for (const runName of candidates) {
-    const { manifest, problem } = await inspect(input.bucket, runName);
+    const { manifest, problem } = await inspect(input.bucket, runName, sizes);
     if (problem || !manifest) {
       if (wanted !== undefined) {
         throw new StepError(EXPORT_NOT_USABLE, `export ${runName} in s3://${input.bucket} cannot be restored from: ${problem}`);
@@ -161,6 +195,17 @@ async function secretString(arn: string): Promise<string> {
   return value;
 }
 
+/**
+ * The engine version to create with. Snapshots report the version their nodes ran, with its patch
+ * (`7.1.0`); from 6 on, ElastiCache creates only by major.minor ("Specific version selection is not
+ * allowed for '6.2.6', please use '6.2'", as reported in crossplane-contrib/provider-aws#1617; not
+ * found in the stored AWS documents). Older versions are created by their full number.
+ */
+export function creatableVersion(version: string): string {
+  const m = /^(\d+)\.(\d+)/.exec(version);
+  return m && Number(m[1]) >= 6 ? `${m[1]}.${m[2]}` : version;
+}
+
 /** The CreateReplicationGroup request of the standby: shaped from the manifest, as the props override. */
 export function standbyRequest(input: CreateStandbyInput, authToken?: string): CreateReplicationGroupCommandInput {
   const { found, shape } = input;
@@ -169,9 +214,9 @@ export function standbyRequest(input: CreateStandbyInput, authToken?: string): C
   const replicas = shape.replicasPerShard ?? source.replicasPerShard ?? 1;
   const common: CreateReplicationGroupCommandInput = {
     ReplicationGroupId: found.standbyId,
-    ReplicationGroupDescription: `Standby restored from ${found.runName} by ${input.workflow}`,
+    ReplicationGroupDescription: `Standby restored from ${found.runName} by ${input.workflow}, run ${input.executionName}`,
     Engine: source.engine,
-    EngineVersion: source.engineVersion,
+    EngineVersion: creatableVersion(source.engineVersion),
     CacheNodeType: shape.cacheNodeType ?? source.cacheNodeType,
     CacheParameterGroupName: shape.cacheParameterGroupName,
     CacheSubnetGroupName: shape.cacheSubnetGroupName,
@@ -230,6 +275,14 @@ async function createStandby(input: CreateStandbyInput): Promise<CreateStandbyOu
   };
 }
 
+/** The CNAME's current target, or undefined when there is no such record. */
+async function currentTarget(route53: Route53Client, hostedZoneId: string, recordName: string): Promise<string | undefined> {
+  const name = recordName.endsWith('.') ? recordName : `${recordName}.`;
+  const listed = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: hostedZoneId, StartRecordName: name, StartRecordType: 'CNAME', MaxItems: 1 }));
+  const current = listed.ResourceRecordSets?.find((r) => r.Type === 'CNAME' && r.Name?.toLowerCase() === name.toLowerCase());
+  return current?.ResourceRecords?.[0]?.Value;
+}
+
 /** The record's current value (null: none), then the UPSERT. */
 async function cutover(input: CutoverInput): Promise<CutoverOutput> {
   // One run moves the record once: a client for this call only.
@@ -243,10 +296,7 @@ async function cutover(input: CutoverInput): Promise<CutoverOutput> {
 
 async function upsert(route53: Route53Client, input: CutoverInput): Promise<CutoverOutput> {
   const name = input.recordName.endsWith('.') ? input.recordName : `${input.recordName}.`;
-  const listed = await route53.send(new ListResourceRecordSetsCommand({
-    HostedZoneId: input.hostedZoneId, StartRecordName: name, StartRecordType: 'CNAME', MaxItems: 1,
-  }));
-  const current = listed.ResourceRecordSets?.find((r) => r.Type === 'CNAME' && r.Name?.toLowerCase() === name.toLowerCase());
+  const oldTarget = await currentTarget(route53, input.hostedZoneId, name);
   const changed = await route53.send(new ChangeResourceRecordSetsCommand({
     HostedZoneId: input.hostedZoneId,
     ChangeBatch: {
@@ -257,7 +307,8 @@ async function upsert(route53: Route53Client, input: CutoverInput): Promise<Cuto
       }],
     },
   }));
-  return { changeId: changed.ChangeInfo!.Id!, oldTarget: current?.ResourceRecords?.[0]?.Value ?? null, newTarget: input.target, checks: 0 };
+  // Step Functions' GetChange (the Java SDK) sends the Id as given: the bare id, without `/change/`.
+  return { changeId: changed.ChangeInfo!.Id!.replace(/^\/change\//, ''), oldTarget: oldTarget ?? null, newTarget: input.target, checks: 0 };
 }
 
 /**

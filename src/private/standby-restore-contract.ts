@@ -34,7 +34,9 @@ export interface StandbyShape {
 export interface FindExportInput {
   readonly step: 'findExport';
   /** The run's input, as given: checked here. */
-  readonly request: { readonly mode?: unknown; readonly runName?: unknown };
+  readonly request: { readonly mode?: unknown; readonly runName?: unknown; readonly force?: unknown };
+  /** The record a failover moves: a failover is refused while it already points at one of this workflow's standbys. */
+  readonly record: { readonly hostedZoneId: string; readonly recordName: string };
   readonly bucket: string;
   /** The export workflow's snapshot prefix: only `<prefix>-YYYYMMDD-HHMMSS` runs are considered. */
   readonly exportPrefix: string;
@@ -72,6 +74,8 @@ export interface CreateStandbyInput {
   readonly shape: StandbyShape;
   /** Tags for the standby, so it is known as this workflow's. */
   readonly workflow: string;
+  /** `$$.Execution.Name`: a retried step knows its own standby by it (two runs in one second do not share one). */
+  readonly executionName: string;
 }
 
 export interface CreateStandbyOutput {
@@ -173,6 +177,7 @@ export const INVALID_INPUT = 'InvalidInput';
 export const NO_COMPLETE_EXPORT = 'NoCompleteExport';
 export const EXPORT_NOT_USABLE = 'ExportNotUsable';
 export const STANDBY_CHECK_FAILED = 'StandbyCheckFailed';
+export const STANDBY_ALREADY_SERVING = 'StandbyAlreadyServing';
 
 /** The length of the stamp after the standby prefix: `-yymmdd-hhmmss`. */
 export const STANDBY_STAMP_LENGTH = '-yymmdd-hhmmss'.length;

@@ -351,10 +351,17 @@ describe('failure paths, rehearsal, and what a run leaves (cluster mode disabled
     const [runName] = (await objects()).filter((k) => k.endsWith('.manifest.json')).map((k) => k.replace('.manifest.json', ''));
     const startTime = new Date(f.provider.clock.now()).toISOString();
     const found = await restoreSteps.handler({
-      step: 'findExport', request: { mode: 'rehearsal', runName }, bucket: replicaBucket, exportPrefix: 'orders-x', standbyPrefix: 'orders-standby', startTime,
+      step: 'findExport',
+      request: { mode: 'rehearsal', runName },
+      bucket: replicaBucket,
+      exportPrefix: 'orders-x',
+      standbyPrefix: 'orders-standby',
+      startTime,
+      record: { hostedZoneId: zoneId, recordName: `${NAME}.` },
     }) as FindExportOutput;
-    const create = (workflow: string) => restoreSteps.handler({
+    const create = (workflow: string, executionName = 'run-1') => restoreSteps.handler({
       step: 'createStandby',
+      executionName,
       bucket: replicaBucket,
       grantObjectRead: true,
       found,
@@ -364,6 +371,8 @@ describe('failure paths, rehearsal, and what a run leaves (cluster mode disabled
     const first = await create('orders-standby');
     await expect(create('orders-standby')).resolves.toEqual(first);
     await expect(create('another-workflow')).rejects.toMatchObject({ name: 'ReplicationGroupAlreadyExistsFault' });
+    // Another run started in the same second (a duplicate delivery) does not take this run's standby.
+    await expect(create('orders-standby', 'run-2')).rejects.toMatchObject({ name: 'ReplicationGroupAlreadyExistsFault' });
     expect((await groupIds(f)).filter((id) => id === found.standbyId)).toHaveLength(1);
   });
 
@@ -405,6 +414,37 @@ describe('the check and the cutover refuse (cluster mode disabled)', () => {
     try {
       const sets = await r.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
       expect((sets.ResourceRecordSets ?? []).filter((s) => s.Type === 'CNAME')).toEqual([]);
+    } finally {
+      r.destroy();
+    }
+  });
+
+  test('a failover while the name already points at one of this workflow\'s standbys is refused before anything is created; "force" is checked', async () => {
+    const r = r53(f);
+    const serving = 'master.orders-standby-261122-040000.abcdef.usw2.cache.amazonaws.com';
+    try {
+      await r.send(new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: NAME, Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: serving }] } }] },
+      }));
+      await f.provider.clock.advance(2 * 60_000);
+      const before = await groupIds(f);
+      const run = await restoreRun(f, { mode: 'failover' });
+      expect(run.status).toBe('FAILED');
+      expect(run.error).toBe('StandbyAlreadyServing');
+      expect(run.cause).toContain(`already points at ${serving}`);
+      expect(run.notifications).toHaveLength(1);
+      expect(await groupIds(f)).toEqual(before);
+      const bad = await restoreRun(f, { mode: 'failover', force: 'yes' });
+      expect(bad.error).toBe('InvalidInput');
+      expect(bad.cause).toContain('force is "yes"');
+      const sets = await r.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
+      expect((sets.ResourceRecordSets ?? []).filter((s) => s.Type === 'CNAME').map((s) => s.ResourceRecords?.[0]?.Value)).toEqual([serving]);
+      // The name is given back for the next test.
+      await r.send(new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: { Name: NAME, Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: serving }] } }] },
+      }));
     } finally {
       r.destroy();
     }
