@@ -83,7 +83,7 @@ export class Nodes {
       if (member.role === 'primary' && seedRdbs) {
         linkOrCopy(seedRdbs[shardIndex], path.join(dir, 'dump.rdb'));
       }
-      await this.startServer(member, { dir, cluster: true, authTokens: group.authTokens });
+      await this.startServer(member, { dir, cluster: true, authTokens: group.authTokens, tls: group.transitEncryption });
     }));
     const first = group.members[0].server!;
     const nodeIds = new Map<Member, string>();
@@ -151,11 +151,11 @@ export class Nodes {
     if (seedRdb) {
       linkOrCopy(seedRdb, path.join(primaryDir, 'dump.rdb'));
     }
-    await this.startServer(primary, { dir: primaryDir, authTokens: group.authTokens });
+    await this.startServer(primary, { dir: primaryDir, authTokens: group.authTokens, tls: group.transitEncryption });
     await Promise.all(replicas.map(async (member) => {
       const dir = this.nodeDir(member.id);
       fs.rmSync(dir, { recursive: true, force: true });
-      await this.startServer(member, { dir, authTokens: group.authTokens });
+      await this.startServer(member, { dir, authTokens: group.authTokens, tls: group.transitEncryption });
       await this.follow(member, primary);
     }));
   }
@@ -204,7 +204,7 @@ export class Nodes {
     const dir = this.nodeDir(member.id);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
-    const server = await this.startServer(member, { dir, cluster: group.clusterEnabled });
+    const server = await this.startServer(member, { dir, cluster: group.clusterEnabled, authTokens: group.authTokens, tls: group.transitEncryption });
     try {
       if (group.clusterEnabled) {
         await this.rejoinCluster(group, shard, member, dead?.port, source);
