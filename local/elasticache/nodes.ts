@@ -111,11 +111,17 @@ export class Nodes {
         await this.withClient(replica, (client) => client.call('CLUSTER', 'REPLICATE', nodeIds.get(shard.members[0])!));
       }
     }
+    // Available once every node also knows every replica as one (gossip carries roles with a delay):
+    // a client's CLUSTER SLOTS or CLUSTER NODES, whichever node it asks, then shows the whole topology.
+    const replicaCount = group.members.filter((m) => m.role === 'replica').length;
     await Promise.all(group.members.map((member) => this.withClient(member, (client) =>
       this.wait(`cluster ${group.id} ok on ${member.id}`, group.members, async () => {
         const state = String(await client.call('CLUSTER', 'INFO'));
         const replication = member.role === 'replica' ? await client.info('replication') : 'master_link_status:up master_sync_in_progress:0';
-        return /cluster_state:ok/.test(state) && /master_link_status:up/.test(replication) && /master_sync_in_progress:0/.test(replication);
+        const replicasKnown = String(await client.call('CLUSTER', 'NODES')).trim().split('\n')
+          .filter((line) => line.split(' ')[2]?.split(',').includes('slave')).length;
+        return /cluster_state:ok/.test(state) && /master_link_status:up/.test(replication) && /master_sync_in_progress:0/.test(replication)
+          && replicasKnown === replicaCount;
       }))));
   }
 
