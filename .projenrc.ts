@@ -171,6 +171,13 @@ for (const config of ['test/tsconfig.json', 'local/tsconfig.json', 'integ/tsconf
 }
 project.testTask.prependSpawn(typecheck);
 
+// The local provider's TLS nodes (groups with in-transit encryption) serve a certificate of its test
+// CA (local-tls/). Clients in the tests, and the Lambda handlers run in-process by tests, the drill and
+// bench:restore, trust it as users' apps do: through NODE_EXTRA_CA_CERTS, which Node reads at start
+// (jest's workers inherit it). An absolute path, so that processes started in other folders find it.
+const testCa = '$(node -e "process.stdout.write(require(\'path\').resolve(\'local-tls/ca.pem\'))")';
+project.testTask.env('NODE_EXTRA_CA_CERTS', testCa);
+
 // The local provider's command, bundled with its dependencies (ioredis, fast-xml-parser) into one
 // file in lib/, next to what jsii compiles, so that the package's bin runs without them installed.
 const bundleLocal = project.addTask('bundle:local', {
@@ -244,6 +251,7 @@ const benchRestore = project.addTask('bench:restore', {
   exec: 'ts-node -P local/tsconfig.json local/bench/standby-restore.ts',
 });
 benchRestore.prependSpawn(bundleLambda);
+benchRestore.env('NODE_EXTRA_CA_CERTS', testCa);
 
 // The soak: serve as a process under mixed load with aborted requests and killed nodes, bounded in
 // time (SOAK_SECONDS or --seconds, default 600); a script that reports, not a test.
@@ -264,5 +272,6 @@ const drill = project.addTask('drill', {
 // The example app has custom resources, whose handler bundles synthesis needs: on a fresh clone
 // (`npm ci && npx projen drill`) nothing has built them yet.
 drill.prependSpawn(bundleLambda);
+drill.env('NODE_EXTRA_CA_CERTS', testCa);
 
 project.synth();

@@ -14,6 +14,7 @@ import * as path from 'path';
 import { sweepStaleDataDirs, TEMP_PREFIX } from './orphans';
 import { DataDirInUseError } from './owner';
 import { LocalProvider } from './provider';
+import { localTls } from './redis/server';
 
 /** The log of a detached provider, in its data folder. */
 const LOG_NAME = 'serve.log';
@@ -25,7 +26,10 @@ const USAGE = `Usage: cdk-elasticache-backup serve [--speed N] [--data-dir DIR] 
 Starts the local provider: emulated ElastiCache, S3 and Route 53 on 127.0.0.1, backed by real
 redis-server processes, and prints the variables that point AWS SDK clients at it, and
 CDK_ELASTICACHE_BACKUP_DNS: the address of a DNS server (UDP and TCP) that answers the hosted
-zones' records once their change is INSYNC (dig @127.0.0.1 -p PORT name).
+zones' records once their change is INSYNC (dig @127.0.0.1 -p PORT name), and
+NODE_EXTRA_CA_CERTS: the test CA whose certificate the nodes of groups with in-transit encryption
+serve (TLS only, as on ElastiCache); Node apps started with it trust them, other clients take the
+file, e.g. redis-cli --tls --cacert "$NODE_EXTRA_CA_CERTS".
 
   --speed N       simulated milliseconds per real millisecond (default 600: a real second is ten
                   simulated minutes)
@@ -197,7 +201,14 @@ async function serve(options: Options): Promise<void> {
   });
   // The DNS server is no AWS endpoint variable (SDK clients do not use it): its address, for
   // `dig @127.0.0.1 -p PORT` or a resolver's setServers, is printed next to the provider's own.
-  const env = { ...provider.env(), CDK_ELASTICACHE_BACKUP_DNS: provider.dns.address, CDK_ELASTICACHE_LOCAL_PID: String(process.pid) };
+  // Nodes of groups with in-transit encryption serve a certificate of the provider's test CA: Node
+  // clients started with this variable trust it (others take the file too, e.g. redis-cli --cacert).
+  const env = {
+    ...provider.env(),
+    CDK_ELASTICACHE_BACKUP_DNS: provider.dns.address,
+    NODE_EXTRA_CA_CERTS: localTls().caFile,
+    CDK_ELASTICACHE_LOCAL_PID: String(process.pid),
+  };
   // Said before the variables, so that it is in the log by the time a detaching parent returns.
   process.stderr.write(`local provider ready at ${provider.endpoint} (data in ${provider.dataDir}); stop with Ctrl-C or kill ${process.pid}\n`);
   process.stdout.write(Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''));

@@ -222,6 +222,9 @@ async function deployResource(d: Deployment, id: string, type: string, props: an
         PreferredMaintenanceWindow: props.PreferredMaintenanceWindow,
         SnapshotArns: props.SnapshotArns,
         SnapshotName: props.SnapshotName,
+        // With transit encryption the group's nodes speak TLS only, as the template's readers expect.
+        TransitEncryptionEnabled: literalBoolean(props.TransitEncryptionEnabled),
+        AtRestEncryptionEnabled: literalBoolean(props.AtRestEncryptionEnabled),
       }));
       const available = () => groupAvailable(c.ec, groupId);
       let group = await available();
@@ -308,4 +311,11 @@ async function deployResource(d: Deployment, id: string, type: string, props: an
   d.refs.set(id, ref);
   d.attrs.set(`${id}.Arn`, resourceArn);
   d.recorded.add(id);
+}
+
+/** A template's boolean property when it is a literal (CloudFormation takes `true` and `"true"`); otherwise unset. */
+function literalBoolean(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  return undefined;
 }

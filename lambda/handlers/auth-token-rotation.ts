@@ -208,15 +208,14 @@ async function signsIn(group: ReplicationGroup, token: string): Promise<boolean>
 
 /**
  * Sends AUTH <token> and PING on a new connection and returns the answer to PING (`PONG`) or the
- * first error. TLS when the group has encryption in transit, except to a loopback address: the
- * local provider's nodes (127.0.0.1) do not emulate TLS, and an ElastiCache node is never on one.
+ * first error. TLS, with the node's certificate verified, when the group has encryption in transit.
  */
 export async function authPing(endpoint: Endpoint, token: string, transitEncryption: boolean, timeoutMs = 5_000): Promise<string> {
-  const loopback = net.isIP(endpoint.host) !== 0 ? /^(127\.|::1$)/.test(endpoint.host) : endpoint.host === 'localhost';
-  const useTls = transitEncryption && !loopback;
+  const useTls = transitEncryption;
   return new Promise((resolve, reject) => {
     const socket: net.Socket = useTls
-      ? tls.connect({ host: endpoint.host, port: endpoint.port, servername: endpoint.host })
+      // SNI is for names only (RFC 6066); an address is verified against the certificate's IP SANs.
+      ? tls.connect({ host: endpoint.host, port: endpoint.port, ...(net.isIP(endpoint.host) === 0 ? { servername: endpoint.host } : {}) })
       : net.connect({ host: endpoint.host, port: endpoint.port });
     let buffer = '';
     const done = (e: Error | undefined, answer?: string) => {

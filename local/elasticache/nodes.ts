@@ -83,7 +83,7 @@ export class Nodes {
       if (member.role === 'primary' && seedRdbs) {
         linkOrCopy(seedRdbs[shardIndex], path.join(dir, 'dump.rdb'));
       }
-      await this.startServer(member, { dir, cluster: true, authTokens: group.authTokens });
+      await this.startServer(member, { dir, cluster: true, authTokens: group.authTokens, tls: group.transitEncryption });
     }));
     const first = group.members[0].server!;
     const nodeIds = new Map<Member, string>();
@@ -111,11 +111,17 @@ export class Nodes {
         await this.withClient(replica, (client) => client.call('CLUSTER', 'REPLICATE', nodeIds.get(shard.members[0])!));
       }
     }
+    // Available once every node also knows every replica as one (gossip carries roles with a delay):
+    // a client's CLUSTER SLOTS or CLUSTER NODES, whichever node it asks, then shows the whole topology.
+    const replicaCount = group.members.filter((m) => m.role === 'replica').length;
     await Promise.all(group.members.map((member) => this.withClient(member, (client) =>
       this.wait(`cluster ${group.id} ok on ${member.id}`, group.members, async () => {
         const state = String(await client.call('CLUSTER', 'INFO'));
         const replication = member.role === 'replica' ? await client.info('replication') : 'master_link_status:up master_sync_in_progress:0';
-        return /cluster_state:ok/.test(state) && /master_link_status:up/.test(replication) && /master_sync_in_progress:0/.test(replication);
+        const replicasKnown = String(await client.call('CLUSTER', 'NODES')).trim().split('\n')
+          .filter((line) => line.split(' ')[2]?.split(',').includes('slave')).length;
+        return /cluster_state:ok/.test(state) && /master_link_status:up/.test(replication) && /master_sync_in_progress:0/.test(replication)
+          && replicasKnown === replicaCount;
       }))));
   }
 
@@ -151,11 +157,11 @@ export class Nodes {
     if (seedRdb) {
       linkOrCopy(seedRdb, path.join(primaryDir, 'dump.rdb'));
     }
-    await this.startServer(primary, { dir: primaryDir, authTokens: group.authTokens });
+    await this.startServer(primary, { dir: primaryDir, authTokens: group.authTokens, tls: group.transitEncryption });
     await Promise.all(replicas.map(async (member) => {
       const dir = this.nodeDir(member.id);
       fs.rmSync(dir, { recursive: true, force: true });
-      await this.startServer(member, { dir, authTokens: group.authTokens });
+      await this.startServer(member, { dir, authTokens: group.authTokens, tls: group.transitEncryption });
       await this.follow(member, primary);
     }));
   }
@@ -204,7 +210,7 @@ export class Nodes {
     const dir = this.nodeDir(member.id);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
-    const server = await this.startServer(member, { dir, cluster: group.clusterEnabled });
+    const server = await this.startServer(member, { dir, cluster: group.clusterEnabled, authTokens: group.authTokens, tls: group.transitEncryption });
     try {
       if (group.clusterEnabled) {
         await this.rejoinCluster(group, shard, member, dead?.port, source);

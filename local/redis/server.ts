@@ -28,6 +28,54 @@ export interface RedisServerOptions {
    * Redis `requirepass`, and during a ROTATE both tokens are valid). @default - none: no AUTH
    */
   readonly authTokens?: readonly string[];
+  /**
+   * Speak TLS only (ElastiCache's in-transit encryption): the server listens on a TLS port with the
+   * local provider's test certificate (see `localTls`), replicates and runs its cluster bus over TLS,
+   * and refuses plain connections. Clients verify it against `localTls().ca`. @default false
+   */
+  readonly tls?: boolean;
+}
+
+/** The local provider's test TLS material (the folder `local-tls/` of the package; see its make.sh). */
+export interface LocalTls {
+  /** The folder holding the files. */
+  readonly dir: string;
+  /** The path of the test certificate authority's certificate, which clients trust (NODE_EXTRA_CA_CERTS, --cacert). */
+  readonly caFile: string;
+  /** The path of the certificate every TLS node serves (signed by the CA; SANs 127.0.0.1, ::1, localhost). */
+  readonly certFile: string;
+  /** The path of that certificate's key. */
+  readonly keyFile: string;
+}
+
+let tlsFiles: LocalTls | undefined;
+
+/**
+ * Finds `local-tls/` in the first folder above this module that has it: the repository root when run
+ * from source (local/redis/), the package root when bundled (lib/local/).
+ */
+export function localTls(): LocalTls {
+  if (tlsFiles) return tlsFiles;
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'local-tls');
+    if (fs.existsSync(path.join(candidate, 'ca.pem'))) {
+      tlsFiles = {
+        dir: candidate,
+        caFile: path.join(candidate, 'ca.pem'),
+        certFile: path.join(candidate, 'node.pem'),
+        keyFile: path.join(candidate, 'node.key'),
+      };
+      return tlsFiles;
+    }
+    if (path.dirname(dir) === dir) {
+      throw new Error(`local-tls/ca.pem not found in any folder above ${__dirname}: the package is incomplete`);
+    }
+  }
+}
+
+/** Client TLS options for a TLS node: verified against the test CA, whatever NODE_EXTRA_CA_CERTS says. */
+function clientTls(tls: boolean | undefined): { tls?: { ca: Buffer } } {
+  return tls ? { tls: { ca: fs.readFileSync(localTls().caFile) } } : {};
 }
 
 /**
@@ -141,6 +189,11 @@ export class RedisServer {
     return this.options.dir;
   }
 
+  /** Whether the server speaks TLS only (see `RedisServerOptions.tls`). */
+  public get tls(): boolean {
+    return this.options.tls ?? false;
+  }
+
   /** The path of the server's RDB file. */
   public get rdbPath(): string {
     return path.join(this.options.dir, this.dbfilename);
@@ -168,6 +221,7 @@ export class RedisServer {
       connectTimeout: 10_000,
       username: ADMIN_USER,
       password: ADMIN_PASSWORD,
+      ...clientTls(this.options.tls),
     });
     client.on('error', () => undefined);
     this.clients.push(client);
@@ -177,7 +231,6 @@ export class RedisServer {
   private async launch(): Promise<void> {
     const args = [
       '--bind', this.host,
-      '--port', String(this.port),
       '--dir', this.options.dir,
       '--dbfilename', this.dbfilename,
       '--save', '',
@@ -192,6 +245,17 @@ export class RedisServer {
       '--masteruser', ADMIN_USER, '--masterauth', ADMIN_PASSWORD,
       '--user', 'default', ...defaultUserRules(this.options.authTokens),
     ];
+    if (this.options.tls) {
+      // As ElastiCache with in-transit encryption: TLS only, clients not asked for certificates, and
+      // replication and the cluster bus over TLS too (verified against the same CA).
+      const files = localTls();
+      args.push('--port', '0', '--tls-port', String(this.port),
+        '--tls-cert-file', files.certFile, '--tls-key-file', files.keyFile, '--tls-ca-cert-file', files.caFile,
+        '--tls-auth-clients', 'no', '--tls-replication', 'yes');
+      if (this.options.cluster) args.push('--tls-cluster', 'yes');
+    } else {
+      args.push('--port', String(this.port));
+    }
     if (this.options.cluster) {
       args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${this.port}.conf`, '--cluster-node-timeout', '5000');
     }
@@ -233,6 +297,7 @@ export class RedisServer {
         commandTimeout: 2_000,
         username: ADMIN_USER,
         password: ADMIN_PASSWORD,
+        ...clientTls(this.options.tls),
       });
       probe.on('error', () => undefined);
       try {

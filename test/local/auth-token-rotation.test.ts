@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'crypto';
 import * as net from 'net';
+import * as tls from 'tls';
 import {
   CreateReplicationGroupCommand, DescribeReplicationGroupsCommand, ElastiCacheClient, ModifyReplicationGroupCommand,
   ModifyReplicationGroupCommandInput, ReplicationGroup,
@@ -129,11 +130,13 @@ function nodes(group: ReplicationGroup): Array<{ host: string; port: number }> {
 
 /** What each node answers to PING after AUTH with `token` (undefined: no AUTH at all). */
 async function answers(group: ReplicationGroup, token: string | undefined): Promise<string[]> {
+  // With encryption in transit the nodes speak TLS only, verified against the CAs Node trusts.
+  const encrypted = group.TransitEncryptionEnabled === true;
   return Promise.all(nodes(group).map(async (n) => {
-    if (token !== undefined) return authPing(n, token, true);
+    if (token !== undefined) return authPing(n, token, encrypted);
     // PING alone, with no AUTH before it.
     return new Promise<string>((resolve, reject) => {
-      const socket = net.connect(n, () => socket.write('PING\r\n'));
+      const socket = encrypted ? tls.connect(n, () => socket.write('PING\r\n')) : net.connect(n, () => socket.write('PING\r\n'));
       socket.once('data', (d) => { socket.destroy(); resolve(d.toString().trim().replace(/^[+-]/, '').split(' ')[0]); });
       socket.once('error', reject);
     });
@@ -175,8 +178,8 @@ describe('AUTH on the nodes', () => {
     ]);
     expect(await answers(group, next)).toEqual(['PONG', 'PONG']);
     // Replication still works: the replica follows the primary whatever the clients' tokens are.
-    const primary = new Redis({ ...nodes(group)[0], password: next });
-    const replica = new Redis({ ...nodes(group)[1], password: next });
+    const primary = new Redis({ ...nodes(group)[0], password: next, tls: {} });
+    const replica = new Redis({ ...nodes(group)[1], password: next, tls: {} });
     try {
       await primary.set('after-set', 'yes');
       for (let i = 0; i < 100 && await replica.get('after-set') !== 'yes'; i++) await new Promise((r) => setTimeout(r, 20));
@@ -234,7 +237,7 @@ describe('the rotation function', () => {
     let operations = 0;
     let fresh = 0;
     let running = true;
-    const pooled = new Redis({ ...primary, password: sm.value('AWSCURRENT'), maxRetriesPerRequest: 0 });
+    const pooled = new Redis({ ...primary, password: sm.value('AWSCURRENT'), tls: {}, maxRetriesPerRequest: 0 });
     const pooledLoop = (async () => {
       for (let i = 0; running; i++) {
         try {
@@ -249,7 +252,7 @@ describe('the rotation function', () => {
     const freshLoop = (async () => {
       while (running) {
         const token = sm.value('AWSCURRENT');
-        const client = new Redis({ ...primary, password: token, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        const client = new Redis({ ...primary, password: token, tls: {}, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
         try {
           await client.connect();
           await client.set('fresh', String(fresh));

@@ -5,7 +5,9 @@
 import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { CreateReplicationGroupCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { alive, BIN, createGroupOfTwo, gone, redisChildren, requireBuiltCli, runCli, startServe, terminate } from './serve';
+import { groupAvailable } from '../../local/waiters';
 
 jest.setTimeout(60_000);
 
@@ -17,8 +19,11 @@ test('serve prints the variables SDK clients need, serves them, and stops everyt
   expect(Object.keys(env)).toEqual([
     'AWS_ENDPOINT_URL_ELASTICACHE', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_ROUTE_53', 'AWS_ENDPOINT_URL_CLOUDFORMATION', 'AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL_SSM',
     'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_DEFAULT_REGION',
-    'CDK_ELASTICACHE_BACKUP_DNS', 'CDK_ELASTICACHE_LOCAL_PID',
+    'CDK_ELASTICACHE_BACKUP_DNS', 'NODE_EXTRA_CA_CERTS', 'CDK_ELASTICACHE_LOCAL_PID',
   ]);
+  // The package's own test CA (local-tls/, shipped next to lib/), by absolute path.
+  expect(env.NODE_EXTRA_CA_CERTS).toBe(path.resolve(BIN, '..', '..', 'local-tls', 'ca.pem'));
+  expect(fs.readFileSync(env.NODE_EXTRA_CA_CERTS, 'utf-8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
   expect(env.AWS_ENDPOINT_URL_ELASTICACHE).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect(Number(env.CDK_ELASTICACHE_LOCAL_PID)).toBe(serve.child.pid);
 
@@ -45,6 +50,30 @@ test('serve --detach returns once ready, for export $(…), with its log file; t
   expect(await gone([Number(pid)], 5_000, alive)).toEqual([]);
   // A clean stop removes the temporary data folder, log included.
   expect(fs.existsSync(path.dirname(log))).toBe(false);
+});
+
+test('a Node app started with the variables serve prints reaches a group with in-transit encryption over verified TLS', async () => {
+  const serve = await startServe(['--speed', '6000']);
+  try {
+    const ec = new ElastiCacheClient({ region: 'eu-west-1', endpoint: serve.env.AWS_ENDPOINT_URL_ELASTICACHE, credentials: { accessKeyId: 'a', secretAccessKey: 's' } });
+    await ec.send(new CreateReplicationGroupCommand({
+      ReplicationGroupId: 'tls', ReplicationGroupDescription: 'tls', CacheNodeType: 'cache.r7g.large', NumCacheClusters: 1, TransitEncryptionEnabled: true,
+    }));
+    const endpoint = (await groupAvailable(ec, 'tls')).NodeGroups![0].PrimaryEndpoint!;
+    ec.destroy();
+    // The app knows nothing of the provider: `tls: {}` verifies against Node's CAs.
+    const app = 'const Redis = require("ioredis"); const r = new Redis({ host: process.argv[1], port: Number(process.argv[2]), tls: {}, '
+      + 'maxRetriesPerRequest: 0, retryStrategy: () => null }); r.on("error", (e) => { console.log(e.message); process.exit(1); }); '
+      + 'r.set("k", "v").then(() => r.get("k")).then((v) => { console.log(v); r.disconnect(); });';
+    const runApp = (env: NodeJS.ProcessEnv) => new Promise<string>((resolve) => {
+      execFile(process.execPath, ['-e', app, endpoint.Address!, String(endpoint.Port)], { env, timeout: 10_000 }, (_, stdout) => resolve(stdout.trim()));
+    });
+    const { NODE_EXTRA_CA_CERTS: _inherited, ...withoutCa } = process.env;
+    expect(await runApp({ ...withoutCa, ...serve.env })).toBe('v');
+    expect(await runApp(withoutCa)).toMatch(/self[- ]signed certificate in certificate chain/);
+  } finally {
+    await terminate(serve);
+  }
 });
 
 test('bad input is named', async () => {

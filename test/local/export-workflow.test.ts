@@ -100,6 +100,8 @@ beforeAll(async () => {
     host: primary.attrs.get(`${logicalIdOf(templates.main, 'AWS::ElastiCache::ReplicationGroup')}.PrimaryEndPoint.Address`)!,
     port: Number(primary.attrs.get(`${logicalIdOf(templates.main, 'AWS::ElastiCache::ReplicationGroup')}.PrimaryEndPoint.Port`)),
     maxRetriesPerRequest: 2,
+    // The template's group has in-transit encryption (the construct's default): its nodes speak TLS only.
+    tls: {},
   });
   closers.push(() => client.disconnect());
   const pipeline = client.pipeline();

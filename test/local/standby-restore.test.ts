@@ -64,8 +64,6 @@ function synth(clusterMode: boolean): { main: any; dr: any } {
     hostedZone: new route53.PrivateHostedZone(dr, 'Zone', { zoneName: ZONE, vpc: drVpc }),
     recordName: 'orders',
     standbyIdPrefix: 'orders-standby',
-    // The local provider's nodes speak no TLS (see the README's local provider section).
-    transitEncryption: false,
     waits: { create: Duration.minutes(2), dns: Duration.seconds(20) },
   });
   const asm = app.synth();
@@ -98,9 +96,11 @@ async function start(clusterMode: boolean, keys: number): Promise<Fixture> {
   ec.destroy();
   const endpoint = clusterMode ? described.ConfigurationEndpoint! : described.NodeGroups![0].PrimaryEndpoint!;
   expect(endpoint.Address).toBe(address);
+  // The group has in-transit encryption (the construct's default): its nodes speak TLS only.
+  expect(described.TransitEncryptionEnabled).toBe(true);
   const client = clusterMode
-    ? new Cluster([{ host: endpoint.Address!, port: endpoint.Port! }], { redisOptions: { maxRetriesPerRequest: 2 } })
-    : new Redis({ host: endpoint.Address!, port: endpoint.Port!, maxRetriesPerRequest: 2 });
+    ? new Cluster([{ host: endpoint.Address!, port: endpoint.Port! }], { redisOptions: { maxRetriesPerRequest: 2, tls: {} } })
+    : new Redis({ host: endpoint.Address!, port: endpoint.Port!, maxRetriesPerRequest: 2, tls: {} });
   for (let i = 0; i < keys; i += 1000) {
     const batch = Array.from({ length: Math.min(1000, keys - i) }, (_, j) => i + j);
     await Promise.all(batch.map((n) => client.set(`order:${n}`, `value-${n}`)));
@@ -167,9 +167,10 @@ async function readThroughName(f: Fixture, port: number, clusterMode: boolean): 
   const resolver = new dns.Resolver();
   resolver.setServers([`${f.provider.dns.host}:${f.provider.dns.port}`]);
   const [target] = await resolver.resolveCname(NAME);
+  // The standby has in-transit encryption (StandbyRestore's default), as the check that passed it used.
   const client = clusterMode
-    ? new Cluster([{ host: target, port }], { redisOptions: { maxRetriesPerRequest: 2 } })
-    : new Redis({ host: target, port, maxRetriesPerRequest: 2 });
+    ? new Cluster([{ host: target, port }], { redisOptions: { maxRetriesPerRequest: 2, tls: {} } })
+    : new Redis({ host: target, port, maxRetriesPerRequest: 2, tls: {} });
   try {
     let good = 0;
     for (let i = 0; i < f.keys; i += 500) {

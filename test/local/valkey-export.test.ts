@@ -80,6 +80,8 @@ test('the export of a Valkey group has a manifest that says valkey, and seeds a 
     host: primary.attrs.get(`${groupId}.PrimaryEndPoint.Address`)!,
     port: Number(primary.attrs.get(`${groupId}.PrimaryEndPoint.Port`)),
     maxRetriesPerRequest: 2,
+    // The template's group has in-transit encryption (the construct's default): its nodes speak TLS only.
+    tls: {},
   });
   closers.push(() => client.disconnect());
   const pipeline = client.pipeline();
