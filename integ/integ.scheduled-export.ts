@@ -11,6 +11,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { RedisReplicationGroup, ScheduledSnapshotExport, SnapshotExportBucket, SnapshotReplicaBucket, StandbyRestore } from '../src';
@@ -69,6 +70,14 @@ export function buildApp(outdir?: string): App {
     subnetConfiguration: [{ name: 'cache', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
     flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.ALL } },
   });
+  const standbyToken = new secretsmanager.Secret(recovery, 'StandbyAuthToken', {
+    description: 'AUTH token of the orders standby in the recovery region',
+    generateSecretString: { passwordLength: 64, excludePunctuation: true },
+  });
+  Validations.of(standbyToken).acknowledge({
+    id: 'AwsSolutions-SMG4',
+    reason: 'The standby\'s token is set when the standby is created; a later change goes through ModifyReplicationGroup (ROTATE, then SET), not a rotation function on this secret.',
+  });
   new StandbyRestore(recovery, 'Restore', {
     replicaBucket: replica,
     snapshotPrefix: nightly.snapshotPrefix,
@@ -77,6 +86,9 @@ export function buildApp(outdir?: string): App {
     recordName: 'orders',
     standbyIdPrefix: 'orders-standby',
     rehearsalSchedule: events.Schedule.cron({ weekDay: 'SUN', hour: '6', minute: '0' }),
+    // The group's clients authenticate, so the standby needs a token too: the recovery region's own,
+    // which applications there read (an AUTH token: 16 to 128 printable characters, none of @ " /).
+    authToken: standbyToken,
   });
 
   acknowledgeGroupDecisions(orders);

@@ -19,7 +19,7 @@ import { slotRanges } from '../../src/private/slots';
 import {
   CreateStandbyInput, CreateStandbyOutput, CutoverInput, CutoverOutput, EXPORT_NOT_USABLE, FindExportInput, FindExportOutput, INVALID_INPUT,
   METRIC_NAMESPACE, METRICS, NO_COMPLETE_EXPORT, RecordFailureInput, RecordInput, RecordOutput, RESTORE_MODES, RunMode, RestoreStepInput,
-  SkippedExport, STANDBY_ALREADY_SERVING,
+  SkippedExport, STANDBY_ALREADY_SERVING, STANDBY_AUTH_MISMATCH,
 } from '../../src/private/standby-restore-contract';
 
 class StepError extends Error {
@@ -252,6 +252,13 @@ export function standbyRequest(input: CreateStandbyInput, authToken?: string): C
 }
 
 async function createStandby(input: CreateStandbyInput): Promise<CreateStandbyOutput> {
+  // Applications of a group with an AUTH token send it: a standby without one refuses them
+  // ("AUTH <password> called without any password configured"), so it is not created.
+  if (input.found.manifest.source.authToken === true && !input.shape.authTokenSecretArn) {
+    throw new StepError(STANDBY_AUTH_MISMATCH, `export ${input.found.runName} is of group ${input.found.manifest.source.replicationGroupId}, whose clients `
+      + 'authenticate with an AUTH token, but this StandbyRestore gives its standby none: applications would be refused after a failover. '
+      + 'Give the StandbyRestore an authToken (the token applications use, e.g. the group\'s secret replicated to this region)');
+  }
   if (input.grantObjectRead) {
     for (const arn of input.found.objectArns) await grantRead(input.bucket, arn.slice(`arn:aws:s3:::${input.bucket}/`.length));
   }

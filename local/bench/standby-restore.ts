@@ -27,7 +27,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import Redis from 'ioredis';
-import { RedisReplicationGroup, ScheduledSnapshotExport, SnapshotExportBucket, SnapshotReplicaBucket, StandbyRestore } from '../../src';
+import { RedisAuthentication, RedisReplicationGroup, ScheduledSnapshotExport, SnapshotExportBucket, SnapshotReplicaBucket, StandbyRestore } from '../../src';
 import { deployStack, Deployment } from '../deploy';
 import { DEFAULT_TIMINGS, GIB } from '../elasticache/model';
 import { redisProcessesIn } from '../orphans';
@@ -62,7 +62,11 @@ function synth(): { main: any; dr: any } {
     maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'cache', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
   });
   // cache.r7g.xlarge: 26.32 GiB of memory, room for the GiB and its save.
-  const group = new RedisReplicationGroup(mainStack, 'Orders', { vpc: isolated(mainStack), nodeType: 'cache.r7g.xlarge', replicationGroupId: 'orders' });
+  // No AUTH token: the standby could not have one locally (no Secrets Manager yet), and a source with
+  // one is refused a standby without (StandbyAuthMismatch).
+  const group = new RedisReplicationGroup(mainStack, 'Orders', {
+    vpc: isolated(mainStack), nodeType: 'cache.r7g.xlarge', replicationGroupId: 'orders', authentication: RedisAuthentication.none(),
+  });
   const replica = new SnapshotReplicaBucket(dr, 'Replica');
   const exportBucket = new SnapshotExportBucket(mainStack, 'Exports', { replica });
   new ScheduledSnapshotExport(mainStack, 'Nightly', { replicationGroup: group, exportBucket, snapshotPrefix: 'orders-x' });

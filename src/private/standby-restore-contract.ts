@@ -178,6 +178,7 @@ export const NO_COMPLETE_EXPORT = 'NoCompleteExport';
 export const EXPORT_NOT_USABLE = 'ExportNotUsable';
 export const STANDBY_CHECK_FAILED = 'StandbyCheckFailed';
 export const STANDBY_ALREADY_SERVING = 'StandbyAlreadyServing';
+export const STANDBY_AUTH_MISMATCH = 'StandbyAuthMismatch';
 
 /** The length of the stamp after the standby prefix: `-yymmdd-hhmmss`. */
 export const STANDBY_STAMP_LENGTH = '-yymmdd-hhmmss'.length;

@@ -21,7 +21,7 @@ import * as steps from '../../lambda/handlers/steps';
 import { Deployment, deployStack } from '../../local/deploy';
 import { LocalProvider } from '../../local/provider';
 import { runStateMachine, StateMachineRun } from '../../local/sfn';
-import { ClusterMode, RedisReplicationGroup, ScheduledSnapshotExport, SnapshotExportBucket, SnapshotReplicaBucket, StandbyRestore } from '../../src';
+import { ClusterMode, RedisAuthentication, RedisReplicationGroup, ScheduledSnapshotExport, SnapshotExportBucket, SnapshotReplicaBucket, StandbyRestore } from '../../src';
 import { ExportManifest } from '../../src/private/export-workflow-contract';
 import { FindExportOutput } from '../../src/private/standby-restore-contract';
 
@@ -42,7 +42,7 @@ interface Fixture {
 }
 
 /** The app a user would write: the group and its export workflow in A; replica, zone and restore in B. */
-function synth(clusterMode: boolean): { main: any; dr: any } {
+function synth(clusterMode: boolean, auth = false): { main: any; dr: any } {
   const app = new App();
   const dr = new Stack(app, 'Dr', { env: { account: ACCOUNT, region: B } });
   const main = new Stack(app, 'Main', { env: { account: ACCOUNT, region: A } });
@@ -52,6 +52,9 @@ function synth(clusterMode: boolean): { main: any; dr: any } {
     nodeType: 'cache.r7g.large',
     replicationGroupId: 'orders',
     ...(clusterMode ? { clusterMode: ClusterMode.ENABLED, shards: 3, replicasPerShard: 1 } : {}),
+    // The standbys here have no AUTH token (the provider has no Secrets Manager to hold one yet), so
+    // the source has none either; a source with one is refused (below).
+    authentication: auth ? RedisAuthentication.authToken() : RedisAuthentication.none(),
   });
   const replica = new SnapshotReplicaBucket(dr, 'Replica');
   const exportBucket = new SnapshotExportBucket(main, 'Exports', { replica });
@@ -82,8 +85,8 @@ function bucketOf(d: Deployment, prefix: string): string {
   return d.refs.get(logicalIdOf(d.template, 'AWS::S3::Bucket', prefix))!;
 }
 
-async function start(clusterMode: boolean, keys: number): Promise<Fixture> {
-  const templates = synth(clusterMode);
+async function start(clusterMode: boolean, keys: number, auth = false): Promise<Fixture> {
+  const templates = synth(clusterMode, auth);
   const provider = await LocalProvider.start({ speed: 600 });
   const saved = { ...process.env };
   Object.assign(process.env, provider.env(), { AWS_REGION: A });
@@ -471,5 +474,25 @@ describe('the check and the cutover refuse (cluster mode disabled)', () => {
     } finally {
       r.destroy();
     }
+  });
+});
+
+describe('a source whose clients authenticate (cluster mode disabled)', () => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await start(false, 100, true);
+  });
+  afterAll(async () => f?.close());
+
+  test('a standby without an AUTH token is not created: StandbyAuthMismatch, one notification, DNS untouched', async () => {
+    expect((await exportRun(f)).status).toBe('SUCCEEDED');
+    const before = await groupIds(f);
+    const run = await restoreRun(f, { mode: 'failover' });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('StandbyAuthMismatch');
+    expect(run.cause).toContain('whose clients authenticate with an AUTH token, but this StandbyRestore gives its standby none');
+    expect(run.notifications).toHaveLength(1);
+    expect(await groupIds(f)).toEqual(before);
+    expect(f.provider.route53.resolve(NAME, 'CNAME')).toEqual([]);
   });
 });
