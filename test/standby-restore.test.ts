@@ -3,7 +3,7 @@
  * the rehearsal schedule and alarms, and every prop refused with its rule. Its runs are tested
  * against the local provider in test/local/standby-restore.test.ts.
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -138,6 +138,16 @@ test('rehearsalSchedule: a rule that starts a rehearsal, and an alarm on failed 
   expect(restore.rehearsalFailureAlarm).toBeDefined();
   expect(stack.resolve(restore.metricRecoveryTime().metricName)).toBe('RecoveryTimeSeconds');
   expect(restore.metricRecoveryPoint(RestoreMode.REHEARSAL).dimensions).toEqual({ Workflow: 'orders-standby', Mode: 'rehearsal' });
+});
+
+test('removing, renaming or replacing the StandbyRestore deletes no standby and no data: it declares no group, snapshot or custom resource', () => {
+  // Standbys are created by runs, outside the stack: CloudFormation never holds them, so no change
+  // to the app (the construct removed, its id renamed, its props changed) can delete one.
+  const { make } = drStack();
+  const restore = make('Restore');
+  const types = restore.node.findAll().filter((c): c is CfnResource => c instanceof CfnResource).map((r) => r.cfnResourceType);
+  expect(types.length).toBeGreaterThan(10);
+  expect(types.filter((t) => /^(AWS::ElastiCache::|Custom::|AWS::CloudFormation::CustomResource)/.test(t) && t !== 'AWS::ElastiCache::SubnetGroup')).toEqual([]);
 });
 
 test('without rehearsalSchedule there is no rule and no rehearsal alarm', () => {
