@@ -15,19 +15,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { deleteSnapshotIfPresent, elasticache, s3 } from './clients';
 import { readRdbHeader } from './rdb';
+import { StepError, utcStamp } from './steps-common';
 import {
   CheckReplicaInput, CheckReplicaOutput, EXPORT_EMPTY, EXPORT_INCOMPLETE, ExportedObject, ExportManifest, ManifestShard, manifestKey,
   PlanInput, PlanOutput, PruneInput, PruneOutput, REPLICATION_FAILED, REPLICATION_INCOMPLETE, VerifyExportInput,
   VerifyExportOutput, WorkflowStepInput,
 } from '../../src/private/export-workflow-contract';
 import { parameterGroupFamily } from '../../src/private/parameter-group-family-contract';
-
-class StepError extends Error {
-  constructor(name: string, message: string) {
-    super(message);
-    this.name = name;
-  }
-}
 
 /** The object keys ElastiCache writes for an export of `name` with `shards` shards. */
 export function exportKeys(name: string, shards: number): string[] {
@@ -46,13 +40,7 @@ async function head(client: S3Client, bucket: string, key: string): Promise<Head
 }
 
 export function plan(input: PlanInput): PlanOutput {
-  const t = new Date(input.startTime);
-  if (isNaN(t.getTime())) {
-    throw new Error(`startTime '${input.startTime}' is not an ISO 8601 timestamp`);
-  }
-  const iso = t.toISOString(); // 2026-11-21T10:00:00.000Z
-  const stamp = `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
-  return { snapshotName: `${input.prefix}-${stamp}` };
+  return { snapshotName: `${input.prefix}-${utcStamp(input.startTime)}` };
 }
 
 async function verifyExport(input: VerifyExportInput): Promise<VerifyExportOutput> {

@@ -15,22 +15,13 @@
  * too: Redis Cluster routing and TLS are a library's job, not this file's.
  */
 import Redis, { Cluster } from 'ioredis';
+import { secretString, StepError } from './steps-common';
 import { CheckStandbyInput, CheckStandbyOutput, STANDBY_CHECK_FAILED } from '../../src/private/standby-restore-contract';
 
-class CheckFailed extends Error {
+class CheckFailed extends StepError {
   constructor(message: string) {
-    super(message);
-    this.name = STANDBY_CHECK_FAILED;
+    super(STANDBY_CHECK_FAILED, message);
   }
-}
-
-let runtimeSecrets: { getSecretValue(input: { SecretId: string }): Promise<{ SecretString?: string }> } | undefined;
-async function authToken(arn: string | undefined): Promise<string | undefined> {
-  if (!arn) return undefined;
-  // The Secrets Manager client of the Lambda runtime (the bundle leaves @aws-sdk out).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  runtimeSecrets ??= new (require('@aws-sdk/client-secrets-manager').SecretsManager)({});
-  return (await runtimeSecrets!.getSecretValue({ SecretId: arn })).SecretString;
 }
 
 /** The Lambda entry point (`index.checkStandby` of assets/standby-check). */
@@ -44,7 +35,7 @@ export async function checkStandby(input: CheckStandbyInput): Promise<CheckStand
   if (!endpoint?.Address || !endpoint.Port) {
     throw new CheckFailed(`standby ${input.replicationGroupId} reports no ${clustered ? 'configuration' : 'primary'} endpoint`);
   }
-  const password = await authToken(input.authTokenSecretArn);
+  const password = input.authTokenSecretArn ? await secretString(input.authTokenSecretArn) : undefined;
   const options = {
     password,
     tls: group.TransitEncryptionEnabled ? {} : undefined,

@@ -13,6 +13,7 @@ import { CreateReplicationGroupCommand, CreateReplicationGroupCommandInput, Node
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { GetObjectAclCommand, GetObjectCommand, ListObjectsV2Command, PutObjectAclCommand } from '@aws-sdk/client-s3';
 import { describeGroup, elasticache, s3 } from './clients';
+import { secretString, StepError, utcStamp } from './steps-common';
 import { ExportManifest, manifestKey } from '../../src/private/export-workflow-contract';
 import { ELASTICACHE_CANONICAL_ID } from '../../src/private/regions';
 import { slotRanges } from '../../src/private/slots';
@@ -21,13 +22,6 @@ import {
   METRIC_NAMESPACE, METRICS, NO_COMPLETE_EXPORT, RecordFailureInput, RecordInput, RecordOutput, RESTORE_MODES, RunMode, RestoreStepInput,
   SkippedExport, STANDBY_ALREADY_SERVING, STANDBY_AUTH_MISMATCH,
 } from '../../src/private/standby-restore-contract';
-
-class StepError extends Error {
-  constructor(name: string, message: string) {
-    super(message);
-    this.name = name;
-  }
-}
 
 /** The Lambda entry point (`index.standbyRestoreStep` of the export-workflow bundle). */
 export async function handler(event: RestoreStepInput): Promise<unknown> {
@@ -39,13 +33,6 @@ export async function handler(event: RestoreStepInput): Promise<unknown> {
     case 'recordFailure': return recordFailure(event);
     default: throw new Error(`unknown step ${(event as { step?: unknown }).step}`);
   }
-}
-
-function stampOf(startTime: string): string {
-  const t = new Date(startTime);
-  if (isNaN(t.getTime())) throw new Error(`startTime '${startTime}' is not an ISO 8601 timestamp`);
-  const iso = t.toISOString(); // 2026-11-21T10:00:00.000Z
-  return `${iso.slice(2, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
 }
 
 function modeOf(value: unknown): RunMode {
@@ -160,7 +147,7 @@ async function findExport(input: FindExportInput): Promise<FindExportOutput> {
       manifest,
       objectArns: manifest.shards.map((sh) => `arn:aws:s3:::${input.bucket}/${sh.object.key}`),
       skipped,
-      standbyId: `${input.standbyPrefix}-${stampOf(input.startTime)}`,
+      standbyId: `${input.standbyPrefix}-${utcStamp(input.startTime).slice(2)}`,
     };
   }
   const passed = skipped.length === 0 ? '' : `; passed over: ${skipped.map((s) => `${s.runName} (${s.reason})`).join('; ')}`;
@@ -183,16 +170,6 @@ async function grantRead(bucket: string, key: string): Promise<void> {
     Key: key,
     AccessControlPolicy: { Owner: acl.Owner, Grants: [...grants, { Grantee: { Type: 'CanonicalUser', ID: ELASTICACHE_CANONICAL_ID }, Permission: 'READ' }] },
   }));
-}
-
-let runtimeSecrets: { getSecretValue(input: { SecretId: string }): Promise<{ SecretString?: string }> } | undefined;
-async function secretString(arn: string): Promise<string> {
-  // The Secrets Manager client of the Lambda runtime (the bundle leaves @aws-sdk out).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  runtimeSecrets ??= new (require('@aws-sdk/client-secrets-manager').SecretsManager)({});
-  const value = (await runtimeSecrets!.getSecretValue({ SecretId: arn })).SecretString;
-  if (!value) throw new Error(`secret ${arn} has no SecretString`);
-  return value;
 }
 
 /**
