@@ -73,6 +73,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // downloads, no dependencies but ip parsing; the server around it (UDP, TCP, zones) is ours.
     'dns-packet@^5.6.1',
     '@types/dns-packet@^5',
+    // Issues the certificates of the local provider's TLS nodes, for their endpoint names and
+    // loopback addresses, from this machine's local CA (local/tls.ts): Node can verify certificates
+    // but not make them. The widely used pure-JavaScript X.509 implementation (no dependencies);
+    // keys come from Node's own crypto.
+    'node-forge@^1.3.1',
+    '@types/node-forge@^1',
   ],
 
   // There is no GitHub here: CI is `.ci/run`, and releases are not made from this repository yet.
@@ -91,6 +97,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     passWithNoTests: false,
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
+      // The local provider's name resolution is in place before a test file loads a Redis client
+      // (test/setup.ts, local/resolve.ts).
+      setupFiles: ['<rootDir>/test/setup.ts'],
     },
   },
 
@@ -171,11 +180,13 @@ for (const config of ['test/tsconfig.json', 'local/tsconfig.json', 'integ/tsconf
 }
 project.testTask.prependSpawn(typecheck);
 
-// The local provider's TLS nodes (groups with in-transit encryption) serve a certificate of its test
-// CA (local-tls/). Clients in the tests, and the Lambda handlers run in-process by tests, the drill and
-// bench:restore, trust it as users' apps do: through NODE_EXTRA_CA_CERTS, which Node reads at start
-// (jest's workers inherit it). An absolute path, so that processes started in other folders find it.
-const testCa = '$(node -e "process.stdout.write(require(\'path\').resolve(\'local-tls/ca.pem\'))")';
+// The local provider's TLS nodes (groups with in-transit encryption) serve certificates for their
+// endpoint names, issued by this machine's local CA (local/tls.ts, made on first use in
+// ~/.cdk-elasticache-backup/local-ca, its key never committed or shipped). Clients in the tests, and
+// the Lambda handlers run in-process by tests, the drill and bench:restore, trust it as users' apps
+// do: through NODE_EXTRA_CA_CERTS, which Node reads at start (jest's workers inherit it), so the CA
+// is made and its path printed before the task's command starts.
+const testCa = '$(ts-node -P local/tsconfig.json local/tls.ts)';
 project.testTask.env('NODE_EXTRA_CA_CERTS', testCa);
 
 // The local provider's command, bundled with its dependencies (ioredis, fast-xml-parser) into one
@@ -184,6 +195,9 @@ const bundleLocal = project.addTask('bundle:local', {
   description: 'Bundle the local provider command into lib/local/cli.js',
   exec: 'esbuild local/cli.ts --bundle --platform=node --target=node20 --outfile=lib/local/cli.js --log-level=warning',
 });
+// The preload `serve` prints in NODE_OPTIONS: Node apps resolve the provider's endpoint names through
+// its DNS server (local/resolve-hook.ts).
+bundleLocal.exec('esbuild local/resolve-hook.ts --bundle --platform=node --target=node20 --outfile=lib/local/resolve-hook.js --log-level=warning');
 // Part of `compile` itself (not only of `build`), so that `npx projen compile` alone gives a package
 // that works: the handler bundle before jsii, the `serve` bundle after it.
 project.compileTask.spawn(bundleLocal);

@@ -14,10 +14,20 @@ import * as path from 'path';
 import { sweepStaleDataDirs, TEMP_PREFIX } from './orphans';
 import { DataDirInUseError } from './owner';
 import { LocalProvider } from './provider';
-import { localTls } from './redis/server';
+import { localCa } from './tls';
 
 /** The log of a detached provider, in its data folder. */
 const LOG_NAME = 'serve.log';
+
+/**
+ * NODE_OPTIONS that preload the name resolution hook (bundled next to this file in lib/local/), so
+ * that Node apps started with the printed variables resolve the endpoint names through the
+ * provider's DNS server. Nothing when run from source (there is no bundled hook to load).
+ */
+function resolveHook(): Record<string, string> {
+  const hook = path.join(__dirname, 'resolve-hook.js');
+  return fs.existsSync(hook) ? { NODE_OPTIONS: `--require=${hook}` } : {};
+}
 /** How long a stop may take before the process exits anyway (its nodes die with it, see orphans.ts). */
 const STOP_DEADLINE_MS = 30_000;
 
@@ -26,10 +36,11 @@ const USAGE = `Usage: cdk-elasticache-backup serve [--speed N] [--data-dir DIR] 
 Starts the local provider: emulated ElastiCache, S3 and Route 53 on 127.0.0.1, backed by real
 redis-server processes, and prints the variables that point AWS SDK clients at it, and
 CDK_ELASTICACHE_BACKUP_DNS: the address of a DNS server (UDP and TCP) that answers the hosted
-zones' records once their change is INSYNC (dig @127.0.0.1 -p PORT name), and
-NODE_EXTRA_CA_CERTS: the test CA whose certificate the nodes of groups with in-transit encryption
-serve (TLS only, as on ElastiCache); Node apps started with it trust them, other clients take the
-file, e.g. redis-cli --tls --cacert "$NODE_EXTRA_CA_CERTS".
+zones' records once their change is INSYNC and ElastiCache's endpoint names
+(dig @127.0.0.1 -p PORT name), NODE_OPTIONS: a preload through which Node apps resolve those names
+with it, and NODE_EXTRA_CA_CERTS: this machine's local CA, which issues the certificates the nodes
+of groups with in-transit encryption serve (TLS only, as on ElastiCache); Node apps started with it
+trust them, other clients take the file, e.g. redis-cli --tls --cacert "$NODE_EXTRA_CA_CERTS".
 
   --speed N       simulated milliseconds per real millisecond (default 600: a real second is ten
                   simulated minutes)
@@ -201,12 +212,13 @@ async function serve(options: Options): Promise<void> {
   });
   // The DNS server is no AWS endpoint variable (SDK clients do not use it): its address, for
   // `dig @127.0.0.1 -p PORT` or a resolver's setServers, is printed next to the provider's own.
-  // Nodes of groups with in-transit encryption serve a certificate of the provider's test CA: Node
+  // Nodes of groups with in-transit encryption serve certificates of this machine's local CA: Node
   // clients started with this variable trust it (others take the file too, e.g. redis-cli --cacert).
   const env = {
     ...provider.env(),
     CDK_ELASTICACHE_BACKUP_DNS: provider.dns.address,
-    NODE_EXTRA_CA_CERTS: localTls().caFile,
+    NODE_EXTRA_CA_CERTS: localCa().caFile,
+    ...resolveHook(),
     CDK_ELASTICACHE_LOCAL_PID: String(process.pid),
   };
   // Said before the variables, so that it is in the log by the time a detaching parent returns.

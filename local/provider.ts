@@ -19,6 +19,7 @@ import { errorXml, ServiceError } from './elasticache/query';
 import { killRedisIn } from './orphans';
 import { DataDirLock, lockDataDir } from './owner';
 import { ClientGone, clientGone, discardRest, gate, MAX_API_BODY, readBody, RequestRefused, Route } from './request';
+import { useLocalDns } from './resolve';
 import { Route53, Route53Error } from './route53';
 import { handleS3, receiveS3Body, s3ErrorResponse } from './s3/api';
 import { S3Error, S3Store } from './s3/store';
@@ -101,6 +102,8 @@ export class LocalProvider {
   private readonly ownsDataDir: boolean;
   private readonly lock: DataDirLock;
   private port = 0;
+  /** Undoes this process's resolution of names through the DNS server (see resolve.ts). */
+  private releaseDns?: () => void;
   /** The PID of a provider that died holding the data folder, whose lock this one took over. */
   public readonly previousOwner?: number;
 
@@ -121,7 +124,17 @@ export class LocalProvider {
     });
     this.route53 = new Route53(this.clock, options.dnsSyncDelay ?? 60_000);
     this.ssm = new LocalSsm(() => this.clock.now());
-    this.dns = new DnsServer([(name) => this.route53.lookup(name)], { idleTimeoutMs: options.dnsIdleTimeout });
+    // Route 53's zones, and every region's ElastiCache endpoint names (`<r>.cache.amazonaws.com`).
+    this.dns = new DnsServer([
+      (name) => this.route53.lookup(name),
+      (name) => {
+        for (const engine of this.engines.values()) {
+          const found = engine.dnsLookup(name);
+          if (found) return found;
+        }
+        return undefined;
+      },
+    ], { idleTimeoutMs: options.dnsIdleTimeout });
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -192,6 +205,9 @@ export class LocalProvider {
       await new Promise<void>((resolve) => this.server.close(() => resolve()));
       throw e;
     }
+    // Code in this process (tests' clients, Lambda handlers run in-process) resolves the endpoint
+    // names and hosted zones through it, as code in a VPC does through the VPC's resolver.
+    this.releaseDns = useLocalDns(this.dns.address);
   }
 
   /**
@@ -290,6 +306,7 @@ export class LocalProvider {
     this.s3.stop();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.releaseDns?.();
     await this.dns.stop();
     this.lock.release();
     if (this.ownsDataDir) {

@@ -165,10 +165,11 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalResu
       return groupAvailable(ecB, 'drill-standby');
     });
 
-    // Every local node is 127.0.0.1 on its own port, so the name carries host:port in a TXT record
-    // where in AWS a CNAME carries the endpoint's host name (the port being the same everywhere).
+    // The name applications use is a CNAME to the standby's primary endpoint name, as in AWS; both
+    // are answered by the provider's DNS server, which this process resolves through.
     const name = 'redis.drill.internal';
-    const target = `${standby.NodeGroups![0].PrimaryEndpoint!.Address}:${standby.NodeGroups![0].PrimaryEndpoint!.Port}`;
+    const target = standby.NodeGroups![0].PrimaryEndpoint!.Address!;
+    const port = standby.NodeGroups![0].PrimaryEndpoint!.Port!;
     await step('check the standby, then move the DNS name to it', async () => {
       const check = connect(standby);
       const size = await check.dbsize();
@@ -176,7 +177,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalResu
       const zone = await r53.send(new CreateHostedZoneCommand({ Name: 'drill.internal', CallerReference: `drill-${Date.now()}` }));
       const change = await r53.send(new ChangeResourceRecordSetsCommand({
         HostedZoneId: zone.HostedZone!.Id,
-        ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: name, Type: 'TXT', TTL: 30, ResourceRecords: [{ Value: `"${target}"` }] } }] },
+        ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: name, Type: 'CNAME', TTL: 30, ResourceRecords: [{ Value: target }] } }] },
       }));
       await until('DNS in sync', async () => {
         const info = await r53.send(new GetChangeCommand({ Id: change.ChangeInfo!.Id }));
@@ -185,9 +186,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalResu
     });
 
     const restored = await step('read every key back through the DNS name', async () => {
-      const [answer] = provider.route53.resolve(name, 'TXT');
-      const [host, port] = answer.replace(/"/g, '').split(':');
-      const client = new Redis({ host, port: Number(port), maxRetriesPerRequest: 2 });
+      const client = new Redis({ host: name, port, maxRetriesPerRequest: 2 });
       redisClients.push(client);
       let good = 0;
       for (let i = 0; i < keys; i += 5000) {

@@ -26,7 +26,7 @@ test('the drill synthesizes the example app, reports its backup plan, and rehear
     expect(text).toContain('create the declared group in eu-west-1 (cache.r7g.large, 2 replicas)');
     expect(text).toContain('    taken from drill-primary-002');
     expect(result.keysRestored).toBe(10_000);
-    expect(text).toMatch(/Drill passed: 10,000 keys read back through the DNS name, now pointing at 127\.0\.0\.1:\d+/);
+    expect(text).toMatch(/Drill passed: 10,000 keys read back through the DNS name, now pointing at drill-standby\.[a-z0-9]{6}\.ng\.0001\.usw2\.cache\.amazonaws\.com/);
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }

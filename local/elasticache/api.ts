@@ -54,6 +54,7 @@ const handlers: Record<string, Handler> = {
       transitEncryption: p.bool('TransitEncryptionEnabled'),
       atRestEncryption: p.bool('AtRestEncryptionEnabled'),
       authToken: p.str('AuthToken'),
+      port: p.int('Port'),
       tags: tags(p),
     });
     return { ReplicationGroup: groupShape(engine, group) };

@@ -10,7 +10,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Clock } from '../clock';
+import type { DnsLookup } from '../dns';
 import { linkOrCopy } from '../files';
+import { EndpointNames, endpointLookup, endpointRecords } from './endpoints';
 import * as errors from './errors';
 import {
   DATA_TIERING, DEFAULT_ENGINE_VERSION, ELASTICACHE_CANONICAL_ID, ENGINE_VERSIONS, evenSlots, EXPORT_ACL_PERMISSIONS, EXPORT_POLICY_ACTIONS,
@@ -70,7 +72,7 @@ export class ElastiCacheEngine {
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock;
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
-    this.nodes = new Nodes(path.join(options.dataDir, 'nodes'));
+    this.nodes = new Nodes(path.join(options.dataDir, 'nodes'), (group) => new EndpointNames(options.account, options.region, group));
     this.nodes.onCrash((member) => this.nodeFailed(member));
     fs.mkdirSync(this.snapshotsDir, { recursive: true });
     this.clock.onAdvance(async (from, to) => {
@@ -91,6 +93,15 @@ export class ElastiCacheEngine {
   /** The account in its ARNs. */
   public get account(): string {
     return this.options.account;
+  }
+
+  /**
+   * What the DNS server answers for `name` when it is in this region's endpoint domain
+   * (`<r>.cache.amazonaws.com`): the A records of the groups' endpoints (see endpoints.ts).
+   */
+  public dnsLookup(name: string): DnsLookup | undefined {
+    const groups = [...this.groups.values(), ...this.standalone.values()];
+    return endpointLookup(this.options.region, endpointRecords(this.options.account, this.options.region, groups), name);
   }
 
   // ---- status bookkeeping ------------------------------------------------------------------
@@ -184,6 +195,7 @@ export class ElastiCacheEngine {
     transitEncryption?: boolean;
     atRestEncryption?: boolean;
     authToken?: string;
+    port?: number;
     tags: Array<[string, string]>;
   }): Promise<Group> {
     checkName('Replication group id', req.id);
@@ -225,6 +237,11 @@ export class ElastiCacheEngine {
       throw errors.invalidParameterCombination('AuthToken can only be set when TransitEncryptionEnabled is true.');
     }
     if (req.authToken !== undefined) checkAuthToken(req.authToken);
+    // The API reference gives no range for Port; a TCP port (1-65535) is assumed, 6379 by default.
+    const port = req.port ?? 6379;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw errors.invalidParameterValue(`Port must be a TCP port between 1 and 65535, got ${req.port}.`);
+    }
     const retentionDays = req.retentionDays ?? 0;
     if (retentionDays < 0 || retentionDays > 35) {
       throw errors.invalidParameterValue(`SnapshotRetentionLimit must be between 0 and 35, got ${retentionDays}.`);
@@ -282,6 +299,7 @@ export class ElastiCacheEngine {
       engineVersion,
       createdAt: now,
       clusterEnabled,
+      port,
       shards: layout.map((shard) => ({
         id: shard.id,
         slots: shard.slots,

@@ -116,6 +116,8 @@ export interface Group {
   /** A primary kept alone after its group was deleted: a cache cluster with no replication group. */
   readonly standalone?: boolean;
   readonly clusterEnabled: boolean;
+  /** The port every node listens on (CreateReplicationGroup's `Port`, default 6379). */
+  readonly port: number;
   readonly shards: Shard[];
   /** Every member of every shard. */
   readonly members: Member[];

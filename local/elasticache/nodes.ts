@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type Redis from 'ioredis';
 import { linkOrCopy } from '../files';
+import { EndpointNames } from './endpoints';
 import { Group, Member, parseSlots, Shard } from './model';
 import { NODE_WAIT_MS, RedisServer, RedisServerOptions, waitOn } from '../redis/server';
 
@@ -19,8 +20,29 @@ export class Nodes {
   private readonly servers = new Set<RedisServer>();
   private readonly crashListeners: Array<(member: Member) => void> = [];
 
-  constructor(private readonly dir: string) {
+  /**
+   * @param names the endpoint names of a group (for TLS certificates, and for the node names a TLS
+   *   cluster gives its clients)
+   */
+  constructor(private readonly dir: string, private readonly names: (group: Group) => EndpointNames) {
     fs.mkdirSync(dir, { recursive: true });
+  }
+
+  /**
+   * How a member's server runs: on the group's port at an address of its own, with the group's AUTH
+   * tokens, and with TLS for the member's endpoint names when the group has in-transit encryption.
+   */
+  private serverOptions(group: Group, member: Member, dir: string): Omit<RedisServerOptions, 'signal' | 'track'> {
+    const names = this.names(group);
+    return {
+      dir,
+      cluster: group.clusterEnabled,
+      port: group.port,
+      authTokens: group.authTokens,
+      tls: group.transitEncryption,
+      tlsNames: group.transitEncryption ? names.certificateNames(member.id) : undefined,
+      announceHostname: group.transitEncryption && group.clusterEnabled ? names.node(member.id) : undefined,
+    };
   }
 
   /** Calls `listener` when a member's server exits without being asked to (a crash or a kill). */
@@ -83,7 +105,7 @@ export class Nodes {
       if (member.role === 'primary' && seedRdbs) {
         linkOrCopy(seedRdbs[shardIndex], path.join(dir, 'dump.rdb'));
       }
-      await this.startServer(member, { dir, cluster: true, authTokens: group.authTokens, tls: group.transitEncryption });
+      await this.startServer(member, this.serverOptions(group, member, dir));
     }));
     const first = group.members[0].server!;
     const nodeIds = new Map<Member, string>();
@@ -157,11 +179,11 @@ export class Nodes {
     if (seedRdb) {
       linkOrCopy(seedRdb, path.join(primaryDir, 'dump.rdb'));
     }
-    await this.startServer(primary, { dir: primaryDir, authTokens: group.authTokens, tls: group.transitEncryption });
+    await this.startServer(primary, this.serverOptions(group, primary, primaryDir));
     await Promise.all(replicas.map(async (member) => {
       const dir = this.nodeDir(member.id);
       fs.rmSync(dir, { recursive: true, force: true });
-      await this.startServer(member, { dir, authTokens: group.authTokens, tls: group.transitEncryption });
+      await this.startServer(member, this.serverOptions(group, member, dir));
       await this.follow(member, primary);
     }));
   }
@@ -210,10 +232,10 @@ export class Nodes {
     const dir = this.nodeDir(member.id);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
-    const server = await this.startServer(member, { dir, cluster: group.clusterEnabled, authTokens: group.authTokens, tls: group.transitEncryption });
+    const server = await this.startServer(member, this.serverOptions(group, member, dir));
     try {
       if (group.clusterEnabled) {
-        await this.rejoinCluster(group, shard, member, dead?.port, source);
+        await this.rejoinCluster(group, shard, member, dead && `${dead.host}:${dead.port}@`, source);
       } else if (source) {
         if (member.role === 'primary') {
           // A replica whose primary is gone refuses to sync others ("NOMASTERLINK Can't SYNC while
@@ -237,7 +259,7 @@ export class Nodes {
    * the new one meets them and either replicates its shard's primary (`source`) or, as a primary
    * with no replica left, claims its shard's slots empty.
    */
-  private async rejoinCluster(group: Group, shard: Shard, member: Member, deadPort: number | undefined, source?: Member): Promise<void> {
+  private async rejoinCluster(group: Group, shard: Shard, member: Member, deadAddress: string | undefined, source?: Member): Promise<void> {
     const others = group.members.filter((m) => m !== member && m.server?.running);
     if (others.length === 0) {
       await this.withClient(member, (client) => this.assignSlots(client, shard));
@@ -248,7 +270,7 @@ export class Nodes {
       await this.withClient(other, async (client) => {
         for (const line of String(await client.call('CLUSTER', 'NODES')).trim().split('\n')) {
           const [id, address] = line.split(' ');
-          if (deadPort !== undefined && address?.startsWith(`127.0.0.1:${deadPort}@`)) deadIds.add(id);
+          if (deadAddress !== undefined && address?.startsWith(deadAddress)) deadIds.add(id);
         }
       });
     }

@@ -2,6 +2,7 @@
  * The wire shapes of ElastiCache's answers (ReplicationGroup, CacheCluster, Snapshot), made from
  * the model. Field names are the service model's; `toXml` in query.ts writes them.
  */
+import { EndpointNames } from './endpoints';
 import { DATA_TIERING } from './facts';
 import { Group, Member, Snapshot } from './model';
 
@@ -19,8 +20,8 @@ function arn(place: Place, kind: string, name: string): string {
  * A node's endpoint, shown only while its server runs and is in service (a dead node, or its
  * replacement still being launched and synced, has no endpoint to give).
  */
-function endpoint(m?: Member): Record<string, unknown> | undefined {
-  return m?.server?.running && !m.replacing ? { Address: m.server.host, Port: m.server.port } : undefined;
+function endpoint(m: Member | undefined, name: string): Record<string, unknown> | undefined {
+  return m?.server?.running && !m.replacing ? { Address: name, Port: m.server.port } : undefined;
 }
 
 /** A node's status (CacheNodeStatus): `creating` while a failed node is replaced, `restore-failed` when it could not be. */
@@ -30,23 +31,24 @@ function nodeStatus(group: Group, m: Member): string {
 }
 
 export function groupShape(place: Place, group: Group): Record<string, unknown> {
+  const names = new EndpointNames(place.account, place.region, group);
   const status = group.status === 'available' || group.status === 'snapshotting' ? 'available' : group.status;
   // With cluster mode enabled, clients use the configuration endpoint; node groups carry their
   // slots, and members have no per-node read endpoint or role in this answer.
   const nodeGroups = group.shards.map((shard) => {
     const primary = shard.members.find((m) => m.role === 'primary');
     // The reader endpoint leads to a replica in service, or to the primary when there is none.
-    const reader = shard.members.find((m) => m.role === 'replica' && endpoint(m)) ?? primary;
+    const reader = shard.members.find((m) => m.role === 'replica' && endpoint(m, '')) ?? primary;
     return {
       NodeGroupId: shard.id,
       Status: status,
-      PrimaryEndpoint: group.clusterEnabled ? undefined : endpoint(primary),
-      ReaderEndpoint: group.clusterEnabled ? undefined : endpoint(reader),
+      PrimaryEndpoint: group.clusterEnabled ? undefined : endpoint(primary, names.primary),
+      ReaderEndpoint: group.clusterEnabled ? undefined : endpoint(reader, names.reader),
       Slots: group.clusterEnabled ? shard.slots : undefined,
       NodeGroupMembers: shard.members.map((m) => ({
         CacheClusterId: m.id,
         CacheNodeId: '0001',
-        ReadEndpoint: group.clusterEnabled ? undefined : endpoint(m),
+        ReadEndpoint: group.clusterEnabled ? undefined : endpoint(m, names.node(m.id)),
         PreferredAvailabilityZone: `${place.region}a`,
         CurrentRole: group.clusterEnabled ? undefined : m.role,
       })),
@@ -58,8 +60,8 @@ export function groupShape(place: Place, group: Group): Record<string, unknown> 
     Status: group.status,
     MemberClusters: group.members.map((m) => m.id),
     NodeGroups: nodeGroups,
-    // Any node in service answers for the cluster (ElastiCache's configuration endpoint is a DNS name).
-    ConfigurationEndpoint: group.clusterEnabled ? endpoint(group.members.find((m) => endpoint(m))) : undefined,
+    // The configuration endpoint's name answers every node in service (see endpoints.ts).
+    ConfigurationEndpoint: group.clusterEnabled ? endpoint(group.members.find((m) => endpoint(m, '')), names.configuration) : undefined,
     SnapshottingClusterId: group.snapshottingClusterId,
     AutomaticFailover: group.automaticFailover ? 'enabled' : 'disabled',
     MultiAZ: group.multiAz ? 'enabled' : 'disabled',
@@ -95,7 +97,7 @@ export function memberShape(place: Place, group: Group, member: Member, showNode
       CacheNodeId: '0001',
       CacheNodeStatus: nodeStatus(group, member),
       CacheNodeCreateTime: new Date(member.createdAt),
-      Endpoint: endpoint(member),
+      Endpoint: endpoint(member, new EndpointNames(place.account, place.region, group).node(member.id)),
     }] : undefined,
     ReplicationGroupId: group.standalone ? undefined : group.id,
     SnapshotRetentionLimit: group.snapshottingClusterId === member.id ? group.retentionDays : 0,

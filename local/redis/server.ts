@@ -1,5 +1,6 @@
 /**
- * A real `redis-server` process on 127.0.0.1, started and stopped by its own PID. Every node of an
+ * A real `redis-server` process on a loopback address (127.0.0.1, or one of its own), started and
+ * stopped by its own PID. Every node of an
  * emulated replication group is one of these.
  */
 import { ChildProcess, spawn } from 'child_process';
@@ -9,6 +10,7 @@ import * as net from 'net';
 import * as path from 'path';
 import Redis from 'ioredis';
 import { withParentDeathSignal } from '../orphans';
+import { issueNodeCertificate, localCa } from '../tls';
 
 export interface RedisServerOptions {
   /** Folder for the server's RDB file and log; created if missing. */
@@ -29,53 +31,29 @@ export interface RedisServerOptions {
    */
   readonly authTokens?: readonly string[];
   /**
-   * Speak TLS only (ElastiCache's in-transit encryption): the server listens on a TLS port with the
-   * local provider's test certificate (see `localTls`), replicates and runs its cluster bus over TLS,
-   * and refuses plain connections. Clients verify it against `localTls().ca`. @default false
+   * Speak TLS only (ElastiCache's in-transit encryption): the server listens on a TLS port with a
+   * certificate of this machine's local CA (see ../tls.ts) for `tlsNames` and its address,
+   * replicates and runs its cluster bus over TLS, and refuses plain connections. @default false
    */
   readonly tls?: boolean;
+  /** The DNS names the TLS certificate is for, besides the server's address. @default - none */
+  readonly tlsNames?: readonly string[];
+  /**
+   * The port to listen on, on a loopback address of the server's own (127.X.Y.Z), as each node of
+   * an ElastiCache group listens on the group's port at its own address. @default - 127.0.0.1 and a port the OS gives
+   */
+  readonly port?: number;
+  /**
+   * A cluster node's host name, given to clients instead of its address (CLUSTER SLOTS, CLUSTER
+   * SHARDS, MOVED), as ElastiCache's TLS clusters answer with node names (Redis 7
+   * `cluster-announce-hostname` with `cluster-preferred-endpoint-type hostname`). @default - its address
+   */
+  readonly announceHostname?: string;
 }
 
-/** The local provider's test TLS material (the folder `local-tls/` of the package; see its make.sh). */
-export interface LocalTls {
-  /** The folder holding the files. */
-  readonly dir: string;
-  /** The path of the test certificate authority's certificate, which clients trust (NODE_EXTRA_CA_CERTS, --cacert). */
-  readonly caFile: string;
-  /** The path of the certificate every TLS node serves (signed by the CA; SANs 127.0.0.1, ::1, localhost). */
-  readonly certFile: string;
-  /** The path of that certificate's key. */
-  readonly keyFile: string;
-}
-
-let tlsFiles: LocalTls | undefined;
-
-/**
- * Finds `local-tls/` in the first folder above this module that has it: the repository root when run
- * from source (local/redis/), the package root when bundled (lib/local/).
- */
-export function localTls(): LocalTls {
-  if (tlsFiles) return tlsFiles;
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'local-tls');
-    if (fs.existsSync(path.join(candidate, 'ca.pem'))) {
-      tlsFiles = {
-        dir: candidate,
-        caFile: path.join(candidate, 'ca.pem'),
-        certFile: path.join(candidate, 'node.pem'),
-        keyFile: path.join(candidate, 'node.key'),
-      };
-      return tlsFiles;
-    }
-    if (path.dirname(dir) === dir) {
-      throw new Error(`local-tls/ca.pem not found in any folder above ${__dirname}: the package is incomplete`);
-    }
-  }
-}
-
-/** Client TLS options for a TLS node: verified against the test CA, whatever NODE_EXTRA_CA_CERTS says. */
+/** Client TLS options for a TLS node: verified against this machine's local CA, whatever NODE_EXTRA_CA_CERTS says. */
 function clientTls(tls: boolean | undefined): { tls?: { ca: Buffer } } {
-  return tls ? { tls: { ca: fs.readFileSync(localTls().caFile) } } : {};
+  return tls ? { tls: { ca: fs.readFileSync(localCa().caFile) } } : {};
 }
 
 /**
@@ -120,13 +98,12 @@ export async function waitOn(what: string, servers: ReadonlyArray<RedisServer | 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A free TCP port on 127.0.0.1 (`port` 0: whatever the OS hands out), or undefined when taken. */
-async function tryPort(port: number): Promise<number | undefined> {
+/** A free TCP port on `host` (`port` 0: whatever the OS hands out), or undefined when taken. */
+async function tryPort(port: number, host = '127.0.0.1'): Promise<number | undefined> {
   return new Promise((resolve) => {
     const probe = net.createServer();
-    probe.unref();
-    probe.on('error', () => resolve(undefined));
-    probe.listen(port, '127.0.0.1', () => {
+    probe.once('error', () => resolve(undefined));
+    probe.listen(port, host, () => {
       const got = (probe.address() as net.AddressInfo).port;
       probe.close(() => resolve(got));
     });
@@ -134,19 +111,41 @@ async function tryPort(port: number): Promise<number | undefined> {
 }
 
 /**
- * A free TCP port on 127.0.0.1, as the OS hands it out. For a cluster node, also its cluster bus
+ * A free TCP port on `host`, as the OS hands it out. For a cluster node, also its cluster bus
  * port (port + 10000) must be free, so the port must be below 55536.
  */
-export async function freePort(cluster = false): Promise<number> {
+export async function freePort(cluster = false, host = '127.0.0.1'): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await tryPort(0);
+    const port = await tryPort(0, host);
     if (port === undefined) continue;
     if (!cluster) return port;
-    if (port + 10000 <= 65535 && (await tryPort(port + 10000)) !== undefined) return port;
+    if (port + 10000 <= 65535 && (await tryPort(port + 10000, host)) !== undefined) return port;
   }
-  throw new Error('no free port (and cluster bus port) found on 127.0.0.1');
+  throw new Error(`no free port (and cluster bus port) found on ${host}`);
 }
 
+/** A random loopback address of the provider's range, 127.100.0.1 to 127.199.255.254 (clear of 127.0.0.0/16, which hosts use). */
+function randomLoopback(): string {
+  const [a, b, c] = randomBytes(3);
+  return `127.${100 + (a % 100)}.${b}.${1 + (c % 254)}`;
+}
+
+/**
+ * A loopback address and port for a node that wants `port`: the first of a few random addresses on
+ * which the port (and, for a cluster node, its bus port) is free; failing that (something listens
+ * on the port on every address, e.g. on 0.0.0.0), a random address with a port the OS gives.
+ */
+async function nodeAddress(port: number | undefined, cluster: boolean): Promise<{ host: string; port: number }> {
+  if (port === undefined) return { host: '127.0.0.1', port: await freePort(cluster) };
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const host = randomLoopback();
+    if (await tryPort(port, host) === undefined) continue;
+    if (cluster && (port + 10000 > 65535 || await tryPort(port + 10000, host) === undefined)) continue;
+    return { host, port };
+  }
+  const host = randomLoopback();
+  return { host, port: await freePort(cluster, host) };
+}
 
 export class RedisServer {
   /** Starts a server and waits until it accepts commands and has loaded its data. */
@@ -158,8 +157,8 @@ export class RedisServer {
       if (options.signal?.aborted) {
         throw new Error(`redis-server in ${options.dir} was not started: stopped`);
       }
-      const port = await freePort(options.cluster);
-      const server = new RedisServer(options, port);
+      const { host, port } = await nodeAddress(options.port, options.cluster ?? false);
+      const server = new RedisServer(options, host, port);
       try {
         await server.launch();
         return server;
@@ -171,7 +170,6 @@ export class RedisServer {
     throw new Error(`redis-server did not start in ${options.dir}: ${lastError?.message}`);
   }
 
-  public readonly host = '127.0.0.1';
   public readonly dbfilename: string;
   private process?: ChildProcess;
   private exited?: Promise<void>;
@@ -180,7 +178,7 @@ export class RedisServer {
   private stopping = false;
   private readonly exitListeners: Array<(expected: boolean) => void> = [];
 
-  private constructor(private readonly options: RedisServerOptions, public readonly port: number) {
+  private constructor(private readonly options: RedisServerOptions, public readonly host: string, public readonly port: number) {
     this.dbfilename = options.dbfilename ?? 'dump.rdb';
   }
 
@@ -231,13 +229,20 @@ export class RedisServer {
   private async launch(): Promise<void> {
     const args = [
       '--bind', this.host,
+      // Connections the node opens (to its primary, on the cluster bus) come from its own address,
+      // and it is known by it: other nodes would otherwise see 127.0.0.1, the loopback's default source.
+      '--bind-source-addr', this.host,
+      '--replica-announce-ip', this.host,
       '--dir', this.options.dir,
       '--dbfilename', this.dbfilename,
       '--save', '',
       '--appendonly', 'no',
       // A replica's full sync should not wait for more replicas to arrive.
       '--repl-diskless-sync-delay', '0',
-      '--protected-mode', 'yes',
+      // Protected mode refuses clients from any address but 127.0.0.1 and ::1 while the default user
+      // has no password, which would refuse the replicas and cluster peers that connect from their own
+      // loopback addresses. It guards servers bound to every interface; these bind one loopback address.
+      '--protected-mode', 'no',
       '--daemonize', 'no',
       '--loglevel', 'warning',
       // The provider's own user, and replicas signing in to their primary as it.
@@ -248,7 +253,7 @@ export class RedisServer {
     if (this.options.tls) {
       // As ElastiCache with in-transit encryption: TLS only, clients not asked for certificates, and
       // replication and the cluster bus over TLS too (verified against the same CA).
-      const files = localTls();
+      const files = issueNodeCertificate(this.options.dir, this.options.tlsNames ?? [], [this.host]);
       args.push('--port', '0', '--tls-port', String(this.port),
         '--tls-cert-file', files.certFile, '--tls-key-file', files.keyFile, '--tls-ca-cert-file', files.caFile,
         '--tls-auth-clients', 'no', '--tls-replication', 'yes');
@@ -257,7 +262,11 @@ export class RedisServer {
       args.push('--port', String(this.port));
     }
     if (this.options.cluster) {
-      args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${this.port}.conf`, '--cluster-node-timeout', '5000');
+      args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${this.port}.conf`, '--cluster-node-timeout', '5000',
+        '--cluster-announce-ip', this.host);
+      if (this.options.announceHostname) {
+        args.push('--cluster-announce-hostname', this.options.announceHostname, '--cluster-preferred-endpoint-type', 'hostname');
+      }
     }
     // A node must not outlive the provider, however the provider dies (see ../orphans.ts).
     const [command, argv] = withParentDeathSignal(this.options.binary ?? 'redis-server', args);

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CreateReplicationGroupCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { alive, BIN, createGroupOfTwo, gone, redisChildren, requireBuiltCli, runCli, startServe, terminate } from './serve';
+import { localCa } from '../../local/tls';
 import { groupAvailable } from '../../local/waiters';
 
 jest.setTimeout(60_000);
@@ -19,10 +20,10 @@ test('serve prints the variables SDK clients need, serves them, and stops everyt
   expect(Object.keys(env)).toEqual([
     'AWS_ENDPOINT_URL_ELASTICACHE', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_ROUTE_53', 'AWS_ENDPOINT_URL_CLOUDFORMATION', 'AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL_SSM',
     'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_DEFAULT_REGION',
-    'CDK_ELASTICACHE_BACKUP_DNS', 'NODE_EXTRA_CA_CERTS', 'CDK_ELASTICACHE_LOCAL_PID',
+    'CDK_ELASTICACHE_BACKUP_DNS', 'NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS', 'CDK_ELASTICACHE_LOCAL_PID',
   ]);
-  // The package's own test CA (local-tls/, shipped next to lib/), by absolute path.
-  expect(env.NODE_EXTRA_CA_CERTS).toBe(path.resolve(BIN, '..', '..', 'local-tls', 'ca.pem'));
+  // This machine's local CA (local/tls.ts), which issues the TLS nodes' certificates.
+  expect(env.NODE_EXTRA_CA_CERTS).toBe(localCa().caFile);
   expect(fs.readFileSync(env.NODE_EXTRA_CA_CERTS, 'utf-8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
   expect(env.AWS_ENDPOINT_URL_ELASTICACHE).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect(Number(env.CDK_ELASTICACHE_LOCAL_PID)).toBe(serve.child.pid);
@@ -68,9 +69,14 @@ test('a Node app started with the variables serve prints reaches a group with in
     const runApp = (env: NodeJS.ProcessEnv) => new Promise<string>((resolve) => {
       execFile(process.execPath, ['-e', app, endpoint.Address!, String(endpoint.Port)], { env, timeout: 10_000 }, (_, stdout) => resolve(stdout.trim()));
     });
-    const { NODE_EXTRA_CA_CERTS: _inherited, ...withoutCa } = process.env;
-    expect(await runApp({ ...withoutCa, ...serve.env })).toBe('v');
-    expect(await runApp(withoutCa)).toMatch(/self[- ]signed certificate in certificate chain/);
+    const { NODE_EXTRA_CA_CERTS: _inherited, NODE_OPTIONS: _options, ...parent } = process.env;
+    expect(await runApp({ ...parent, ...serve.env })).toBe('v');
+    // Without the CA, the node is not trusted ...
+    const { NODE_EXTRA_CA_CERTS: _ca, ...withoutCa } = serve.env;
+    expect(await runApp({ ...parent, ...withoutCa })).toMatch(/self[- ]signed certificate in certificate chain/);
+    // ... and without the preload, the endpoint's name is not resolved (the system's resolver knows nothing of it).
+    const { NODE_OPTIONS: _preload, ...withoutPreload } = serve.env;
+    expect(await runApp({ ...parent, ...withoutPreload })).toMatch(/ENOTFOUND/);
   } finally {
     await terminate(serve);
   }

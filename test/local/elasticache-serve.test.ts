@@ -3,6 +3,7 @@
  * a node that dies while its group is created, the clock driving automatic snapshots, and a node
  * killed by its PID being replaced.
  */
+import * as dns from 'dns';
 import * as fs from 'fs';
 import { CreateReplicationGroupCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import Redis from 'ioredis';
@@ -13,9 +14,9 @@ jest.setTimeout(90_000);
 
 beforeAll(requireBuiltCli);
 
-/** The PID of the redis-server child of `pid` listening on `port` (redis-server shows `host:port` in its process title). */
-function redisOnPort(pid: number, port: number): number | undefined {
-  return redisChildren(pid).find((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf-8').includes(`127.0.0.1:${port}`));
+/** The PID of the redis-server child of `pid` listening on `address` (redis-server shows `host:port` in its process title). */
+function redisAt(pid: number, address: string): number | undefined {
+  return redisChildren(pid).find((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf-8').includes(address));
 }
 
 interface Served extends Serve {
@@ -125,7 +126,9 @@ test('under serve, a redis-server killed by its PID is replaced: failover, data 
   try {
     await primary.set('written', 'before');
     expect(await primary.wait(1, 5_000)).toBe(1);
-    const pid = redisOnPort(s.child.pid!, endpoint.Port!)!;
+    // The endpoint's name, resolved through serve's DNS server, is the node's own loopback address.
+    const address = await new Promise<string>((resolve, reject) => dns.lookup(endpoint.Address!, (e, a) => (e ? reject(e) : resolve(a))));
+    const pid = redisAt(s.child.pid!, `${address}:${endpoint.Port}`)!;
     expect(pid).toBeDefined();
     process.kill(pid, 'SIGKILL');
     // Seen through the SDK: the group fails over, the new primary has the data.
@@ -134,8 +137,10 @@ test('under serve, a redis-server killed by its PID is replaced: failover, data 
       const [first] = g.NodeGroups![0].NodeGroupMembers!;
       return first.CacheClusterId === 'survivor-002' && first.CurrentRole === 'primary' && g.NodeGroups![0].PrimaryEndpoint ? g : undefined;
     }, 30_000);
-    expect(failedOver.NodeGroups![0].PrimaryEndpoint!.Port).not.toBe(endpoint.Port);
+    // The primary endpoint's name now answers the promoted node's address (the port is the group's).
     const promoted = failedOver.NodeGroups![0].PrimaryEndpoint!;
+    expect(promoted).toEqual(endpoint);
+    expect(await new Promise<string>((resolve, reject) => dns.lookup(promoted.Address!, (e, a) => (e ? reject(e) : resolve(a))))).not.toBe(address);
     const next = new Redis({ host: promoted.Address, port: promoted.Port, maxRetriesPerRequest: 2 });
     next.on('error', () => undefined);
     clients.push(next);

@@ -9,6 +9,7 @@ import * as path from 'path';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { createGroup } from './groups';
 import { until } from '../../local/poll';
+import { useLocalDns } from '../../local/resolve';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'cdk-elasticache-backup.js');
@@ -60,7 +61,11 @@ export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): P
     });
     // The "ready" line goes to stderr, which may arrive after stdout.
     const dataDir = await until('serve\'s data folder', async () => /data in (\S+)\)/.exec(err)?.[1], 5_000, 10);
-    return { child, env: parseEnv(out), exited, dataDir, stderr: () => err };
+    const printed = parseEnv(out);
+    // Clients in this process resolve the endpoint names through its DNS server while it runs, as
+    // apps started with its variables do (its NODE_OPTIONS preload).
+    if (printed.CDK_ELASTICACHE_BACKUP_DNS) void exited.then(useLocalDns(printed.CDK_ELASTICACHE_BACKUP_DNS));
+    return { child, env: printed, exited, dataDir, stderr: () => err };
   } catch (e) {
     child.kill('SIGKILL');
     throw e;

@@ -1,8 +1,9 @@
 /**
  * In-transit encryption on the local provider: the nodes of a group created with
- * TransitEncryptionEnabled speak TLS only, as ElastiCache's do, with a certificate of the provider's
- * test CA (local-tls/ca.pem) that clients trust through NODE_EXTRA_CA_CERTS (set by the test task),
- * so the clients here are plain ioredis clients with `tls: {}` and nothing that knows the provider.
+ * TransitEncryptionEnabled speak TLS only, as ElastiCache's do, with a certificate for their endpoint
+ * names issued by this machine's local CA (local/tls.ts), which clients trust through
+ * NODE_EXTRA_CA_CERTS (set by the test task), so the clients here are plain ioredis clients with
+ * `tls: {}`, given the endpoint names, and nothing that knows the provider.
  */
 import * as path from 'path';
 import * as tls from 'tls';
@@ -14,12 +15,13 @@ import Redis, { Cluster, RedisOptions } from 'ioredis';
 import { ELASTICACHE_CANONICAL_ID } from '../../local/elasticache/engine';
 import { until } from '../../local/poll';
 import { LocalProvider } from '../../local/provider';
+import { localCa } from '../../local/tls';
 import { groupAvailable, snapshotAvailable } from '../../local/waiters';
 
 jest.setTimeout(120_000);
 
 const REGION = 'eu-central-1';
-const CA = path.resolve(__dirname, '..', '..', 'local-tls', 'ca.pem');
+const CA = localCa().caFile;
 let provider: LocalProvider;
 let ec: ElastiCacheClient;
 let s3: S3Client;
@@ -91,7 +93,9 @@ test('a group with in-transit encryption takes only TLS connections, verified ag
   expect(await tryPing(primaryEndpoint, { tls: {} })).toBe('PONG');
   // ... and only because of it: against the public roots alone the same certificate is refused.
   expect(await tryPing(primaryEndpoint, { tls: { ca: [...tls.rootCertificates] } })).toMatch(/self[- ]signed certificate in certificate chain/);
-  // The certificate names 127.0.0.1 (the endpoint's address) and localhost, nothing else.
+  // The endpoint is a name (master.<group>.<id>.<r>.cache.amazonaws.com), and the certificate is for
+  // the group's names and the node's address only.
+  expect(primaryEndpoint?.Address).toMatch(/^master\.secure\.[a-z0-9]{6}\.euc1\.cache\.amazonaws\.com$/);
   expect(await tryPing(primaryEndpoint, { tls: { servername: 'other.example.com' } })).toMatch(/Hostname\/IP does not match certificate's altnames/);
   // Plain RESP to a TLS-only node gets no answer: the node drops the connection.
   expect(await tryPing(primaryEndpoint, {})).not.toBe('PONG');
@@ -121,7 +125,12 @@ test('a cluster mode enabled group with in-transit encryption is a Redis Cluster
   expect(group).toMatchObject({ ClusterEnabled: true, TransitEncryptionEnabled: true });
   expect(await tryPing(group.ConfigurationEndpoint, {})).not.toBe('PONG');
 
-  const c = new Cluster([{ host: group.ConfigurationEndpoint!.Address, port: group.ConfigurationEndpoint!.Port }], { redisOptions: { tls: {} } });
+  // As the ElastiCache guide configures ioredis for TLS clusters: the configuration endpoint's name is
+  // not resolved up front (dnsLookup), so that TLS verifies the name; the nodes are given by name too.
+  const c = new Cluster([{ host: group.ConfigurationEndpoint!.Address, port: group.ConfigurationEndpoint!.Port }], {
+    dnsLookup: (address, callback) => callback(null, address),
+    redisOptions: { tls: {} },
+  });
   c.on('error', () => undefined);
   closers.push(() => c.disconnect());
   const KEYS = 2_000;
