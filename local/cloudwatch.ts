@@ -11,6 +11,7 @@
  * which older SDKs and the AWS CLI v1 send) is NOT emulated.
  * Facts are from the CloudWatch API reference, per operation, unless marked otherwise.
  */
+import { gunzipSync } from 'zlib';
 import { LOCAL_ACCOUNT } from './sts';
 
 /** The error shapes: the JSON `__type` (Smithy shape name) and the Query code the header carries. */
@@ -146,6 +147,24 @@ function namespace(input: Input): string {
   return ns;
 }
 
+/**
+ * The request body as text. The SDK gzips PutMetricData bodies of 10 KiB or more
+ * (`Content-Encoding: gzip`; the operation's `requestCompression` trait, @aws-sdk/client-cloudwatch);
+ * what it unpacks to is held to `limit` bytes, as an uncompressed body is.
+ */
+export function cloudWatchBody(body: Buffer, encoding: string | undefined, limit: number): string {
+  if (encoding === undefined || encoding === 'identity') return body.toString('utf-8');
+  if (encoding !== 'gzip') throw new CloudWatchError('InvalidParameterValue', `Content-Encoding ${encoding} is not supported.`);
+  try {
+    return gunzipSync(body, { maxOutputLength: limit }).toString('utf-8');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new CloudWatchError('RequestEntityTooLarge', `The request body exceeds the local provider's limit of ${limit} bytes.`, 413);
+    }
+    throw new CloudWatchError('InvalidParameterValue', 'The request body is not valid gzip.');
+  }
+}
+
 export class LocalCloudWatch {
   /** Datapoints by region. */
   private readonly data = new Map<string, Datapoint[]>();
@@ -258,8 +277,11 @@ export class LocalCloudWatch {
   }
 
   /** Answers one JSON 1.0 request: the operation from `X-Amz-Target`, the JSON body. */
-  public handle(region: string, target: string | undefined, body: string): { status: number; headers: Record<string, string>; body: string } {
+  public handle(region: string, target: string | undefined, raw: Buffer, encoding?: string, limit = 1024 * 1024): {
+    status: number; headers: Record<string, string>; body: string;
+  } {
     try {
+      const body = cloudWatchBody(raw, encoding, limit);
       const operation = /^GraniteServiceVersion20100801\.([A-Za-z]+)$/.exec(target ?? '')?.[1];
       let input: Input;
       try {

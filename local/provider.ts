@@ -288,8 +288,16 @@ export class LocalProvider {
       res.writeHead(answer.status, answer.headers).end(answer.body);
       return;
     }
-    const text = (await readBody(req, MAX_API_BODY)).toString('utf-8');
     const target = req.headers['x-amz-target'];
+    // CloudWatch signs as `monitoring`.
+    if (service === 'monitoring') {
+      const encoding = req.headers['content-encoding'];
+      const answer = this.cloudwatch.handle(region, typeof target === 'string' ? target : undefined, await readBody(req, MAX_API_BODY),
+        typeof encoding === 'string' ? encoding : undefined, MAX_API_BODY);
+      res.writeHead(answer.status, answer.headers).end(answer.body);
+      return;
+    }
+    const text = (await readBody(req, MAX_API_BODY)).toString('utf-8');
     if (service === 'secretsmanager') {
       const answer = this.secretsManager.handle(region, typeof target === 'string' ? target : undefined, text);
       res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1' }).end(answer.body);
@@ -298,12 +306,6 @@ export class LocalProvider {
     if (service === 'sns') {
       const xml = this.sns.handle(region, text);
       res.writeHead(200, { 'content-type': 'text/xml' }).end(xml);
-      return;
-    }
-    // CloudWatch signs as `monitoring`.
-    if (service === 'monitoring') {
-      const answer = this.cloudwatch.handle(region, typeof target === 'string' ? target : undefined, text);
-      res.writeHead(answer.status, answer.headers).end(answer.body);
       return;
     }
     if (service === 'route53') {
