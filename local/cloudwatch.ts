@@ -140,7 +140,7 @@ function metricKey(namespace: string, name: string, dims: Dimension[]): string {
   return JSON.stringify([namespace, name, dims]);
 }
 
-function namespace(input: Input): string {
+function namespaceOf(input: Input): string {
   const ns = str(input, 'Namespace', true);
   // Namespaces starting with AWS/ are reserved for AWS services (API reference, PutMetricData `Namespace`).
   if (!/^[^:].*$/.test(ns) || ns.startsWith('AWS/')) throw invalid(`The value ${ns} for parameter Namespace is invalid.`);
@@ -191,7 +191,7 @@ export class LocalCloudWatch {
     if (metrics === undefined) {
       // A single-metric alarm needs its metric, period, threshold and one statistic (API reference, PutMetricAlarm).
       str(input, 'MetricName', true);
-      namespace(input);
+      namespaceOf(input);
       this.period(num(input, 'Period', true)!);
       if (statistic === undefined && input.ExtendedStatistic === undefined) throw missing('Statistic');
       if (input.ThresholdMetricId === undefined) num(input, 'Threshold', true);
@@ -267,7 +267,9 @@ export class LocalCloudWatch {
           }
           const unit = metric.Unit === undefined || UNITS.includes(metric.Unit) ? metric.Unit : undefined;
           for (const v of values as number[]) {
-            points.push({ namespace: ns, metricName: name, dimensions: dims, timestamp: aws.Timestamp, unit, sampleCount: 1, sum: v, minimum: v, maximum: v });
+            points.push({
+              namespace: ns, metricName: name, dimensions: dims, timestamp: aws.Timestamp, unit, sampleCount: 1, sum: v, minimum: v, maximum: v,
+            });
           }
         }
       }
@@ -325,7 +327,7 @@ export class LocalCloudWatch {
   }
 
   private putMetricData(region: string, input: Input): Input {
-    const ns = namespace(input);
+    const ns = namespaceOf(input);
     const data = input.MetricData;
     if (data === undefined) throw missing('MetricData');
     if (!Array.isArray(data) || data.length < 1 || data.length > MAX_DATA) throw invalid(`The collection MetricData must have 1 to ${MAX_DATA} items.`);
@@ -342,7 +344,7 @@ export class LocalCloudWatch {
     const timestamp = time(d, 'Timestamp') ?? now;
     // Timestamps from two weeks before to two hours after now (API reference, MetricDatum `Timestamp`).
     if (timestamp < now - 14 * 24 * HOUR || timestamp > now + 2 * HOUR) {
-      throw invalid(`The parameter MetricData.member.Timestamp must specify a time no more than two weeks in the past or two hours in the future.`);
+      throw invalid('The parameter MetricData.member.Timestamp must specify a time no more than two weeks in the past or two hours in the future.');
     }
     const unit = str(d, 'Unit');
     if (unit !== undefined && !UNITS.includes(unit)) throw invalid(`The value ${unit} for parameter MetricData.member.Unit is invalid.`);
@@ -366,7 +368,8 @@ export class LocalCloudWatch {
     }
     const values = d.Values;
     const counts = d.Counts ?? [];
-    if (!Array.isArray(values) || values.length < 1 || values.length > 150 || !Array.isArray(counts) || (counts.length > 0 && counts.length !== values.length)) {
+    const countsMatch = Array.isArray(counts) && (counts.length === 0 || (Array.isArray(values) && counts.length === values.length));
+    if (!Array.isArray(values) || values.length < 1 || values.length > 150 || !countsMatch) {
       throw invalid('Values must have 1 to 150 items, and Counts as many items as Values when given.');
     }
     return values.map((_, i) => {
@@ -404,7 +407,7 @@ export class LocalCloudWatch {
   }
 
   private getMetricStatistics(region: string, input: Input): Input {
-    const ns = namespace(input);
+    const ns = namespaceOf(input);
     const name = str(input, 'MetricName', true);
     const dims = dimensions(input.Dimensions);
     const start = time(input, 'StartTime', true)!;
@@ -432,11 +435,15 @@ export class LocalCloudWatch {
       const count = points.reduce((n, p) => n + p.sampleCount, 0);
       const sum = points.reduce((n, p) => n + p.sum, 0);
       const all: Record<string, number> = {
-        SampleCount: count, Sum: sum, Average: sum / count,
-        Minimum: Math.min(...points.map((p) => p.minimum)), Maximum: Math.max(...points.map((p) => p.maximum)),
+        SampleCount: count,
+        Sum: sum,
+        Average: sum / count,
+        Minimum: Math.min(...points.map((p) => p.minimum)),
+        Maximum: Math.max(...points.map((p) => p.maximum)),
       };
       return {
-        Timestamp: at / 1000, Unit: unit ?? points[0].unit ?? 'None',
+        Timestamp: at / 1000,
+        Unit: unit ?? points[0].unit ?? 'None',
         ...Object.fromEntries((stats as string[]).map((s) => [s, all[s]])),
       };
     });

@@ -288,18 +288,18 @@ export class LocalProvider {
       res.writeHead(answer.status, answer.headers).end(answer.body);
       return;
     }
-    const target = req.headers['x-amz-target'];
+    const amzTarget = req.headers['x-amz-target'];
     // CloudWatch signs as `monitoring`.
     if (service === 'monitoring') {
       const encoding = req.headers['content-encoding'];
-      const answer = this.cloudwatch.handle(region, typeof target === 'string' ? target : undefined, await readBody(req, MAX_API_BODY),
+      const answer = this.cloudwatch.handle(region, typeof amzTarget === 'string' ? amzTarget : undefined, await readBody(req, MAX_API_BODY),
         typeof encoding === 'string' ? encoding : undefined, MAX_API_BODY);
       res.writeHead(answer.status, answer.headers).end(answer.body);
       return;
     }
     const text = (await readBody(req, MAX_API_BODY)).toString('utf-8');
     if (service === 'secretsmanager') {
-      const answer = this.secretsManager.handle(region, typeof target === 'string' ? target : undefined, text);
+      const answer = this.secretsManager.handle(region, typeof amzTarget === 'string' ? amzTarget : undefined, text);
       res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1' }).end(answer.body);
       return;
     }

@@ -200,11 +200,11 @@ export class LocalSecretsManager {
       case 'CreateSecret': return this.create(region, input);
       case 'GetSecretValue': return this.getValue(region, input);
       case 'PutSecretValue': return this.putValue(region, input);
-      case 'DescribeSecret': return this.describe(region, this.find(region, secretId(input)));
+      case 'DescribeSecret': return this.describe(region, this.find(region, secretIdOf(input)));
       case 'UpdateSecretVersionStage': return this.updateStage(region, input);
       case 'DeleteSecret': return this.delete(region, input);
       case 'RestoreSecret': {
-        const secret = this.find(region, secretId(input), true);
+        const secret = this.find(region, secretIdOf(input), true);
         secret.deletionDate = undefined;
         return { ARN: secret.arn, Name: secret.name };
       }
@@ -271,8 +271,13 @@ export class LocalSecretsManager {
     const now = this.now();
     const secret: Secret = {
       arn: `arn:aws:secretsmanager:${region}:${LOCAL_ACCOUNT}:secret:${name}${suffix()}`,
-      name, description: input.Description as string | undefined, created: now, changed: now, rotationEnabled: false,
-      tags: tags as Secret['tags'], versions: [],
+      name,
+      description: input.Description as string | undefined,
+      created: now,
+      changed: now,
+      rotationEnabled: false,
+      tags: tags as Secret['tags'],
+      versions: [],
     };
     store.set(name, secret);
     // CreateSecret without a value makes a secret with no version (API reference, CreateSecret).
@@ -282,13 +287,17 @@ export class LocalSecretsManager {
   }
 
   private getValue(region: string, input: Record<string, unknown>): Record<string, unknown> {
-    const secret = this.find(region, secretId(input));
+    const secret = this.find(region, secretIdOf(input));
     const versionId = optionalString(input.VersionId, 'VersionId');
     const stage = optionalString(input.VersionStage, 'VersionStage');
     const version = this.version(secret, versionId, stage ?? (versionId === undefined ? 'AWSCURRENT' : undefined));
     secret.accessed = this.now();
     return {
-      ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: [...version.stages], CreatedDate: version.created / 1000,
+      ARN: secret.arn,
+      Name: secret.name,
+      VersionId: version.id,
+      VersionStages: [...version.stages],
+      CreatedDate: version.created / 1000,
       ...(version.string !== undefined ? { SecretString: version.string } : { SecretBinary: version.binary }),
     };
   }
@@ -307,7 +316,7 @@ export class LocalSecretsManager {
   }
 
   private putValue(region: string, input: Record<string, unknown>): Record<string, unknown> {
-    const secret = this.find(region, secretId(input));
+    const secret = this.find(region, secretIdOf(input));
     const value = secretValue(input);
     if (value === undefined) {
       throw new SecretsManagerError('InvalidRequestException', 'You must provide either SecretString or SecretBinary.');
@@ -352,7 +361,7 @@ export class LocalSecretsManager {
   }
 
   private updateStage(region: string, input: Record<string, unknown>): Record<string, unknown> {
-    const secret = this.find(region, secretId(input));
+    const secret = this.find(region, secretIdOf(input));
     const stage = input.VersionStage;
     if (typeof stage !== 'string' || stage.length < 1 || stage.length > 256) {
       throw new SecretsManagerError('InvalidParameterException', 'You must specify a VersionStage of 1 to 256 characters.');
@@ -387,7 +396,7 @@ export class LocalSecretsManager {
   }
 
   private delete(region: string, input: Record<string, unknown>): Record<string, unknown> {
-    const secret = this.find(region, secretId(input), true);
+    const secret = this.find(region, secretIdOf(input), true);
     const force = input.ForceDeleteWithoutRecovery;
     const window = input.RecoveryWindowInDays;
     if (force !== undefined && typeof force !== 'boolean') {
@@ -416,9 +425,13 @@ export class LocalSecretsManager {
 
   private describe(region: string, s: Secret): Record<string, unknown> {
     return {
-      ARN: s.arn, Name: s.name, Description: s.description,
-      RotationEnabled: s.rotationEnabled, RotationLambdaARN: s.rotationLambdaArn,
-      CreatedDate: s.created / 1000, LastChangedDate: s.changed / 1000,
+      ARN: s.arn,
+      Name: s.name,
+      Description: s.description,
+      RotationEnabled: s.rotationEnabled,
+      RotationLambdaARN: s.rotationLambdaArn,
+      CreatedDate: s.created / 1000,
+      LastChangedDate: s.changed / 1000,
       // LastAccessedDate is the date only, rounded down (API reference, DescribeSecret).
       LastAccessedDate: s.accessed === undefined ? undefined : Math.floor(s.accessed / DAY) * DAY / 1000,
       DeletedDate: s.deletionDate === undefined ? undefined : s.deletionDate / 1000,
@@ -429,7 +442,7 @@ export class LocalSecretsManager {
   }
 }
 
-function secretId(input: Record<string, unknown>): string {
+function secretIdOf(input: Record<string, unknown>): string {
   const id = input.SecretId;
   if (typeof id !== 'string' || id.length < 1 || id.length > 2048) {
     throw new SecretsManagerError('InvalidParameterException', 'You must specify a SecretId of 1 to 2048 characters.');
@@ -485,8 +498,13 @@ function passwordOptions(input: Record<string, unknown>): PasswordOptions {
     throw new SecretsManagerError('InvalidParameterException', 'ExcludeCharacters must be a string of at most 4096 characters.');
   }
   return {
-    passwordLength: length, excludeCharacters: exclude, excludeNumbers: bool('ExcludeNumbers'), excludePunctuation: bool('ExcludePunctuation'),
-    excludeUppercase: bool('ExcludeUppercase'), excludeLowercase: bool('ExcludeLowercase'), includeSpace: bool('IncludeSpace'),
+    passwordLength: length,
+    excludeCharacters: exclude,
+    excludeNumbers: bool('ExcludeNumbers'),
+    excludePunctuation: bool('ExcludePunctuation'),
+    excludeUppercase: bool('ExcludeUppercase'),
+    excludeLowercase: bool('ExcludeLowercase'),
+    includeSpace: bool('IncludeSpace'),
     requireEachIncludedType: bool('RequireEachIncludedType'),
   };
 }

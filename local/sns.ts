@@ -132,8 +132,12 @@ export class LocalSns {
       case 'GetTopicAttributes': {
         const topic = this.topic(region, p.str('TopicArn'));
         const attributes: Record<string, string> = {
-          TopicArn: topic.arn, Owner: LOCAL_ACCOUNT, DisplayName: '',
-          SubscriptionsPending: '0', SubscriptionsConfirmed: '0', SubscriptionsDeleted: '0',
+          TopicArn: topic.arn,
+          Owner: LOCAL_ACCOUNT,
+          DisplayName: '',
+          SubscriptionsPending: '0',
+          SubscriptionsConfirmed: '0',
+          SubscriptionsDeleted: '0',
           ...topic.attributes,
         };
         const entries = Object.entries(attributes).map(([k, v]) => `<entry><key>${escape(k)}</key><value>${escape(v)}</value></entry>`);

@@ -4,9 +4,9 @@
  * `/2015-03-31/functions`. Errors carry their name in `X-Amzn-ErrorType` and a JSON body
  * `{"Type": "User", "message": …}`.
  */
+import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { randomUUID } from 'crypto';
 import { LambdaError, LocalLambda } from './functions';
 
 /** Invoke's payload limits: 6 MB synchronous, 256 KB asynchronous (developer guide, "Lambda quotas"; the asynchronous limit was raised to 1 MB in 2025, NOT CONFIRMED here). */
@@ -24,6 +24,8 @@ export interface LambdaAnswer {
   readonly headers: Record<string, string>;
   readonly body: string;
 }
+
+type Headers = Record<string, string | string[] | undefined>;
 
 /** Reads an object of the provider's S3 for CreateFunction's `S3Bucket`/`S3Key`: the file that holds it. */
 export type S3Reader = (region: string, bucket: string, key: string, versionId?: string) => string;
@@ -56,7 +58,7 @@ export class LambdaApi {
   constructor(private readonly lambda: LocalLambda, private readonly tmpDir: string, private readonly readS3: S3Reader) {}
 
   /** Answers one request; a LambdaError becomes its error answer, anything else is thrown. */
-  public async handle(region: string, method: string, url: string, headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<LambdaAnswer> {
+  public async handle(region: string, method: string, url: string, headers: Headers, body: Buffer): Promise<LambdaAnswer> {
     try {
       return await this.route(region, method, url, headers, body);
     } catch (e) {
@@ -65,7 +67,7 @@ export class LambdaApi {
     }
   }
 
-  private async route(region: string, method: string, url: string, headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<LambdaAnswer> {
+  private async route(region: string, method: string, url: string, headers: Headers, body: Buffer): Promise<LambdaAnswer> {
     const u = new URL(url, 'http://local');
     const m = /^\/2015-03-31\/functions\/?(?:([^/]+)(\/invocations|\/configuration)?\/?)?$/.exec(u.pathname);
     if (!m) throw new LambdaError('UnknownOperationException', `The local provider does not emulate Lambda's ${method} ${u.pathname}.`, 404);
@@ -115,8 +117,15 @@ export class LambdaApi {
     }
     const { ZipFile: zip, S3Bucket: bucket, S3Key: key, S3ObjectVersion: version } = input.Code;
     const options = {
-      region, name: String(input.FunctionName), handler: input.Handler, runtime: input.Runtime, environment: variables,
-      timeoutSeconds: input.Timeout, memorySize: input.MemorySize, role: String(input.Role), description: input.Description,
+      region,
+      name: String(input.FunctionName),
+      handler: input.Handler,
+      runtime: input.Runtime,
+      environment: variables,
+      timeoutSeconds: input.Timeout,
+      memorySize: input.MemorySize,
+      role: String(input.Role),
+      description: input.Description,
     };
     if (typeof zip === 'string' && bucket === undefined) {
       const data = Buffer.from(zip, 'base64');
@@ -144,7 +153,7 @@ export class LambdaApi {
     throw new LambdaError('InvalidParameterValueException', 'Please provide a source for function code: either ZipFile, or S3Bucket and S3Key.');
   }
 
-  private async invoke(region: string, name: string, headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<LambdaAnswer> {
+  private async invoke(region: string, name: string, headers: Headers, body: Buffer): Promise<LambdaAnswer> {
     const type = String(headers['x-amz-invocation-type'] ?? 'RequestResponse');
     const logType = String(headers['x-amz-log-type'] ?? 'None');
     if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) {

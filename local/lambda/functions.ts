@@ -218,10 +218,23 @@ export class LocalLambda {
       throw new LambdaError('ResourceConflictException', `Function already exist: ${o.name}`, 409);
     }
     const fn: LambdaFunction = {
-      region: o.region, name: o.name, arn: `arn:aws:lambda:${o.region}:${LOCAL_ACCOUNT}:function:${o.name}`,
-      handler: o.handler, runtime, role: o.role ?? `arn:aws:iam::${LOCAL_ACCOUNT}:role/${o.name}-role`, description: o.description ?? '',
-      environment: { ...environment }, timeoutSeconds: timeout, memorySize: memory, codeDir, codeSize: code.size, codeSha256: code.sha,
-      lastModified: Date.now(), idle: [], busy: new Set(), log: [],
+      region: o.region,
+      name: o.name,
+      arn: `arn:aws:lambda:${o.region}:${LOCAL_ACCOUNT}:function:${o.name}`,
+      handler: o.handler,
+      runtime,
+      role: o.role ?? `arn:aws:iam::${LOCAL_ACCOUNT}:role/${o.name}-role`,
+      description: o.description ?? '',
+      environment: { ...environment },
+      timeoutSeconds: timeout,
+      memorySize: memory,
+      codeDir,
+      codeSize: code.size,
+      codeSha256: code.sha,
+      lastModified: Date.now(),
+      idle: [],
+      busy: new Set(),
+      log: [],
     };
     store.set(o.name, fn);
     return this.configuration(fn);
@@ -295,7 +308,8 @@ export class LocalLambda {
             errorType: 'Sandbox.Timedout',
             errorMessage: `RequestId: ${requestId} Error: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`,
           }),
-          error: true, keep: false,
+          error: true,
+          keep: false,
         });
       }, fn.timeoutSeconds * 1000);
       const message = (m: any) => {
@@ -308,13 +322,19 @@ export class LocalLambda {
           errorType: 'Runtime.ExitError',
           errorMessage: `RequestId: ${requestId} Error: Runtime exited ${signal ? `with signal: ${signal}` : `with error: exit status ${code}`}`,
         }),
-        error: true, keep: false,
+        error: true,
+        keep: false,
       });
       env.child.on('message', message);
       env.child.once('exit', exit);
       const context = {
-        functionName: fn.name, functionVersion: '$LATEST', invokedFunctionArn: fn.arn, memoryLimitInMB: String(fn.memorySize),
-        awsRequestId: requestId, logGroupName: `/aws/lambda/${fn.name}`, logStreamName: `local/${fn.name}`,
+        functionName: fn.name,
+        functionVersion: '$LATEST',
+        invokedFunctionArn: fn.arn,
+        memoryLimitInMB: String(fn.memorySize),
+        awsRequestId: requestId,
+        logGroupName: `/aws/lambda/${fn.name}`,
+        logStreamName: `local/${fn.name}`,
       };
       try {
         env.child.send({ id: requestId, event, deadline, context });
@@ -443,13 +463,27 @@ export class LocalLambda {
 
   private configuration(f: LambdaFunction): Record<string, unknown> {
     return {
-      FunctionName: f.name, FunctionArn: f.arn, Runtime: f.runtime, Role: f.role, Handler: f.handler, CodeSize: f.codeSize,
-      Description: f.description, Timeout: f.timeoutSeconds, MemorySize: f.memorySize, LastModified: lambdaTime(f.lastModified),
-      CodeSha256: f.codeSha256, Version: '$LATEST', Environment: { Variables: { ...f.environment } },
-      TracingConfig: { Mode: 'PassThrough' }, PackageType: 'Zip', Architectures: ['x86_64'],
-      EphemeralStorage: { Size: 512 }, LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${f.name}` },
+      FunctionName: f.name,
+      FunctionArn: f.arn,
+      Runtime: f.runtime,
+      Role: f.role,
+      Handler: f.handler,
+      CodeSize: f.codeSize,
+      Description: f.description,
+      Timeout: f.timeoutSeconds,
+      MemorySize: f.memorySize,
+      LastModified: lambdaTime(f.lastModified),
+      CodeSha256: f.codeSha256,
+      Version: '$LATEST',
+      Environment: { Variables: { ...f.environment } },
+      TracingConfig: { Mode: 'PassThrough' },
+      PackageType: 'Zip',
+      Architectures: ['x86_64'],
+      EphemeralStorage: { Size: 512 },
+      LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${f.name}` },
       // Lambda creates a function Pending and makes it Active shortly after; the provider's functions are Active at once.
-      State: 'Active', LastUpdateStatus: 'Successful',
+      State: 'Active',
+      LastUpdateStatus: 'Successful',
     };
   }
 }

@@ -44,6 +44,7 @@ export async function unpackZip(file: string, dir: string): Promise<void> {
               zip.openReadStream(entry, (e, s) => (e ? rej(new ZipError(e.message)) : res(s)));
             });
             // Executable entries stay executable (the Unix mode is in the high 16 bits of the external attributes).
+            // eslint-disable-next-line no-bitwise
             const mode = (entry.externalFileAttributes >>> 16) & 0o111 ? 0o755 : 0o644;
             await pipeline(stream, fs.createWriteStream(target, { mode }));
           }

@@ -45,8 +45,13 @@ test('PutMetricData, then ListMetrics and GetMetricStatistics over what was reco
 
   // Dimensions in any order name the same metric; the one-dimension metric is another metric.
   const stats = await cw.send(new GetMetricStatisticsCommand({
-    Namespace: 'Test/Restore', MetricName: 'RecoveryTimeSeconds', Dimensions: [dims[1], dims[0]],
-    StartTime: new Date(T0), EndTime: new Date(T0 + 120_000), Period: 60, Statistics: ['SampleCount', 'Sum', 'Average', 'Minimum', 'Maximum'],
+    Namespace: 'Test/Restore',
+    MetricName: 'RecoveryTimeSeconds',
+    Dimensions: [dims[1], dims[0]],
+    StartTime: new Date(T0),
+    EndTime: new Date(T0 + 120_000),
+    Period: 60,
+    Statistics: ['SampleCount', 'Sum', 'Average', 'Minimum', 'Maximum'],
   }));
   expect(stats.Label).toBe('RecoveryTimeSeconds');
   expect(stats.Datapoints).toEqual([
@@ -78,14 +83,26 @@ test('bad input is refused with CloudWatch\'s errors and records nothing', async
 
 test('alarms are recorded, described and deleted (not evaluated)', async () => {
   await cw.send(new PutMetricAlarmCommand({
-    AlarmName: 'restore-failures', Namespace: 'Test/Restore', MetricName: 'FailedRuns', Statistic: 'Sum', Period: 300,
-    EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',
-    AlarmActions: ['arn:aws:sns:eu-west-1:000000000000:alerts'], Dimensions: [{ Name: 'Workflow', Value: 'restore' }],
+    AlarmName: 'restore-failures',
+    Namespace: 'Test/Restore',
+    MetricName: 'FailedRuns',
+    Statistic: 'Sum',
+    Period: 300,
+    EvaluationPeriods: 1,
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    TreatMissingData: 'notBreaching',
+    AlarmActions: ['arn:aws:sns:eu-west-1:000000000000:alerts'],
+    Dimensions: [{ Name: 'Workflow', Value: 'restore' }],
   }));
   const [alarm] = (await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: 'restore-' }))).MetricAlarms!;
   expect(alarm).toMatchObject({
-    AlarmName: 'restore-failures', AlarmArn: 'arn:aws:cloudwatch:eu-west-1:000000000000:alarm:restore-failures', StateValue: 'INSUFFICIENT_DATA',
-    Threshold: 1, AlarmActions: ['arn:aws:sns:eu-west-1:000000000000:alerts'], ActionsEnabled: true,
+    AlarmName: 'restore-failures',
+    AlarmArn: 'arn:aws:cloudwatch:eu-west-1:000000000000:alarm:restore-failures',
+    StateValue: 'INSUFFICIENT_DATA',
+    Threshold: 1,
+    AlarmActions: ['arn:aws:sns:eu-west-1:000000000000:alerts'],
+    ActionsEnabled: true,
   });
   await expect(cw.send(new PutMetricAlarmCommand({
     AlarmName: 'bad', Namespace: 'Test', MetricName: 'x', Statistic: 'Sum', Period: 300, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'Bigger' as never,
@@ -102,17 +119,25 @@ test('recordEmf turns an embedded-metric-format line into datapoints the API rea
     _aws: {
       Timestamp: T0 + 30_000,
       CloudWatchMetrics: [{
-        Namespace: 'CdkElastiCacheBackup/StandbyRestore', Dimensions: [['Workflow', 'Mode']],
+        Namespace: 'CdkElastiCacheBackup/StandbyRestore',
+        Dimensions: [['Workflow', 'Mode']],
         Metrics: [{ Name: 'RecoveryPointSeconds', Unit: 'Seconds' }, { Name: 'RecoveryTimeSeconds', Unit: 'Seconds' }],
       }],
     },
-    Workflow: 'restore', Mode: 'failover', RecoveryPointSeconds: 3600, RecoveryTimeSeconds: 420,
+    Workflow: 'restore',
+    Mode: 'failover',
+    RecoveryPointSeconds: 3600,
+    RecoveryTimeSeconds: 420,
   });
   expect(provider.cloudwatch.recordEmf(REGION, line)).toEqual({ recorded: 2 });
   const stats = await cw.send(new GetMetricStatisticsCommand({
-    Namespace: 'CdkElastiCacheBackup/StandbyRestore', MetricName: 'RecoveryPointSeconds',
+    Namespace: 'CdkElastiCacheBackup/StandbyRestore',
+    MetricName: 'RecoveryPointSeconds',
     Dimensions: [{ Name: 'Workflow', Value: 'restore' }, { Name: 'Mode', Value: 'failover' }],
-    StartTime: new Date(T0), EndTime: new Date(T0 + 3_600_000), Period: 3600, Statistics: ['Maximum'],
+    StartTime: new Date(T0),
+    EndTime: new Date(T0 + 3_600_000),
+    Period: 3600,
+    Statistics: ['Maximum'],
   }));
   expect(stats.Datapoints).toEqual([{ Timestamp: new Date(T0), Maximum: 3600, Unit: 'Seconds' }]);
 

@@ -119,7 +119,9 @@ test('GetRandomPassword: length, exclusions, one of each included type', async (
     expect(p).toMatch(/[^A-Za-z0-9]/);
   }
   await expect(sm.send(new GetRandomPasswordCommand({ PasswordLength: 4097 }))).rejects.toBeInstanceOf(InvalidParameterException);
-  await expect(sm.send(new GetRandomPasswordCommand({ PasswordLength: 2, ExcludePunctuation: true }))).rejects.toBeInstanceOf(InvalidParameterException);
+  // Three types required, two characters.
+  await expect(sm.send(new GetRandomPasswordCommand({ PasswordLength: 2, ExcludePunctuation: true })))
+    .rejects.toBeInstanceOf(InvalidParameterException);
 });
 
 test('createSecret for the deployer applies GenerateSecretString as CloudFormation does', () => {

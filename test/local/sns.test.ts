@@ -49,14 +49,18 @@ test('Publish records subject, message, attributes and the provider\'s time; bad
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'notifications' }));
   const before = provider.clock.now();
   const { MessageId } = await sns.send(new PublishCommand({
-    TopicArn, Subject: 'Standby restore failed', Message: '{"status":"FAILED"}',
+    TopicArn,
+    Subject: 'Standby restore failed',
+    Message: '{"status":"FAILED"}',
     MessageAttributes: { workflow: { DataType: 'String', StringValue: 'restore' }, attempt: { DataType: 'Number', StringValue: '2' } },
   }));
   expect(MessageId).toMatch(/^[0-9a-f-]{36}$/);
   const [message, ...rest] = provider.sns.published(TopicArn!);
   expect(rest).toEqual([]);
   expect(message).toMatchObject({
-    messageId: MessageId, subject: 'Standby restore failed', message: '{"status":"FAILED"}',
+    messageId: MessageId,
+    subject: 'Standby restore failed',
+    message: '{"status":"FAILED"}',
     attributes: { workflow: { DataType: 'String', StringValue: 'restore' }, attempt: { DataType: 'Number', StringValue: '2' } },
   });
   expect(message.time).toBeGreaterThanOrEqual(before);
