@@ -79,6 +79,21 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // keys come from Node's own crypto.
     'node-forge@^1.3.1',
     '@types/node-forge@^1',
+    // Clients of the services the local provider emulates for the workflows (Secrets Manager for the
+    // AUTH token rotation, SNS for notifications, CloudWatch for metrics and alarms, Lambda for the
+    // deployed functions): the provider's tests drive it with them, and functions it runs in child
+    // processes find them as the Lambda Node.js runtime's built-in SDK.
+    '@aws-sdk/client-secrets-manager@^3',
+    '@aws-sdk/client-sns@^3',
+    '@aws-sdk/client-cloudwatch@^3',
+    '@aws-sdk/client-lambda@^3',
+    // Unpacks Lambda .zip files in the local provider (local/lambda/zip.ts): no native code, two small
+    // dependencies, ~120 M weekly downloads; refuses absolute and `..` entry names and checks sizes and
+    // CRC-32 as it streams. yazl, by the same author, makes the .zip files the tests upload.
+    'yauzl@^3.4.0',
+    '@types/yauzl@^3',
+    'yazl@^3.3.1',
+    '@types/yazl@^3',
   ],
 
   // There is no GitHub here: CI is `.ci/run`, and releases are not made from this repository yet.

@@ -12,10 +12,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { Clock } from './clock';
 import { CLOUDFORMATION_XMLNS, CloudFormationModel } from './cloudformation';
+import { CloudWatchError, LocalCloudWatch } from './cloudwatch';
 import { DnsServer } from './dns';
 import { handleElastiCache } from './elasticache/api';
 import { ElastiCacheEngine, Timings } from './elasticache/engine';
 import { errorXml, ServiceError } from './elasticache/query';
+import { LambdaApi, lambdaErrorAnswer, MAX_LAMBDA_BODY } from './lambda/api';
+import { LocalLambda } from './lambda/functions';
 import { killRedisIn } from './orphans';
 import { DataDirLock, lockDataDir } from './owner';
 import { ClientGone, clientGone, discardRest, gate, MAX_API_BODY, readBody, RequestRefused, Route } from './request';
@@ -23,6 +26,8 @@ import { useLocalDns } from './resolve';
 import { Route53, Route53Error } from './route53';
 import { handleS3, receiveS3Body, s3ErrorResponse } from './s3/api';
 import { S3Error, S3Store } from './s3/store';
+import { LocalSecretsManager } from './secretsmanager';
+import { LocalSns, SNS_XMLNS } from './sns';
 import { LocalSsm } from './ssm';
 import { LocalSts, STS_XMLNS } from './sts';
 
@@ -95,6 +100,15 @@ export class LocalProvider {
   public readonly sts = new LocalSts();
   /** SSM Parameter Store, per region (the CDK bootstrap version parameter). */
   public readonly ssm: LocalSsm;
+  /** Secrets Manager, per region. */
+  public readonly secretsManager: LocalSecretsManager;
+  /** SNS topics and the messages published to them (`sns.published(topicArn)`). */
+  public readonly sns: LocalSns;
+  /** CloudWatch metrics and alarms, per region; Lambda log lines in the embedded metric format feed it. */
+  public readonly cloudwatch: LocalCloudWatch;
+  /** Lambda functions, run in child processes (`lambda.createFunction`, `lambda.invoke`). */
+  public readonly lambda: LocalLambda;
+  private readonly lambdaApi: LambdaApi;
   private readonly engines = new Map<string, ElastiCacheEngine>();
   private readonly stacks = new Map<string, CloudFormationModel>();
   private readonly server: http.Server;
@@ -124,6 +138,20 @@ export class LocalProvider {
     });
     this.route53 = new Route53(this.clock, options.dnsSyncDelay ?? 60_000);
     this.ssm = new LocalSsm(() => this.clock.now());
+    this.secretsManager = new LocalSecretsManager(() => this.clock.now());
+    this.sns = new LocalSns(() => this.clock.now());
+    this.cloudwatch = new LocalCloudWatch(() => this.clock.now());
+    this.lambda = new LocalLambda({
+      dir: path.join(this.dataDir, 'lambda'),
+      // The provider's endpoints, and its DNS server, through which functions resolve endpoint names.
+      env: () => ({ ...this.env(), CDK_ELASTICACHE_BACKUP_DNS: this.dns.address }),
+      // CloudWatch Logs turns a log line in the embedded metric format into metrics.
+      onLog: (region, _fn, line) => {
+        if (line.startsWith('{') && line.includes('"_aws"')) this.cloudwatch.recordEmf(region, line);
+      },
+    });
+    this.lambdaApi = new LambdaApi(this.lambda, path.join(this.dataDir, 'lambda', 'uploads'),
+      (region, bucket, key) => this.s3.getObject(this.s3.bucket(bucket, region), key).file);
     // Route 53's zones, and every region's ElastiCache endpoint names (`<r>.cache.amazonaws.com`).
     this.dns = new DnsServer([
       (name) => this.route53.lookup(name),
@@ -158,6 +186,12 @@ export class LocalProvider {
       AWS_ENDPOINT_URL_CLOUDFORMATION: this.endpoint,
       AWS_ENDPOINT_URL_STS: this.endpoint,
       AWS_ENDPOINT_URL_SSM: this.endpoint,
+      // The SDKs' variable names are the service ids, upper case, spaces as underscores (SDKs and Tools
+      // reference guide, "Service-specific endpoints"; @smithy/core getEndpointUrlConfig).
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: this.endpoint,
+      AWS_ENDPOINT_URL_SNS: this.endpoint,
+      AWS_ENDPOINT_URL_CLOUDWATCH: this.endpoint,
+      AWS_ENDPOINT_URL_LAMBDA: this.endpoint,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_REGION: 'us-east-1',
@@ -266,7 +300,31 @@ export class LocalProvider {
       }
       return;
     }
+    if (service === 'lambda') {
+      const answer = await this.lambdaApi.handle(region, req.method ?? 'GET', req.url ?? '/', req.headers, await readBody(req, MAX_LAMBDA_BODY));
+      res.writeHead(answer.status, answer.headers).end(answer.body);
+      return;
+    }
+    const amzTarget = req.headers['x-amz-target'];
+    // CloudWatch signs as `monitoring`.
+    if (service === 'monitoring') {
+      const encoding = req.headers['content-encoding'];
+      const answer = this.cloudwatch.handle(region, typeof amzTarget === 'string' ? amzTarget : undefined, await readBody(req, MAX_API_BODY),
+        typeof encoding === 'string' ? encoding : undefined, MAX_API_BODY);
+      res.writeHead(answer.status, answer.headers).end(answer.body);
+      return;
+    }
     const text = (await readBody(req, MAX_API_BODY)).toString('utf-8');
+    if (service === 'secretsmanager') {
+      const answer = this.secretsManager.handle(region, typeof amzTarget === 'string' ? amzTarget : undefined, text);
+      res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1' }).end(answer.body);
+      return;
+    }
+    if (service === 'sns') {
+      const xml = this.sns.handle(region, text);
+      res.writeHead(200, { 'content-type': 'text/xml' }).end(xml);
+      return;
+    }
     if (service === 'route53') {
       const answer = this.route53.handle(req.method ?? 'GET', req.url ?? '/', text);
       res.writeHead(answer.status, answer.headers).end(answer.body);
@@ -302,6 +360,7 @@ export class LocalProvider {
    */
   public async stop(keep: string[] = []): Promise<void> {
     this.clock.stopTicking();
+    this.lambda.stop();
     await Promise.all([...this.engines.values()].map((e) => e.stop()));
     this.s3.stop();
     for (const socket of this.sockets) socket.destroy();
@@ -344,10 +403,15 @@ function errorAnswer(
     return { status: e.status, headers, body: Route53.errorBody(new Route53Error(e.code, e.message, e.status)) };
   }
   const serviceError = new ServiceError(e.code, e.message, e.status);
+  if (service === 'lambda') return lambdaErrorAnswer(e);
+  if (service === 'monitoring') return new CloudWatchError(e.code, e.message, e.status).answer();
+  if (service === 'secretsmanager') {
+    return { status: e.status, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify({ __type: e.code, message: e.message }) };
+  }
   if (service === 'ssm') {
     return { status: e.status, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify({ __type: e.code, message: e.message }) };
   }
-  const xmlns = service === 'cloudformation' ? CLOUDFORMATION_XMLNS : service === 'sts' ? STS_XMLNS : undefined;
+  const xmlns = service === 'cloudformation' ? CLOUDFORMATION_XMLNS : service === 'sts' ? STS_XMLNS : service === 'sns' ? SNS_XMLNS : undefined;
   return { status: e.status, headers, body: errorXml(serviceError, xmlns) };
 }
 

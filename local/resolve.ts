@@ -10,92 +10,87 @@
  * given `master.<group>.<id>.euw1.cache.amazonaws.com`, or a private zone's name that is a CNAME to
  * it, connects to the node's loopback address, and follows a DNS cutover like an application would.
  *
- * The provider registers its server on start and removes it on stop (LocalProvider). A process of
- * its own (e.g. a Lambda function run by the provider) registers the address it is given in
- * `CDK_ELASTICACHE_BACKUP_DNS` with `useLocalDns`.
+ * The provider registers its server on start and removes it on stop (LocalProvider); apps started
+ * with `serve`'s variables register `CDK_ELASTICACHE_BACKUP_DNS` through its NODE_OPTIONS preload
+ * (resolve-hook.ts); the provider's Lambda functions through their runner (lambda/runner.ts, which
+ * embeds `installLocalLookup`'s source).
  */
-// The module object itself (not a namespace copy of it): its `lookup` is what `net` calls.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import dns = require('dns');
-import * as net from 'net';
+
+/** The registered servers, kept on the process: jest evaluates this module once per test file, while `dns` is one module for the process. */
+export interface LocalDnsRegistry {
+  readonly servers: string[];
+}
 
 /**
- * The registered servers and the system's lookup, kept on the process (not in this module): jest
- * evaluates this module once per test file, while `dns` is one module for the whole process.
+ * Puts the lookup in place, once per process, and returns the registry of servers. While no server
+ * is registered it is the system's lookup. Done when this module is loaded, so that a library that
+ * keeps a reference to `dns.lookup` from its own loading (ioredis' Cluster does, for its startup
+ * nodes) and is loaded after it gets this one: the repository's jest setup loads it first.
+ *
+ * Self-contained (it requires what it uses and refers to nothing outside itself): the Lambda runner
+ * embeds its source text.
  */
-interface Registry {
-  readonly servers: string[];
-  readonly systemLookup: typeof dns.lookup;
-}
-const REGISTRY = Symbol.for('cdk-elasticache-backup.local-dns');
-
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
-
-/** Asks the registered servers in turn for the A records of `hostname`; undefined when none answers them. */
-async function resolveLocally(servers: readonly string[], hostname: string): Promise<string[] | undefined> {
-  for (const server of servers) {
-    // A short timeout and one try: the server is on this machine, and a name it does not answer
-    // falls back to the system's resolver.
-    const resolver = new dns.promises.Resolver({ timeout: 2000, tries: 1 });
-    resolver.setServers([server]);
-    try {
-      const addresses = await resolver.resolve4(hostname);
-      if (addresses.length > 0) return addresses;
-    } catch {
-      // REFUSED (not its name), NXDOMAIN, NODATA, unreachable: the next server, then the system.
+export function installLocalLookup(): LocalDnsRegistry {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const dns: typeof import('dns') = require('dns');
+  const net: typeof import('net') = require('net');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const key = Symbol.for('cdk-elasticache-backup.local-dns');
+  const store = globalThis as unknown as Record<symbol, LocalDnsRegistry | undefined>;
+  const existing = store[key];
+  if (existing) return existing;
+  const registry: LocalDnsRegistry = { servers: [] };
+  store[key] = registry;
+  const system = dns.lookup;
+  /** The A records of `hostname` from the first registered server that has them. */
+  const resolveLocally = async (hostname: string): Promise<string[] | undefined> => {
+    for (const server of [...registry.servers]) {
+      // A short timeout and one try: the server is on this machine, and a name it does not answer
+      // falls back to the system's resolver.
+      const resolver = new dns.promises.Resolver({ timeout: 2000, tries: 1 });
+      resolver.setServers([server]);
+      try {
+        const addresses = await resolver.resolve4(hostname);
+        if (addresses.length > 0) return addresses;
+      } catch {
+        // REFUSED (not its name), NXDOMAIN, NODATA, unreachable: the next server, then the system.
+      }
     }
-  }
-  return undefined;
-}
-
-function localLookup(hostname: string, options: unknown, callback?: unknown): void {
-  const { servers, systemLookup } = registry();
-  const cb = (typeof options === 'function' ? options : callback) as LookupCallback;
-  const opts: dns.LookupOptions = typeof options === 'object' && options !== null ? options as dns.LookupOptions
-    : typeof options === 'number' ? { family: options } : {};
-  const fallback = () => (systemLookup as any)(hostname, options, callback);
-  // Addresses, localhost and IPv6-only questions are not the provider's to answer.
-  if (servers.length === 0 || typeof cb !== 'function' || !hostname || net.isIP(hostname) !== 0 || hostname === 'localhost' || opts.family === 6 || opts.family === 'IPv6') {
-    fallback();
-    return;
-  }
-  resolveLocally([...servers], hostname).then((addresses) => {
-    if (!addresses) {
+    return undefined;
+  };
+  const lookup = (hostname: string, options: unknown, callback?: unknown): void => {
+    const cb = (typeof options === 'function' ? options : callback) as (err: Error | null, address: unknown, family?: number) => void;
+    const opts = (typeof options === 'object' && options !== null ? options : typeof options === 'number' ? { family: options } : {}) as
+      { family?: number | string; all?: boolean };
+    const fallback = () => (system as any)(hostname, options, callback);
+    // Addresses, localhost and IPv6-only questions are not the provider's to answer.
+    if (registry.servers.length === 0 || typeof cb !== 'function' || !hostname || net.isIP(hostname) !== 0 || hostname === 'localhost'
+      || opts.family === 6 || opts.family === 'IPv6') {
       fallback();
       return;
     }
-    if (opts.all) {
-      cb(null, addresses.map((address) => ({ address, family: 4 })));
-    } else {
-      cb(null, addresses[0], 4);
-    }
-  }, () => fallback());
+    resolveLocally(hostname).then((addresses) => {
+      if (!addresses) {
+        fallback();
+      } else if (opts.all) {
+        cb(null, addresses.map((address) => ({ address, family: 4 })));
+      } else {
+        cb(null, addresses[0], 4);
+      }
+    }, () => fallback());
+  };
+  (dns as any).lookup = lookup;
+  return registry;
 }
 
-/**
- * Puts the lookup in place (once per process). While no server is registered it is the system's
- * lookup. Done when this module is loaded, so that a library that keeps a reference to `dns.lookup`
- * from its own loading (ioredis' Cluster does, for its startup nodes) and is loaded after this module
- * gets this one: the repository's jest setup loads it first (test/setup.ts).
- */
-function registry(): Registry {
-  const store = globalThis as unknown as Record<symbol, Registry | undefined>;
-  let found = store[REGISTRY];
-  if (!found) {
-    found = { servers: [], systemLookup: dns.lookup };
-    store[REGISTRY] = found;
-    (dns as any).lookup = localLookup;
-  }
-  return found;
-}
-registry();
+installLocalLookup();
 
 /**
  * Makes `dns.lookup` in this process ask the DNS server at `address` (`host:port`) first, before the
  * system's resolver. Returns a function that undoes it.
  */
 export function useLocalDns(address: string): () => void {
-  const { servers } = registry();
+  const { servers } = installLocalLookup();
   servers.push(address);
   let done = false;
   return () => {
