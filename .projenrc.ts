@@ -73,6 +73,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // downloads, no dependencies but ip parsing; the server around it (UDP, TCP, zones) is ours.
     'dns-packet@^5.6.1',
     '@types/dns-packet@^5',
+    // The local CloudFormation reads YAML templates (the CDK CLI sends the bootstrap template as
+    // YAML): the YAML 1.2 parser with custom tags (CloudFormation's `!Ref` short forms), no
+    // dependencies; already in the tree through projen.
+    'yaml@^2',
   ],
 
   // There is no GitHub here: CI is `.ci/run`, and releases are not made from this repository yet.
