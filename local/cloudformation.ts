@@ -139,8 +139,13 @@ export class LocalStack {
   private reason?: string;
   private lastEventTime = 0;
 
-  constructor(public readonly name: string, public readonly id: string, public template: Record<string, any>, private readonly clock: Clock) {
-    this.created = new Date(clock.now());
+  /**
+   * Stack times (creation, events, change sets) are the host's, not the simulated clock's: the CDK
+   * CLI compares event timestamps with its own clock to know which events are new (as STS's
+   * expirations are compared with the client's clock).
+   */
+  constructor(public readonly name: string, public readonly id: string, public template: Record<string, any>, _clock?: Clock) {
+    this.created = new Date();
   }
 
   public get status(): StackStatus {
@@ -161,12 +166,12 @@ export class LocalStack {
 
   /** The simulated time; never earlier than the last event, so events keep their order. */
   public now(): Date {
-    return new Date(Math.max(Math.floor(this.clock.now()), this.lastEventTime));
+    return new Date(Math.max(Date.now(), this.lastEventTime));
   }
 
   public addEvent(e: { logicalId: string; physicalId: string; type: string; status: string; reason?: string }): void {
     // Every event gets its own millisecond, later than the one before.
-    const t = Math.max(Math.floor(this.clock.now()), this.lastEventTime + 1);
+    const t = Math.max(Date.now(), this.lastEventTime + 1);
     this.lastEventTime = t;
     this.events.push({
       EventId: e.logicalId === this.name && e.type === 'AWS::CloudFormation::Stack' ? randomUUID() : `${e.logicalId}-${e.status}-${new Date(t).toISOString()}`,
@@ -189,7 +194,7 @@ export class LocalStack {
     }
     const previous = this.resources.get(logicalId);
     this.resources.set(logicalId, {
-      logicalId, physicalId, type, status, lastUpdated: new Date(this.clock.now()), attributes: previous?.attributes ?? {}, properties: previous?.properties,
+      logicalId, physicalId, type, status, lastUpdated: this.now(), attributes: previous?.attributes ?? {}, properties: previous?.properties,
     });
     return this;
   }
@@ -217,7 +222,9 @@ export interface DeployResult {
 export class CloudFormationModel {
   private readonly stacks = new Map<string, LocalStack>();
 
-  constructor(public readonly region: string, private readonly account: string, private readonly clock: Clock, private readonly provider?: LocalProvider) {}
+  constructor(public readonly region: string, private readonly account: string, clock?: Clock, private readonly provider?: LocalProvider) {
+    void clock; // stack times are the host's (see LocalStack)
+  }
 
   /** Starts a stack's creation (status CREATE_IN_PROGRESS) with its template, without deploying anything (for tests playing CloudFormation). */
   public createStack(name: string, template: Record<string, any>): LocalStack {
@@ -225,7 +232,7 @@ export class CloudFormationModel {
       throw new ServiceError('AlreadyExistsException', `Stack [${name}] already exists`);
     }
     const id = `arn:aws:cloudformation:${this.region}:${this.account}:stack/${name}/${randomUUID()}`;
-    const stack = new LocalStack(name, id, template, this.clock);
+    const stack = new LocalStack(name, id, template);
     this.stacks.set(id, stack);
     return stack;
   }
@@ -260,13 +267,19 @@ export class CloudFormationModel {
    * process): the stack is created, or updated when it exists. SSM-typed parameters that cannot be
    * resolved are left without a value (a reference to one fails the resource) unless `strictParameters`.
    */
-  public async deploy(name: string, template: Record<string, any>, options: { customResources?: CustomResourceHandlers; parameters?: Record<string, string> } = {}): Promise<DeployResult> {
+  public async deploy(name: string, template: Record<string, any>,
+    options: { customResources?: CustomResourceHandlers; parameters?: Record<string, string> } = {}): Promise<DeployResult> {
     const existing = this.find(name);
     const type = existing && existing.status !== 'REVIEW_IN_PROGRESS' ? 'UPDATE' : 'CREATE';
     const cs = this.createChangeSet({
-      stackName: name, changeSetName: `local-deploy-${Date.now()}`, type, body: JSON.stringify(template),
+      stackName: name,
+      changeSetName: `local-deploy-${Date.now()}`,
+      type,
+      body: JSON.stringify(template),
       parameters: Object.entries(options.parameters ?? {}).map(([k, v]) => ({ ParameterKey: k, ParameterValue: v })),
-      capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'], tags: [], lenientSsm: true,
+      capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'],
+      tags: [],
+      lenientSsm: true,
     });
     const stack = this.stack(cs.stackId);
     if (cs.status === 'FAILED') {
@@ -327,7 +340,11 @@ export class CloudFormationModel {
         const stack = this.stack(params.required('StackName'));
         return this.result(action, {
           StackResourceSummaries: [...stack.resources.values()].map((r) => ({
-            LogicalResourceId: r.logicalId, PhysicalResourceId: r.physicalId, ResourceType: r.type, LastUpdatedTimestamp: r.lastUpdated, ResourceStatus: r.status,
+            LogicalResourceId: r.logicalId,
+            PhysicalResourceId: r.physicalId,
+            ResourceType: r.type,
+            LastUpdatedTimestamp: r.lastUpdated,
+            ResourceStatus: r.status,
           })),
         });
       }
@@ -354,8 +371,15 @@ export class CloudFormationModel {
         const stack = this.stack(params.required('StackName'));
         return this.result(action, {
           Summaries: [...stack.changeSets.values()].map((cs) => ({
-            StackId: stack.id, StackName: stack.name, ChangeSetId: cs.id, ChangeSetName: cs.name, ExecutionStatus: cs.executionStatus,
-            Status: cs.status, StatusReason: cs.statusReason, CreationTime: cs.created, Description: cs.description,
+            StackId: stack.id,
+            StackName: stack.name,
+            ChangeSetId: cs.id,
+            ChangeSetName: cs.name,
+            ExecutionStatus: cs.executionStatus,
+            Status: cs.status,
+            StatusReason: cs.statusReason,
+            CreationTime: cs.created,
+            Description: cs.description,
           })),
         });
       }
@@ -433,7 +457,10 @@ export class CloudFormationModel {
     }
     if (body === undefined) throw validationError('Either Template URL or Template Body must be specified.');
     const cs = this.createChangeSet({
-      stackName, changeSetName, type, body,
+      stackName,
+      changeSetName,
+      type,
+      body,
       parameters: p.structs('Parameters', 'member'),
       capabilities: p.list('Capabilities', 'member'),
       tags: p.structs('Tags', 'member').map((t) => ({ Key: t.Key, Value: t.Value ?? '' })),
@@ -461,7 +488,7 @@ export class CloudFormationModel {
         key = slash < 0 ? '' : path.slice(slash + 1);
       }
     } catch {
-      throw validationError(`TemplateURL must be a supported URL.`);
+      throw validationError('TemplateURL must be a supported URL.');
     }
     const object = bucket && key ? this.provider?.s3.tryBucket(bucket)?.objects.get(key) : undefined;
     if (!object) {
@@ -474,9 +501,16 @@ export class CloudFormationModel {
 
   /** Creates a change set, computed at once: CREATE_COMPLETE with its changes, or FAILED without any. */
   public createChangeSet(req: {
-    stackName: string; changeSetName: string; type: 'CREATE' | 'UPDATE'; body: string;
-    parameters: Array<Record<string, string>>; capabilities: string[]; tags: Array<{ Key: string; Value: string }>;
-    description?: string; roleArn?: string; lenientSsm?: boolean;
+    stackName: string;
+    changeSetName: string;
+    type: 'CREATE' | 'UPDATE';
+    body: string;
+    parameters: Array<Record<string, string>>;
+    capabilities: string[];
+    tags: Array<{ Key: string; Value: string }>;
+    description?: string;
+    roleArn?: string;
+    lenientSsm?: boolean;
   }): ChangeSet {
     if (!/^[a-zA-Z][-a-zA-Z0-9]{0,127}$/.test(req.changeSetName)) {
       throw validationError(`1 validation error detected: Value '${req.changeSetName}' at 'changeSetName' failed to satisfy constraint: `
@@ -515,7 +549,7 @@ export class CloudFormationModel {
       name: req.changeSetName,
       stackId: stack.id,
       type: req.type,
-      created: new Date(this.clock.now()),
+      created: new Date(),
       template,
       body: req.body,
       parameters,
@@ -580,7 +614,10 @@ export class CloudFormationModel {
     stack.tags = cs.tags;
     stack.description = cs.template.Description;
     const run = new StackRun({
-      provider: this.provider, region: this.region, account: this.account, customResources,
+      provider: this.provider,
+      region: this.region,
+      account: this.account,
+      customResources,
       exportValue: (name) => this.exportValue(name),
     }, stack);
     if (cs.type === 'CREATE') stack.setStatus('CREATE_IN_PROGRESS');
@@ -631,7 +668,8 @@ export class CloudFormationModel {
    * the region's Parameter Store (CloudFormation User Guide, "Specify existing resources at runtime
    * with CloudFormation-supplied parameter types": the value is the parameter's name, ResolvedValue its value).
    */
-  private parameters(template: Record<string, any>, given: Array<Record<string, string>>, previous: ParameterValue[], lenientSsm: boolean): ParameterValue[] {
+  private parameters(template: Record<string, any>, given: Array<Record<string, string>>, previous: ParameterValue[],
+    lenientSsm: boolean): ParameterValue[] {
     const declared = template.Parameters ?? {};
     const unknown = given.map((g) => g.ParameterKey).filter((k) => !(k in declared));
     if (unknown.length > 0) throw validationError(`Parameters: [${unknown.join(', ')}] do not exist in the template`);
@@ -686,7 +724,9 @@ export class CloudFormationModel {
   /** The resource changes a change set makes to its stack. */
   private plan(stack: LocalStack, cs: ChangeSet): ResourceChange[] {
     const template = cs.template;
-    const run = new StackRun({ provider: this.provider!, region: this.region, account: this.account, exportValue: (n) => this.exportValue(n) }, stack);
+    const run = new StackRun({
+      provider: this.provider!, region: this.region, account: this.account, exportValue: (n) => this.exportValue(n),
+    }, stack);
     const resolver: Resolver = run.resolver(template, cs.parameters);
     const included = Object.keys(template.Resources).filter((id) => resolver.included(template.Resources[id]));
     const changes: ResourceChange[] = [];
@@ -740,8 +780,12 @@ export class CloudFormationModel {
       const via = [...deps.get(id)!].filter((d) => replaced.has(d));
       if (via.length === 0) continue;
       changes.push({
-        Action: 'Modify', LogicalResourceId: id, PhysicalResourceId: stack.resources.get(id)!.physicalId, ResourceType: template.Resources[id].Type,
-        Replacement: 'Conditional', Scope: ['Properties'],
+        Action: 'Modify',
+        LogicalResourceId: id,
+        PhysicalResourceId: stack.resources.get(id)!.physicalId,
+        ResourceType: template.Resources[id].Type,
+        Replacement: 'Conditional',
+        Scope: ['Properties'],
         Details: via.map((d) => ({ Target: { Attribute: 'Properties', RequiresRecreation: 'Conditional' }, Evaluation: 'Dynamic', ChangeSource: 'ResourceReference', CausingEntity: d })),
       });
     }
@@ -749,9 +793,13 @@ export class CloudFormationModel {
       if (included.includes(id)) continue;
       const policy = stack.template.Resources?.[id]?.DeletionPolicy ?? 'Delete';
       changes.push({
-        Action: 'Remove', LogicalResourceId: id, PhysicalResourceId: r.physicalId, ResourceType: r.type,
+        Action: 'Remove',
+        LogicalResourceId: id,
+        PhysicalResourceId: r.physicalId,
+        ResourceType: r.type,
         PolicyAction: policy === 'Retain' ? 'Retain' : policy === 'Snapshot' && handlerFor(r.type).snapshots ? 'Snapshot' : 'Delete',
-        Scope: [], Details: [],
+        Scope: [],
+        Details: [],
       });
     }
     return changes;

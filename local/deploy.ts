@@ -10,9 +10,9 @@
  * handlers). Every other type is recorded only (a name and an ARN, so references resolve), and
  * listed by the stack's `recorded()`.
  */
+import { parameterMap } from './cfn/engine';
 import { CustomResourceHandlers } from './cfn/resources/types';
 import { NotReady, Resolver, ResolverSource } from './cfn/template';
-import { parameterMap } from './cfn/engine';
 import { LocalStack } from './cloudformation';
 import { LocalProvider } from './provider';
 

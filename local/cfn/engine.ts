@@ -85,7 +85,10 @@ export class StackRun {
   public async update(template: Record<string, any>, body: string, params: ParameterValue[]): Promise<void> {
     const stack = this.stack;
     const before = {
-      template: stack.template, body: stack.templateBody, params: stack.parameters, outputs: stack.outputs,
+      template: stack.template,
+      body: stack.templateBody,
+      params: stack.parameters,
+      outputs: stack.outputs,
       resources: new Map(stack.resources),
     };
     try {
@@ -218,7 +221,9 @@ export class StackRun {
     const old = previous.properties ?? {};
     const changed = Object.keys({ ...old, ...props }).filter((k) => !sameValue(old[k], props[k]));
     const replace = previous.type !== type || changed.some((k) => handler.replaceOn?.includes(k));
-    const current: DeployedResource = { physicalId: previous.physicalId, attributes: previous.attributes, properties: old, recorded: previous.recorded };
+    const current: DeployedResource = {
+      physicalId: previous.physicalId, attributes: previous.attributes, properties: old, recorded: previous.recorded,
+    };
     if (replace) {
       const name = handler.nameProperty ? props[handler.nameProperty] : undefined;
       if (name !== undefined && String(name).toLowerCase() === previous.physicalId.toLowerCase()) {
@@ -254,8 +259,15 @@ export class StackRun {
   /** Records a resource's state; `replaced` is the resource it replaces (deleted in cleanup, or restored by a rollback). */
   private keep(id: string, type: string, made: DeployedResource, props: Record<string, any>, status: string, replaced?: StackResource): void {
     this.stack.resources.set(id, {
-      logicalId: id, type, status, lastUpdated: this.stack.now(),
-      physicalId: made.physicalId, attributes: made.attributes, properties: props, recorded: made.recorded, notes: made.notes,
+      logicalId: id,
+      type,
+      status,
+      lastUpdated: this.stack.now(),
+      physicalId: made.physicalId,
+      attributes: made.attributes,
+      properties: props,
+      recorded: made.recorded,
+      notes: made.notes,
       replaced,
     });
   }
@@ -423,7 +435,8 @@ export class StackRun {
         return v;
       },
     };
-    return new Resolver(template, parameterMap(template, params), { region: this.ctx.region, account: this.ctx.account, stackName: stack.name, stackId: stack.id }, source);
+    const pseudo = { region: this.ctx.region, account: this.ctx.account, stackName: stack.name, stackId: stack.id };
+    return new Resolver(template, parameterMap(template, params), pseudo, source);
   }
 
   private outputs(resolver: Resolver): LocalStack['outputs'] {

@@ -113,7 +113,9 @@ async function events(cfn: CloudFormationClient, stackId: string): Promise<Stack
   return all.reverse(); // oldest first
 }
 
-const groupIds = async () => ((await ecA.send(new DescribeReplicationGroupsCommand({}))).ReplicationGroups ?? []).map((g) => g.ReplicationGroupId!).sort();
+async function groupIds(): Promise<string[]> {
+  return ((await ecA.send(new DescribeReplicationGroupsCommand({}))).ReplicationGroups ?? []).map((g) => g.ReplicationGroupId!).sort();
+}
 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-cli-'));

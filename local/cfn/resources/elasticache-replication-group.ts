@@ -14,7 +14,8 @@
  * in-place change fails the resource (the engine's ModifyReplicationGroup does not emulate it).
  */
 import {
-  AddTagsToResourceCommand, CreateReplicationGroupCommand, DeleteReplicationGroupCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCacheClient,
+  AddTagsToResourceCommand, CreateReplicationGroupCommand, DeleteReplicationGroupCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand,
+  ElastiCacheClient,
   ModifyReplicationGroupCommand, ReplicationGroup, RemoveTagsFromResourceCommand,
 } from '@aws-sdk/client-elasticache';
 import { bool, int, reason, ResourceContext, ResourceFailure, ResourceHandler } from './types';
@@ -86,7 +87,9 @@ export const elastiCacheReplicationGroup: ResourceHandler = {
       let group = await groupAvailable(ec, groupId, 600_000);
       if (props.SnapshottingClusterId !== undefined) {
         // CreateReplicationGroup has no SnapshottingClusterId: CloudFormation sets it with a modify.
-        await ec.send(new ModifyReplicationGroupCommand({ ReplicationGroupId: groupId, SnapshottingClusterId: props.SnapshottingClusterId, ApplyImmediately: true }));
+        await ec.send(new ModifyReplicationGroupCommand({
+          ReplicationGroupId: groupId, SnapshottingClusterId: props.SnapshottingClusterId, ApplyImmediately: true,
+        }));
         group = await groupAvailable(ec, groupId, 600_000);
       }
       return { physicalId: groupId, attributes: attributes(group), notes: notes(props) };

@@ -86,7 +86,10 @@ async function configure(s3: S3Client, name: string, old: Record<string, any>, p
       ServerSideEncryptionConfiguration: {
         Rules: rules.map((r) => {
           const sse = r.ServerSideEncryptionByDefault ?? {};
-          return { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: sse.SSEAlgorithm, KMSMasterKeyID: sse.KMSMasterKeyID }, BucketKeyEnabled: bool(r.BucketKeyEnabled) };
+          return {
+            ApplyServerSideEncryptionByDefault: { SSEAlgorithm: sse.SSEAlgorithm, KMSMasterKeyID: sse.KMSMasterKeyID },
+            BucketKeyEnabled: bool(r.BucketKeyEnabled),
+          };
         }),
       },
     }));
@@ -101,8 +104,10 @@ async function configure(s3: S3Client, name: string, old: Record<string, any>, p
       await s3.send(new PutPublicAccessBlockCommand({
         Bucket: name,
         PublicAccessBlockConfiguration: {
-          BlockPublicAcls: bool(p.BlockPublicAcls), BlockPublicPolicy: bool(p.BlockPublicPolicy),
-          IgnorePublicAcls: bool(p.IgnorePublicAcls), RestrictPublicBuckets: bool(p.RestrictPublicBuckets),
+          BlockPublicAcls: bool(p.BlockPublicAcls),
+          BlockPublicPolicy: bool(p.BlockPublicPolicy),
+          IgnorePublicAcls: bool(p.IgnorePublicAcls),
+          RestrictPublicBuckets: bool(p.RestrictPublicBuckets),
         },
       }));
     } else {
@@ -150,7 +155,10 @@ function lifecycleRule(r: any): any {
     Expiration: r.ExpirationInDays !== undefined || r.ExpirationDate !== undefined
       ? { Days: days(r.ExpirationInDays), Date: r.ExpirationDate ? new Date(r.ExpirationDate) : undefined } : undefined,
     NoncurrentVersionExpiration: r.NoncurrentVersionExpiration
-      ? { NoncurrentDays: days(r.NoncurrentVersionExpiration.NoncurrentDays), NewerNoncurrentVersions: days(r.NoncurrentVersionExpiration.NewerNoncurrentVersions) }
+      ? {
+        NoncurrentDays: days(r.NoncurrentVersionExpiration.NoncurrentDays),
+        NewerNoncurrentVersions: days(r.NoncurrentVersionExpiration.NewerNoncurrentVersions),
+      }
       : r.NoncurrentVersionExpirationInDays !== undefined ? { NoncurrentDays: days(r.NoncurrentVersionExpirationInDays) } : undefined,
     AbortIncompleteMultipartUpload: r.AbortIncompleteMultipartUpload
       ? { DaysAfterInitiation: days(r.AbortIncompleteMultipartUpload.DaysAfterInitiation) } : undefined,

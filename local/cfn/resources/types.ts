@@ -61,10 +61,10 @@ export interface ResourceContext {
   readonly clients: Clients;
   /** The stack's template being deployed (custom resources find their functions in it). */
   readonly template: Record<string, any>;
-  /** The physical id and attributes of another resource of the stack, if created. */
-  resource(logicalId: string): DeployedResource | undefined;
   /** Handlers for `Custom::*` resources given by the caller of `deployStack` (tests), if any. */
   readonly customResources?: CustomResourceHandlers;
+  /** The physical id and attributes of another resource of the stack, if created. */
+  resource(logicalId: string): DeployedResource | undefined;
   /** A deterministic, unique-enough name for a resource without one, as CloudFormation generates (`stack-logicalid-RANDOM`). */
   generatedName(maxLength: number, lowerCase?: boolean): string;
 }
