@@ -18,7 +18,7 @@ import * as fs from 'fs';
 import { ParameterValue, StackRun } from './cfn/engine';
 import { handlerFor } from './cfn/resources';
 import { CustomResourceHandlers } from './cfn/resources/types';
-import { dependencies, parseTemplate, Resolver, sameValue, validationError } from './cfn/template';
+import { checkRules, dependencies, parseTemplate, Resolver, sameValue, validationError } from './cfn/template';
 import { Clock } from './clock';
 import { QueryParams, resultXml, ServiceError } from './elasticache/query';
 import type { LocalProvider } from './provider';
@@ -522,28 +522,35 @@ export class CloudFormationModel {
     }
     const template = parseTemplate(req.body);
     this.checkCapabilities(template, req.capabilities);
-    let stack = this.find(req.stackName);
+    const existing = this.find(req.stackName);
     if (req.type === 'CREATE') {
-      if (stack && stack.status !== 'REVIEW_IN_PROGRESS') {
-        throw new ServiceError('AlreadyExistsException', `Stack [${stack.name}] already exists and cannot be created again with the changeSet [${req.changeSetName}].`);
-      }
-      if (!stack) {
-        stack = this.createStack(req.stackName, { Resources: {} });
-        stack.setStatus('REVIEW_IN_PROGRESS');
-        stack.addEvent({ logicalId: stack.name, physicalId: stack.id, type: 'AWS::CloudFormation::Stack', status: 'REVIEW_IN_PROGRESS', reason: 'User Initiated' });
+      if (existing && existing.status !== 'REVIEW_IN_PROGRESS') {
+        throw new ServiceError('AlreadyExistsException', `Stack [${existing.name}] already exists and cannot be created again with the changeSet [${req.changeSetName}].`);
       }
     } else {
-      if (!stack) throw validationError(`Stack [${req.stackName}] does not exist`);
-      if (stack.status === 'REVIEW_IN_PROGRESS' || !UPDATABLE.includes(stack.status)) {
-        throw validationError(`Stack:${stack.id} is in ${stack.status} state and can not be updated.`);
+      if (!existing) throw validationError(`Stack [${req.stackName}] does not exist`);
+      if (existing.status === 'REVIEW_IN_PROGRESS' || !UPDATABLE.includes(existing.status)) {
+        throw validationError(`Stack:${existing.id} is in ${existing.status} state and can not be updated.`);
       }
     }
-    if ([...stack.changeSets.values()].some((c) => c.name === req.changeSetName)) {
+    if (existing && [...existing.changeSets.values()].some((c) => c.name === req.changeSetName)) {
       throw new ServiceError('AlreadyExistsException', `ChangeSet [${req.changeSetName}] already exists`);
     }
-    const parameters = this.parameters(template, req.parameters, req.type === 'UPDATE' ? stack.parameters : [], req.lenientSsm ?? false);
+    // Validated before a new stack is made: a refused change set leaves nothing behind.
+    const parameters = this.parameters(template, req.parameters, req.type === 'UPDATE' ? existing!.parameters : [], req.lenientSsm ?? false);
     // References that resolve to nothing, and cycles, are template errors (refused here, as CloudFormation validates them).
     dependencies(template, Object.keys(template.Resources));
+    // The Rules (e.g. CDK's CheckBootstrapVersion) hold for these parameter values.
+    const probe = existing ?? new LocalStack(req.stackName, `arn:aws:cloudformation:${this.region}:${this.account}:stack/${req.stackName}/new`, { Resources: {} });
+    checkRules(template, new StackRun({
+      provider: this.provider!, region: this.region, account: this.account, exportValue: (n) => this.exportValue(n),
+    }, probe).resolver(template, parameters));
+    let stack = existing;
+    if (!stack) {
+      stack = this.createStack(req.stackName, { Resources: {} });
+      stack.setStatus('REVIEW_IN_PROGRESS');
+      stack.addEvent({ logicalId: stack.name, physicalId: stack.id, type: 'AWS::CloudFormation::Stack', status: 'REVIEW_IN_PROGRESS', reason: 'User Initiated' });
+    }
     const cs: ChangeSet = {
       id: `arn:aws:cloudformation:${this.region}:${this.account}:changeSet/${req.changeSetName}/${randomUUID()}`,
       name: req.changeSetName,

@@ -5,7 +5,7 @@
  * Intrinsic functions (CloudFormation User Guide, "Intrinsic function reference"): Ref, Fn::GetAtt,
  * Fn::Join, Fn::Select, Fn::Split, Fn::Sub, Fn::If, Fn::Equals, Fn::Not, Fn::And, Fn::Or,
  * Fn::FindInMap, Fn::ImportValue, Fn::GetAZs, Fn::Base64, Fn::Length, Fn::ToJsonString, Condition,
- * and the pseudo parameters. `Fn::Transform`, `Fn::Cidr` and the `AWS::LanguageExtensions` transform
+ * the pseudo parameters, and in Rules Fn::Contains, Fn::EachMemberEquals and Fn::EachMemberIn. `Fn::Transform`, `Fn::Cidr` and the `AWS::LanguageExtensions` transform
  * are not resolved: a template that uses them is refused with a clear error.
  */
 import * as YAML from 'yaml';
@@ -219,6 +219,19 @@ export class Resolver {
         return Array.isArray(list) ? list.length : 0;
       }
       case 'Fn::ToJsonString': return JSON.stringify(this.resolve(arg));
+      // Rule functions (User Guide, "Rule functions"), valid in a template's Rules.
+      case 'Fn::Contains': {
+        const [list, value] = (arg as any[]).map((v) => this.resolve(v));
+        return Array.isArray(list) && list.map(String).includes(String(value));
+      }
+      case 'Fn::EachMemberEquals': {
+        const [list, value] = (arg as any[]).map((v) => this.resolve(v));
+        return Array.isArray(list) && list.every((v) => String(v) === String(value));
+      }
+      case 'Fn::EachMemberIn': {
+        const [list, allowed] = (arg as any[]).map((v) => this.resolve(v));
+        return Array.isArray(list) && Array.isArray(allowed) && list.every((v) => allowed.map(String).includes(String(v)));
+      }
       default:
         throw validationError(`Template format error: the local provider does not resolve ${name}.`);
     }
@@ -352,4 +365,31 @@ function canonical(v: any): any {
   if (Array.isArray(v)) return v.map(canonical);
   if (v === null || typeof v !== 'object') return v;
   return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])]));
+}
+
+/**
+ * Checks a template's Rules against the parameter values (User Guide, "Rules"): a rule whose
+ * RuleCondition holds (or that has none) must have every Assert true, else the change set is
+ * refused with the AssertDescription. A rule using a function the local provider does not evaluate
+ * (Fn::ValueOf, Fn::RefAll, ...) is not checked.
+ */
+export function checkRules(template: Record<string, any>, resolver: Resolver): void {
+  for (const [name, rule] of Object.entries<any>(template.Rules ?? {})) {
+    let applies: unknown;
+    const failed: string[] = [];
+    try {
+      applies = rule.RuleCondition === undefined ? true : resolver.resolve(rule.RuleCondition);
+      if (applies !== true && applies !== 'true') continue;
+      for (const a of rule.Assertions ?? []) {
+        const ok = resolver.resolve(a.Assert);
+        if (ok !== true && ok !== 'true') failed.push(a.AssertDescription ?? `Assertion failed for rule ${name}`);
+      }
+    } catch (e) {
+      // A function not evaluated here, or a parameter left without a value (deployStack's SSM-typed
+      // parameters that are not in the Parameter Store): the rule is not checked.
+      if ((e instanceof ServiceError && /does not resolve/.test(e.message)) || e instanceof NotReady) continue;
+      throw e;
+    }
+    if (failed.length > 0) throw validationError(failed.join(' '));
+  }
 }

@@ -80,6 +80,20 @@ describe('the API answers bad requests as CloudFormation does', () => {
     await expect(create('Bad8', body, { Parameters: [{ ParameterKey: 'Extra', ParameterValue: '1' }] }))
       .rejects.toMatchObject({ name: 'ValidationError', message: 'Parameters: [Extra] do not exist in the template' });
     await expect(create('Bad9', body, { TemplateURL: `${provider.endpoint}/no-bucket/t.json` })).rejects.toMatchObject({ name: 'ValidationError' });
+    // CDK's bootstrap version rule, with a version the stack does not accept.
+    await expect(create('Bad11', JSON.stringify({
+      Parameters: { BootstrapVersion: { Type: 'String', Default: '5' } },
+      Rules: {
+        CheckBootstrapVersion: {
+          Assertions: [{ Assert: { 'Fn::Not': [{ 'Fn::Contains': [['1', '2', '3', '4', '5'], { Ref: 'BootstrapVersion' }] }] }, AssertDescription: 'Bootstrap version 6 required.' }],
+        },
+      },
+      Resources: { A: { Type: 'AWS::SNS::Topic' } },
+    }))).rejects.toMatchObject({ name: 'ValidationError', message: 'Bootstrap version 6 required.' });
+    // A refused change set leaves no stack behind.
+    for (const name of ['Bad1', 'Bad3', 'Bad5', 'Bad11']) {
+      await expect(cfn.send(new DescribeStacksCommand({ StackName: name }))).rejects.toMatchObject({ message: `Stack with id ${name} does not exist` });
+    }
     await expect(cfn.send(new CreateChangeSetCommand({ StackName: 'Bad10', ChangeSetName: 'cs', ChangeSetType: 'CREATE', TemplateURL: `${provider.endpoint}/no-bucket/t.json` })))
       .rejects.toMatchObject({ name: 'ValidationError', message: expect.stringContaining('S3 error: Access Denied') });
   });
