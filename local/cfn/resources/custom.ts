@@ -12,6 +12,7 @@
  * Lambda code is the Lambda emulation's job (to come).
  */
 import * as fs from 'fs';
+import { createRequire } from 'module';
 import * as path from 'path';
 import { CustomResourceHandlers, DeployedResource, ResourceContext, ResourceFailure, ResourceHandler } from './types';
 import { until } from '../../poll';
@@ -42,15 +43,29 @@ async function inStackEnvironment<T>(ctx: ResourceContext, call: () => Promise<T
   });
 }
 
-const BUNDLE_DIR = path.join(__dirname, '..', '..', '..', 'assets', 'custom-resources');
+/**
+ * Loads a module at run time, from the provider's own location, without a bundler (esbuild bundles
+ * the `serve` command) taking it in: aws-cdk-lib is the package's peer dependency, and the handler
+ * bundle is loaded as shipped.
+ */
+const load = createRequire(__filename);
+
+/** assets/custom-resources of this package: up from here (local/cfn/resources in a checkout, lib/local when bundled). */
+function bundleDir(): string | undefined {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'assets', 'custom-resources');
+    if (fs.existsSync(path.join(candidate, 'index.js'))) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
 let bundleHash: string | undefined;
 
 /** The CDK asset hash of the bundled handlers (as `lambda.Code.fromAsset` computes it: the source fingerprint). */
-function bundledAssetHash(): string | undefined {
-  if (bundleHash === undefined && fs.existsSync(path.join(BUNDLE_DIR, 'index.js'))) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { FileSystem } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
-    bundleHash = FileSystem.fingerprint(BUNDLE_DIR, { exclude: ['.is_custom_resource'] });
+function bundledAssetHash(dir: string): string {
+  if (bundleHash === undefined) {
+    const { FileSystem } = load('aws-cdk-lib') as typeof import('aws-cdk-lib');
+    bundleHash = FileSystem.fingerprint(dir, { exclude: ['.is_custom_resource'] });
   }
   return bundleHash;
 }
@@ -69,13 +84,20 @@ function bundledHandlers(ctx: ResourceContext, serviceToken: string): CustomReso
   const env = ctx.resource(framework)?.properties?.Environment?.Variables ?? {};
   const onEventId = env.USER_ON_EVENT_FUNCTION_ARN ? functionWithArn(ctx, env.USER_ON_EVENT_FUNCTION_ARN) : undefined;
   const fn = onEventId ? ctx.resource(onEventId)?.properties : undefined;
-  const hash = bundledAssetHash();
-  if (!fn || fn.Handler !== 'index.onEvent' || !hash || fn.Code?.S3Key !== `${hash}.zip`) {
+  const dir = bundleDir();
+  const hash = dir ? bundledAssetHash(dir) : undefined;
+  if (!fn || fn.Handler !== 'index.onEvent' || !dir || fn.Code?.S3Key !== `${hash}.zip`) {
     throw new ResourceFailure(`The function behind ${ctx.type} ${ctx.logicalId} is not this library's bundled custom-resources handler `
-      + `(assets/custom-resources${hash ? ` with asset hash ${hash}` : ', not built: run the bundle:lambda task'}); the local provider does not run other Lambda code yet.`);
+      + `(assets/custom-resources${hash ? ` with asset hash ${hash}` : ', not built: run the bundle:lambda task'}); `
+      + 'the local provider does not run other Lambda code yet.');
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(path.join(BUNDLE_DIR, 'index.js')) as CustomResourceHandlers;
+  try {
+    return load(path.join(dir, 'index.js')) as CustomResourceHandlers;
+  } catch (e) {
+    // The bundle leaves the AWS SDK out (Lambda's runtime has it): it must be installed next to the provider.
+    throw new ResourceFailure(`The bundled custom-resources handler could not be loaded (${(e as Error).message.split('\n')[0]}); `
+      + 'it needs the AWS SDK for JavaScript v3 clients it uses (@aws-sdk/client-elasticache, -s3, -cloudformation) installed.');
+  }
 }
 
 async function request(ctx: ResourceContext, requestType: 'Create' | 'Update' | 'Delete', props: Record<string, any>,
