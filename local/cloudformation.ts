@@ -416,7 +416,14 @@ export class CloudFormationModel {
           if (stack.status.endsWith('_IN_PROGRESS') && stack.status !== 'REVIEW_IN_PROGRESS') {
             throw validationError(`Stack [${stack.name}] is in ${stack.status} state and can not be deleted`);
           }
-          this.startDelete(stack);
+          // RetainResources: only for a stack whose deletion failed (API reference, DeleteStack).
+          const retain = params.list('RetainResources', 'member');
+          if (retain.length > 0 && stack.status !== 'DELETE_FAILED') {
+            throw validationError(`Invalid operation on stack [${stack.id}]. RetainResources can only be specified when stack is in the DELETE_FAILED state.`);
+          }
+          const unknown = retain.filter((id) => !stack.resources.has(id));
+          if (unknown.length > 0) throw validationError(`The specified resources to retain must be in a valid state. ${unknown.join(', ')} not found.`);
+          this.startDelete(stack, new Set(retain));
         }
         return this.result(action, {});
       }
@@ -638,7 +645,7 @@ export class CloudFormationModel {
     });
   }
 
-  private startDelete(stack: LocalStack): void {
+  private startDelete(stack: LocalStack, retain: ReadonlySet<string> = new Set()): void {
     if (!this.provider) throw new ServiceError('InvalidAction', 'This CloudFormation model has no provider to delete from.');
     const exports = stack.outputs.filter((o) => o.ExportName).map((o) => o.ExportName!);
     const importer = [...this.stacks.values()].find((s) => s !== stack && s.status !== 'DELETE_COMPLETE' && exports.some((e) => s.imports.has(e)));
@@ -654,7 +661,7 @@ export class CloudFormationModel {
     stack.changeSets.clear();
     const run = new StackRun({ provider: this.provider, region: this.region, account: this.account, exportValue: (n) => this.exportValue(n) }, stack);
     stack.setStatus('DELETE_IN_PROGRESS');
-    stack.operation = run.delete();
+    stack.operation = run.delete(retain);
   }
 
   /** Checks the capabilities a template needs (IAM resources), as CreateChangeSet does. */

@@ -126,11 +126,11 @@ export class StackRun {
   }
 
   /** Deletes the stack's resources in reverse dependency order, with their DeletionPolicy. */
-  public async delete(): Promise<void> {
+  public async delete(retain: ReadonlySet<string> = new Set()): Promise<void> {
     const stack = this.stack;
     try {
       this.stackEvent('DELETE_IN_PROGRESS', 'User Initiated');
-      const ok = await this.deleteResources(stack.template, [...stack.resources.keys()], 'delete');
+      const ok = await this.deleteResources(stack.template, [...stack.resources.keys()], 'delete', retain);
       if (ok) {
         stack.outputs = [];
         this.stackEvent('DELETE_COMPLETE');
@@ -347,7 +347,8 @@ export class StackRun {
    * Deletes `ids` in reverse dependency order of `template` (independent ones in parallel), each
    * with its DeletionPolicy. Returns whether all went (or were skipped).
    */
-  private async deleteResources(template: Record<string, any>, ids: string[], why: 'delete' | 'rollback' | 'cleanup'): Promise<boolean> {
+  private async deleteResources(template: Record<string, any>, ids: string[], why: 'delete' | 'rollback' | 'cleanup',
+    retain: ReadonlySet<string> = new Set()): Promise<boolean> {
     const present = ids.filter((id) => this.stack.resources.has(id));
     // Who depends on whom, among what is deleted: a resource goes after everything that refers to it.
     const known = present.filter((id) => template.Resources?.[id]);
@@ -369,7 +370,8 @@ export class StackRun {
         if (![...dependents.get(id)!].every((d) => gone.has(d))) continue;
         pending.delete(id);
         const r = this.stack.resources.get(id)!;
-        const policy = template.Resources?.[id]?.DeletionPolicy ?? 'Delete';
+        // RetainResources of a DeleteStack retry keeps those resources whatever their policy.
+        const policy = retain.has(id) ? 'Retain' : template.Resources?.[id]?.DeletionPolicy ?? 'Delete';
         running.set(id, this.deleteOne(r, policy, why).then((deleted) => {
           if (deleted) {
             gone.add(id);

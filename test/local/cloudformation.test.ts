@@ -9,7 +9,7 @@ import {
   DescribeStacksCommand, ExecuteChangeSetCommand, GetTemplateCommand, StackEvent,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { GetBucketAclCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketAclCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { App, Stack } from 'aws-cdk-lib';
 import { deployStack, destroyStack } from '../../local/deploy';
 import { LocalProvider } from '../../local/provider';
@@ -242,4 +242,23 @@ test('a custom resource of this library runs through the bundled handler when no
   } finally {
     process.env = saved;
   }
+});
+
+test('a bucket with objects fails its stack\'s deletion (DELETE_FAILED); the retry with RetainResources keeps it', async () => {
+  await deployStack(provider, { Resources: { Full: { Type: 'AWS::S3::Bucket', Properties: { BucketName: 'full-bucket' } }, T: { Type: 'AWS::SNS::Topic' } } },
+    { stackName: 'Keeping', region: REGION });
+  await s3.send(new PutObjectCommand({ Bucket: 'full-bucket', Key: 'data', Body: 'keep me' }));
+  await expect(destroyStack(provider, 'Keeping', REGION)).rejects.toThrow(/DELETE_FAILED.*\[Full\]/);
+  const failed = (await events('Keeping')).filter((e) => e.ResourceStatus === 'DELETE_FAILED');
+  expect(failed.map((e) => [e.LogicalResourceId, e.ResourceStatusReason])).toEqual([
+    ['Full', expect.stringContaining('not empty')],
+    ['Keeping', 'The following resource(s) failed to delete: [Full]. '],
+  ]);
+  await expect(cfn.send(new DeleteStackCommand({ StackName: 'Nope2', RetainResources: ['Full'] }))).resolves.toBeDefined();
+  const stack = provider.cloudformation(REGION).stack('Keeping');
+  await cfn.send(new DeleteStackCommand({ StackName: 'Keeping', RetainResources: ['Full'] }));
+  await stack.operation;
+  expect(stack.status).toBe('DELETE_COMPLETE');
+  expect((await events(stack.id)).filter((e) => e.LogicalResourceId === 'Full').pop()!.ResourceStatus).toBe('DELETE_SKIPPED');
+  await s3.send(new HeadBucketCommand({ Bucket: 'full-bucket' }));
 });
