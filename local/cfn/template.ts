@@ -57,6 +57,9 @@ export function parseTemplate(body: string): Record<string, any> {
     if (r === null || typeof r !== 'object' || typeof r.Type !== 'string') {
       throw validationError(`Template format error: [/Resources/${id}] Every Resources object must contain a Type member.`);
     }
+    if (r.Properties !== undefined && (r.Properties === null || typeof r.Properties !== 'object' || Array.isArray(r.Properties))) {
+      throw validationError(`Template format error: [/Resources/${id}/Properties] Properties must be an object.`);
+    }
   }
   if (t.Transform !== undefined) {
     throw validationError(`Template format error: the local provider does not run transforms (${JSON.stringify(t.Transform)}).`);
@@ -87,6 +90,25 @@ const SHORT_FORMS: YAML.Tags = (() => {
   }
   return tags;
 })();
+
+/** The argument shapes of the intrinsic functions (User Guide, "Intrinsic function reference"); others are the template's error. */
+function checkShape(name: string, arg: any): void {
+  const list = (min: number, max = min) => Array.isArray(arg) && arg.length >= min && arg.length <= max;
+  let ok = true;
+  switch (name) {
+    case 'Ref': case 'Condition': ok = typeof arg === 'string'; break;
+    case 'Fn::GetAtt': ok = typeof arg === 'string' || (list(2) && typeof arg[0] === 'string'); break;
+    case 'Fn::Join': ok = list(2) && typeof arg[0] === 'string'; break;
+    case 'Fn::Select': case 'Fn::Equals': case 'Fn::Contains': case 'Fn::EachMemberEquals': case 'Fn::EachMemberIn': ok = list(2); break;
+    case 'Fn::Split': ok = list(2) && typeof arg[0] === 'string'; break;
+    case 'Fn::Sub': ok = typeof arg === 'string' || (list(2) && typeof arg[0] === 'string' && arg[1] !== null && typeof arg[1] === 'object' && !Array.isArray(arg[1])); break;
+    case 'Fn::If': ok = list(3) && typeof arg[0] === 'string'; break;
+    case 'Fn::Not': ok = list(1); break;
+    case 'Fn::And': case 'Fn::Or': ok = list(2, 10); break;
+    case 'Fn::FindInMap': ok = list(3); break;
+  }
+  if (!ok) throw validationError(`Template error: ${name} has malformed arguments: ${JSON.stringify(arg)?.slice(0, 100)}`);
+}
 
 function toJs(v: any): any {
   return v && typeof v.toJSON === 'function' ? v.toJSON() : v;
@@ -157,7 +179,13 @@ export class Resolver {
     if (value === null || typeof value !== 'object') return value;
     const keys = Object.keys(value);
     if (keys.length === 1 && (keys[0] === 'Ref' || keys[0] === 'Condition' || keys[0].startsWith('Fn::'))) {
-      return this.fn(keys[0], value[keys[0]]);
+      try {
+        return this.fn(keys[0], value[keys[0]]);
+      } catch (e) {
+        // An argument of the wrong shape (a number where a list goes, ...) is the template's error.
+        if (e instanceof TypeError) throw validationError(`Template error: ${keys[0]} has malformed arguments (${e.message})`);
+        throw e;
+      }
     }
     const out: Record<string, any> = {};
     for (const k of keys) {
@@ -168,6 +196,7 @@ export class Resolver {
   }
 
   private fn(name: string, arg: any): any {
+    checkShape(name, arg);
     switch (name) {
       case 'Ref': return this.ref(String(arg));
       case 'Condition': return this.condition(String(arg));

@@ -262,3 +262,41 @@ test('a bucket with objects fails its stack\'s deletion (DELETE_FAILED); the ret
   expect((await events(stack.id)).filter((e) => e.LogicalResourceId === 'Full').pop()!.ResourceStatus).toBe('DELETE_SKIPPED');
   await s3.send(new HeadBucketCommand({ Bucket: 'full-bucket' }));
 });
+
+test('malformed templates and requests get CloudFormation errors (4xx) or a FAILED change set, never an internal failure', async () => {
+  const bodies = [
+    { Resources: { A: { Type: 'AWS::SNS::Topic', Properties: { X: { 'Fn::Join': 5 } } } } },
+    { Resources: { A: { Type: 'AWS::SNS::Topic', Properties: { X: { 'Fn::Select': ['x', 'y'] } } } } },
+    { Resources: { A: { Type: 'AWS::SNS::Topic', Condition: 'Nope' } } },
+    { Conditions: { C: { 'Fn::Equals': 3 } }, Resources: { A: { Type: 'AWS::SNS::Topic', Condition: 'C' } } },
+    { Rules: { R: { Assertions: [{ Assert: { 'Fn::Contains': 1 } }] } }, Resources: { A: { Type: 'AWS::SNS::Topic' } } },
+    { Parameters: 'x', Resources: { A: { Type: 'AWS::SNS::Topic' } } },
+    { Resources: { A: { Type: 'AWS::SNS::Topic', DependsOn: { x: 1 } } } },
+    { Resources: { A: { Type: 'AWS::SNS::Topic', Properties: 'text' } } },
+    { Resources: { A: { Type: 'AWS::SNS::Topic', Properties: { X: { 'Fn::Sub': [1, 2] } } } } },
+    { Resources: { A: { Type: 'AWS::SNS::Topic', Properties: { X: { 'Fn::FindInMap': ['M', 'a', 'b'] } } } } },
+    { Resources: { A: { Type: 'AWS::SNS::Topic', Properties: { X: { 'Fn::Transform': {} } } } } },
+    { Resources: [] },
+    { Transform: 'AWS::Serverless-2016-10-31', Resources: { A: { Type: 'AWS::SNS::Topic' } } },
+  ];
+  const outcomes: string[] = [];
+  for (const [i, body] of bodies.entries()) {
+    const name = `Malformed${i}`;
+    let outcome: string;
+    try {
+      await cfn.send(new CreateChangeSetCommand({ StackName: name, ChangeSetName: 'cs', ChangeSetType: 'CREATE', TemplateBody: JSON.stringify(body) }));
+      const cs = await cfn.send(new DescribeChangeSetCommand({ StackName: name, ChangeSetName: 'cs' }));
+      outcome = `change set ${cs.Status}`;
+      if (cs.Status === 'CREATE_COMPLETE') {
+        // Executed, it fails the resource and rolls back.
+        await cfn.send(new ExecuteChangeSetCommand({ StackName: name, ChangeSetName: 'cs' }));
+        await provider.cloudformation(REGION).stack(name).operation;
+        outcome = `stack ${(await cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks![0].StackStatus}`;
+      }
+    } catch (e: any) {
+      outcome = `${e.$metadata?.httpStatusCode} ${e.name}`;
+    }
+    outcomes.push(`${name}: ${outcome}`);
+  }
+  for (const outcome of outcomes) expect(outcome).toMatch(/: (400 ValidationError|change set FAILED|stack ROLLBACK_COMPLETE)$/);
+});
