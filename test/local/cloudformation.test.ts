@@ -300,3 +300,58 @@ test('malformed templates and requests get CloudFormation errors (4xx) or a FAIL
   }
   for (const outcome of outcomes) expect(outcome).toMatch(/: (400 ValidationError|change set FAILED|stack ROLLBACK_COMPLETE)$/);
 });
+
+test('an update change set lists its changes: Add, Modify in place or by replacement (with the policy), Remove', async () => {
+  const param = (name: string, value: string) => ({ Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Name: name, Value: value } });
+  await deployStack(provider, {
+    Resources: {
+      Renamed: { ...param('/plan/one', 'a'), UpdateReplacePolicy: 'Retain' },
+      Changed: param('/plan/two', 'a'),
+      Same: param('/plan/three', 'a'),
+      Gone: { Type: 'AWS::SNS::Topic', DeletionPolicy: 'Retain' },
+    },
+  }, { stackName: 'Planned', region: REGION });
+  const v2 = {
+    Resources: {
+      Renamed: { ...param('/plan/one-renamed', 'a'), UpdateReplacePolicy: 'Retain' },
+      Changed: param('/plan/two', 'b'),
+      Same: param('/plan/three', 'a'),
+      Added: { Type: 'AWS::SNS::Topic' },
+    },
+  };
+  await cfn.send(new CreateChangeSetCommand({ StackName: 'Planned', ChangeSetName: 'v2', TemplateBody: JSON.stringify(v2) }));
+  const cs = await cfn.send(new DescribeChangeSetCommand({ StackName: 'Planned', ChangeSetName: 'v2' }));
+  expect(cs.Status).toBe('CREATE_COMPLETE');
+  const changes = Object.fromEntries(cs.Changes!.map((c) => [c.ResourceChange!.LogicalResourceId, c.ResourceChange]));
+  expect(Object.keys(changes).sort()).toEqual(['Added', 'Changed', 'Gone', 'Renamed']);
+  expect(changes.Added).toMatchObject({ Action: 'Add', ResourceType: 'AWS::SNS::Topic' });
+  expect(changes.Changed).toMatchObject({ Action: 'Modify', Replacement: 'False', PhysicalResourceId: '/plan/two', Details: [expect.objectContaining({ Target: expect.objectContaining({ Name: 'Value', RequiresRecreation: 'Never' }) })] });
+  expect(changes.Renamed).toMatchObject({ Action: 'Modify', Replacement: 'True', PolicyAction: 'ReplaceAndRetain', Details: [expect.objectContaining({ Target: expect.objectContaining({ Name: 'Name', RequiresRecreation: 'Always' }) })] });
+  expect(changes.Gone).toMatchObject({ Action: 'Remove', PolicyAction: 'Retain' });
+  await cfn.send(new ExecuteChangeSetCommand({ StackName: 'Planned', ChangeSetName: 'v2' }));
+  const stack = provider.cloudformation(REGION).stack('Planned');
+  await stack.operation;
+  expect(stack.status).toBe('UPDATE_COMPLETE');
+  // UpdateReplacePolicy Retain: the old parameter is kept; the new one exists.
+  const get = (name: string) => provider.ssm.handle(REGION, 'AmazonSSM.GetParameter', JSON.stringify({ Name: name })).status;
+  expect([get('/plan/one'), get('/plan/one-renamed'), get('/plan/two')]).toEqual([200, 200, 200]);
+  await destroyStack(provider, 'Planned', REGION);
+  expect([get('/plan/one'), get('/plan/one-renamed'), get('/plan/two')]).toEqual([200, 400, 400]);
+});
+
+test('a cluster mode enabled group gets the shards NodeGroupConfiguration declares', async () => {
+  const d = await deployStack(provider, {
+    Resources: {
+      Sharded: group('sharded', {
+        NumCacheClusters: undefined,
+        ClusterMode: 'enabled',
+        NumNodeGroups: 2,
+        NodeGroupConfiguration: [{ NodeGroupId: '0001', Slots: '0-5000', ReplicaCount: 0 }, { NodeGroupId: '0002', Slots: '5001-16383', ReplicaCount: 1 }],
+      }),
+    },
+  }, { stackName: 'Sharded', region: REGION });
+  const g = (await ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'sharded' }))).ReplicationGroups![0];
+  expect(g.NodeGroups!.map((n) => [n.NodeGroupId, n.Slots, n.NodeGroupMembers!.length])).toEqual([['0001', '0-5000', 1], ['0002', '5001-16383', 2]]);
+  expect(d.attrs.get('Sharded.ConfigurationEndPoint.Address')).toBe(g.ConfigurationEndpoint!.Address);
+  await destroyStack(provider, 'Sharded', REGION);
+});
