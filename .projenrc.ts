@@ -94,6 +94,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/yauzl@^3',
     'yazl@^3.3.1',
     '@types/yazl@^3',
+    // The local CloudFormation reads YAML templates (the CDK CLI sends the bootstrap template as
+    // YAML): the YAML 1.2 parser with custom tags (CloudFormation's `!Ref` short forms), no
+    // dependencies; already in the tree through projen.
+    'yaml@^2',
   ],
 
   // There is no GitHub here: CI is `.ci/run`, and releases are not made from this repository yet.

@@ -192,6 +192,12 @@ export class LocalProvider {
       AWS_ENDPOINT_URL_SNS: this.endpoint,
       AWS_ENDPOINT_URL_CLOUDWATCH: this.endpoint,
       AWS_ENDPOINT_URL_LAMBDA: this.endpoint,
+      // The CDK CLI builds the TemplateURL of a change set from this variable, not AWS_ENDPOINT_URL_S3
+      // (local/cdk-cli-calls.md, "Traps"); CloudFormation reads the template from the provider's own S3.
+      AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION: this.endpoint,
+      // The CDK CLI sends telemetry to AWS unless told not to; the local provider has no AWS.
+      // (Path-style S3: the CLI, from 2.1138.0, uses it by itself for a loopback endpoint.)
+      CDK_DISABLE_CLI_TELEMETRY: '1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_REGION: 'us-east-1',
@@ -221,7 +227,7 @@ export class LocalProvider {
   public cloudformation(region: string): CloudFormationModel {
     let model = this.stacks.get(region);
     if (!model) {
-      model = new CloudFormationModel(region, this.options.account ?? '000000000000', this.clock);
+      model = new CloudFormationModel(region, this.options.account ?? '000000000000', this.clock, this);
       this.stacks.set(region, model);
     }
     return model;

@@ -192,6 +192,13 @@ export class Route53 {
     return { zone, change: this.newChange(id, []) };
   }
 
+  /** Removes a zone (its records are answered no more at once); the change is the deletion's. */
+  public deleteZone(id: string): Change {
+    const zone = this.zone(id);
+    this.zones.delete(zone.id);
+    return this.newChange(zone.id, []);
+  }
+
   public zone(id: string): Zone {
     const zone = this.zones.get(id.replace(/^\/hostedzone\//, ''));
     if (!zone) {
@@ -410,6 +417,17 @@ export class Route53 {
       }
       const zones = this.listZones();
       return xml('ListHostedZonesResponse', `<HostedZones>${zones.map((z) => this.zoneXml(z)).join('')}</HostedZones>${el('IsTruncated', false)}${el('MaxItems', 100)}`);
+    }
+    if (path[0] === 'hostedzone' && path.length === 2 && method === 'DELETE') {
+      // DeleteHostedZone: only a zone with no records but its SOA and NS (Route 53 API reference,
+      // DeleteHostedZone: HostedZoneNotEmpty, HTTP 400).
+      const zone = this.zone(path[1]);
+      if ([...zone.records.values()].some((r) => !(r.name === zone.name && (r.type === 'SOA' || r.type === 'NS')))) {
+        throw new Route53Error('HostedZoneNotEmpty', 'The hosted zone contains resource record sets in addition to the default NS and SOA resource record sets.'
+          + ' Before you can delete the hosted zone, you must delete the additional resource record sets.');
+      }
+      const change = this.deleteZone(zone.id);
+      return xml('DeleteHostedZoneResponse', this.changeXml(change));
     }
     if (path[0] === 'hostedzone' && path.length === 2 && method === 'GET') {
       const zone = this.zone(path[1]);

@@ -348,7 +348,27 @@ function bucketRequest(
   }
   if (q.has('publicAccessBlock')) {
     if (method === 'GET') return { status: 200, headers: { 'content-type': 'application/xml' }, body: bucket.publicAccessBlock ?? '' };
+    if (method === 'DELETE') {
+      bucket.publicAccessBlock = undefined;
+      return ok({}, 204);
+    }
     bucket.publicAccessBlock = publicAccessBlockFromXml(raw);
+    return ok();
+  }
+  if (q.has('lifecycle')) {
+    // Kept and answered back, not applied (see Bucket.lifecycle).
+    if (method === 'GET') {
+      if (!bucket.lifecycle) throw new S3Error('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist', 404, { BucketName: name });
+      return { status: 200, headers: { 'content-type': 'application/xml' }, body: bucket.lifecycle };
+    }
+    if (method === 'DELETE') {
+      bucket.lifecycle = undefined;
+      return ok({}, 204);
+    }
+    const rules = s3Xml(raw, 'LifecycleConfiguration', ['Rule']).Rule ?? [];
+    if (rules.length === 0 || rules.length > 1000) throw malformedXml();
+    for (const rule of rules) oneOf(rule?.Status, ['Enabled', 'Disabled'] as const);
+    bucket.lifecycle = text;
     return ok();
   }
   if (q.has('uploads') && method === 'GET') {

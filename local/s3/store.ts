@@ -77,6 +77,11 @@ export interface Bucket {
   versioning?: 'Enabled' | 'Suspended';
   replication?: ReplicationConfiguration;
   publicAccessBlock?: string;
+  /**
+   * The lifecycle configuration as given (PutBucketLifecycleConfiguration's body), kept and answered
+   * back; its rules are NOT applied (no object expires or transitions in the local provider).
+   */
+  lifecycle?: string;
 }
 
 interface PendingReplication {

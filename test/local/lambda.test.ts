@@ -8,11 +8,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CreateReplicationGroupCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import {
   CreateFunctionCommand, DeleteFunctionCommand, GetFunctionCommand, InvalidParameterValueException, InvalidRequestContentException,
   InvokeCommand, LambdaClient, ListFunctionsCommand, ResourceConflictException, ResourceNotFoundException,
 } from '@aws-sdk/client-lambda';
-import { CreateReplicationGroupCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import * as yazl from 'yazl';
 import { LocalProvider } from '../../local/provider';

@@ -2,8 +2,8 @@
  * The local provider's Route 53, driven through the real @aws-sdk/client-route-53.
  */
 import {
-  ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, GetChangeCommand, HostedZoneAlreadyExists, InvalidChangeBatch,
-  ListHostedZonesCommand, ListResourceRecordSetsCommand, NoSuchHostedZone, Route53Client,
+  ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, DeleteHostedZoneCommand, GetChangeCommand, GetHostedZoneCommand, HostedZoneAlreadyExists,
+  HostedZoneNotEmpty, InvalidChangeBatch, ListHostedZonesCommand, ListResourceRecordSetsCommand, NoSuchHostedZone, Route53Client,
 } from '@aws-sdk/client-route-53';
 import { LocalProvider } from '../../local/provider';
 
@@ -96,4 +96,15 @@ test('an injected throttling error is retried by the SDK; a rejected change fail
   expect(error.name).toBe('InvalidInput');
   await provider.clock.advance(60_000);
   expect(provider.route53.resolve('redis.cache.example.com')).toEqual(['primary-b.us-west-2.local']);
+});
+
+test('a hosted zone is deleted only without records of its own (HostedZoneNotEmpty), then is gone', async () => {
+  const zone = (await r53.send(new CreateHostedZoneCommand({ Name: 'gone.example.com', CallerReference: 'zone-gone' }))).HostedZone!.Id!;
+  await r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zone, ChangeBatch: { Changes: [cname('CREATE', 'a.gone.example.com', 'b.example.com')] } }));
+  await expect(r53.send(new DeleteHostedZoneCommand({ Id: zone }))).rejects.toBeInstanceOf(HostedZoneNotEmpty);
+  await r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zone, ChangeBatch: { Changes: [cname('DELETE', 'a.gone.example.com', 'b.example.com')] } }));
+  const out = await r53.send(new DeleteHostedZoneCommand({ Id: zone }));
+  expect(out.ChangeInfo?.Status).toBe('PENDING');
+  await expect(r53.send(new GetHostedZoneCommand({ Id: zone }))).rejects.toBeInstanceOf(NoSuchHostedZone);
+  await expect(r53.send(new DeleteHostedZoneCommand({ Id: zone }))).rejects.toBeInstanceOf(NoSuchHostedZone);
 });

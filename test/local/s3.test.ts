@@ -7,6 +7,7 @@ import {
   GetBucketAclCommand, GetBucketLocationCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey,
   PutBucketAclCommand, PutBucketOwnershipControlsCommand, PutBucketReplicationCommand, PutBucketVersioningCommand,
   PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand, GetBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand, GetBucketLifecycleConfigurationCommand, DeleteBucketLifecycleCommand,
 } from '@aws-sdk/client-s3';
 import { LocalProvider } from '../../local/provider';
 
@@ -165,4 +166,20 @@ describe('cross-region replication', () => {
     await provider.clock.advance(1);
     expect((await s3().send(new HeadObjectCommand({ Bucket: 'exports', Key: 'exports/stalled-0001.rdb' }))).ReplicationStatus).toBe('COMPLETED');
   });
+});
+
+test('a lifecycle configuration is kept and answered back (not applied), and can be removed', async () => {
+  const c = s3();
+  expect((await errorOf(c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'exports' })))).name).toBe('NoSuchLifecycleConfiguration');
+  await c.send(new PutBucketLifecycleConfigurationCommand({
+    Bucket: 'exports',
+    LifecycleConfiguration: { Rules: [{ ID: 'old', Status: 'Enabled', Filter: { Prefix: '' }, NoncurrentVersionExpiration: { NoncurrentDays: 30 } }] },
+  }));
+  const got = await c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'exports' }));
+  expect(got.Rules).toEqual([expect.objectContaining({ ID: 'old', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 30 } })]);
+  expect((await errorOf(c.send(new PutBucketLifecycleConfigurationCommand({
+    Bucket: 'exports', LifecycleConfiguration: { Rules: [{ ID: 'bad', Status: 'Sometimes' as any, Filter: { Prefix: '' } }] },
+  })))).name).toBe('MalformedXML');
+  await c.send(new DeleteBucketLifecycleCommand({ Bucket: 'exports' }));
+  expect((await errorOf(c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'exports' })))).name).toBe('NoSuchLifecycleConfiguration');
 });

@@ -1,0 +1,146 @@
+/**
+ * Custom resources (`Custom::*`, `AWS::CloudFormation::CustomResource`) of the CDK Provider
+ * framework: the request goes to the framework's user handlers (onEvent, then isComplete until
+ * complete) as the framework would pass it on, in the stack's region, with the provider's endpoint
+ * variables.
+ *
+ * The handlers are the ones `deployStack` was given (tests run them from source), or, when none
+ * were given (a stack deployed by the CDK CLI), this repository's bundled custom-resources handler
+ * (assets/custom-resources/index.js), used only when the function behind the ServiceToken is a
+ * Provider framework whose onEvent function's code asset is that bundle (same asset hash) and
+ * handler `index.onEvent`. Any other function is refused with a clear reason: running arbitrary
+ * Lambda code is the Lambda emulation's job (to come).
+ */
+import * as fs from 'fs';
+import { createRequire } from 'module';
+import * as path from 'path';
+import { CustomResourceHandlers, DeployedResource, ResourceContext, ResourceFailure, ResourceHandler } from './types';
+import { until } from '../../poll';
+
+/** The environment is process-wide: one custom resource request runs at a time. */
+let queue: Promise<unknown> = Promise.resolve();
+
+function serialized<T>(call: () => Promise<T>): Promise<T> {
+  const run = queue.then(call, call);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+/** Runs a handler call with the stack's region and the provider's endpoint variables. */
+async function inStackEnvironment<T>(ctx: ResourceContext, call: () => Promise<T>): Promise<T> {
+  return serialized(async () => {
+    const vars = { ...ctx.provider.env(), AWS_REGION: ctx.region, AWS_DEFAULT_REGION: ctx.region };
+    const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, vars);
+    try {
+      return await call();
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+}
+
+/**
+ * Loads a module at run time, from the provider's own location, without a bundler (esbuild bundles
+ * the `serve` command) taking it in: aws-cdk-lib is the package's peer dependency, and the handler
+ * bundle is loaded as shipped.
+ */
+const load = createRequire(__filename);
+
+/** assets/custom-resources of this package: up from here (local/cfn/resources in a checkout, lib/local when bundled). */
+function bundleDir(): string | undefined {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'assets', 'custom-resources');
+    if (fs.existsSync(path.join(candidate, 'index.js'))) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+let bundleHash: string | undefined;
+
+/** The CDK asset hash of the bundled handlers (as `lambda.Code.fromAsset` computes it: the source fingerprint). */
+function bundledAssetHash(dir: string): string {
+  if (bundleHash === undefined) {
+    const { FileSystem } = load('aws-cdk-lib') as typeof import('aws-cdk-lib');
+    bundleHash = FileSystem.fingerprint(dir, { exclude: ['.is_custom_resource'] });
+  }
+  return bundleHash;
+}
+
+/** The logical id of the stack's Lambda function whose Arn is `arn`. */
+function functionWithArn(ctx: ResourceContext, arn: string): string | undefined {
+  return Object.keys(ctx.template.Resources).find((id) => ctx.template.Resources[id].Type === 'AWS::Lambda::Function'
+    && ctx.resource(id)?.attributes.Arn === arn);
+}
+
+function bundledHandlers(ctx: ResourceContext, serviceToken: string): CustomResourceHandlers {
+  const framework = functionWithArn(ctx, serviceToken);
+  if (!framework) {
+    throw new ResourceFailure(`The ServiceToken ${serviceToken} is not a function of this stack; the local provider runs only this library's bundled handlers.`);
+  }
+  const env = ctx.resource(framework)?.properties?.Environment?.Variables ?? {};
+  const onEventId = env.USER_ON_EVENT_FUNCTION_ARN ? functionWithArn(ctx, env.USER_ON_EVENT_FUNCTION_ARN) : undefined;
+  const fn = onEventId ? ctx.resource(onEventId)?.properties : undefined;
+  const dir = bundleDir();
+  const hash = dir ? bundledAssetHash(dir) : undefined;
+  if (!fn || fn.Handler !== 'index.onEvent' || !dir || fn.Code?.S3Key !== `${hash}.zip`) {
+    throw new ResourceFailure(`The function behind ${ctx.type} ${ctx.logicalId} is not this library's bundled custom-resources handler `
+      + `(assets/custom-resources${hash ? ` with asset hash ${hash}` : ', not built: run the bundle:lambda task'}); `
+      + 'the local provider does not run other Lambda code yet.');
+  }
+  try {
+    return load(path.join(dir, 'index.js')) as CustomResourceHandlers;
+  } catch (e) {
+    // The bundle leaves the AWS SDK out (Lambda's runtime has it): it must be installed next to the provider.
+    throw new ResourceFailure(`The bundled custom-resources handler could not be loaded (${(e as Error).message.split('\n')[0]}); `
+      + 'it needs the AWS SDK for JavaScript v3 clients it uses (@aws-sdk/client-elasticache, -s3, -cloudformation) installed.');
+  }
+}
+
+async function request(ctx: ResourceContext, requestType: 'Create' | 'Update' | 'Delete', props: Record<string, any>,
+  current?: DeployedResource, oldProps?: Record<string, any>): Promise<DeployedResource> {
+  const serviceToken = props.ServiceToken;
+  if (typeof serviceToken !== 'string') throw new ResourceFailure('Properties validation failed for resource: required key [ServiceToken] not found');
+  const handlers = ctx.customResources ?? bundledHandlers(ctx, serviceToken);
+  const strip = (p: Record<string, any>) => Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'ServiceToken'));
+  const requestId = `${ctx.logicalId}-${requestType}-${Date.now()}`;
+  const event: Record<string, any> = {
+    RequestType: requestType,
+    ServiceToken: serviceToken,
+    ResourceType: ctx.type,
+    LogicalResourceId: ctx.logicalId,
+    ResourceProperties: { ServiceToken: serviceToken, ...strip(props) },
+    StackId: ctx.stackId,
+    RequestId: requestId,
+    ...(current ? { PhysicalResourceId: current.physicalId } : {}),
+    ...(oldProps ? { OldResourceProperties: { ServiceToken: oldProps.ServiceToken, ...strip(oldProps) } } : {}),
+  };
+  const out = (await inStackEnvironment(ctx, () => handlers.onEvent(event))) ?? {};
+  // The framework's defaults: a new resource without an id gets the request id; otherwise the id stays.
+  const physicalId: string = out.PhysicalResourceId ?? current?.physicalId ?? requestId;
+  const done = await until(`${ctx.logicalId} complete`, async () => {
+    // As the Provider framework does: every key of onEvent's answer (e.g. the deadline) reaches isComplete.
+    const r = await inStackEnvironment(ctx, () => handlers.isComplete({ ...event, ...out, PhysicalResourceId: physicalId }));
+    return r?.IsComplete ? r : undefined;
+  }, 3_600_000, 50);
+  return { physicalId, attributes: { ...out.Data, ...done.Data } };
+}
+
+export const customResource: ResourceHandler = {
+  properties: 'any',
+
+  create(ctx, props) {
+    return request(ctx, 'Create', props);
+  },
+
+  update(ctx, current, oldProps, props) {
+    return request(ctx, 'Update', props, current, oldProps);
+  },
+
+  async delete(ctx, current, props) {
+    await request(ctx, 'Delete', props, current);
+  },
+};
