@@ -292,7 +292,21 @@ async function upsert(route53: Route53Client, input: CutoverInput): Promise<Cuto
     },
   }));
   // Step Functions' GetChange (the Java SDK) sends the Id as given: the bare id, without `/change/`.
-  return { changeId: changed.ChangeInfo!.Id!.replace(/^\/change\//, ''), oldTarget: oldTarget ?? null, newTarget: input.target, checks: 0 };
+  // A record that already points at the standby was moved by an earlier attempt of this step (retried
+  // after a Lambda service error): what it pointed at before is not known any more, and is not
+  // reported as the standby itself.
+  return {
+    changeId: changed.ChangeInfo!.Id!.replace(/^\/change\//, ''),
+    oldTarget: oldTarget === undefined || sameName(oldTarget, input.target) ? null : oldTarget,
+    newTarget: input.target,
+    checks: 0,
+  };
+}
+
+/** Whether two DNS names are the same (case and a final dot aside). */
+function sameName(a: string, b: string): boolean {
+  const canonical = (n: string) => n.toLowerCase().replace(/\.$/, '');
+  return canonical(a) === canonical(b);
 }
 
 /**

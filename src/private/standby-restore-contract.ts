@@ -131,7 +131,10 @@ export interface CutoverInput {
 
 export interface CutoverOutput {
   readonly changeId: string;
-  /** What the record pointed at before (null: there was no such record). */
+  /**
+   * What the record pointed at before (null: there was no such record, or it already pointed at the
+   * standby: an earlier attempt of the step, retried, had moved it).
+   */
   readonly oldTarget: string | null;
   readonly newTarget: string;
   /** Checks of the change's status made so far (0). */

@@ -23,7 +23,7 @@ import { LocalProvider } from '../../local/provider';
 import { runStateMachine, StateMachineRun } from '../../local/sfn';
 import { ClusterMode, RedisAuthentication, RedisReplicationGroup, ScheduledSnapshotExport, SnapshotExportBucket, SnapshotReplicaBucket, StandbyRestore } from '../../src';
 import { ExportManifest } from '../../src/private/export-workflow-contract';
-import { FindExportOutput } from '../../src/private/standby-restore-contract';
+import { CutoverOutput, FindExportOutput } from '../../src/private/standby-restore-contract';
 
 jest.setTimeout(600_000);
 
@@ -378,6 +378,18 @@ describe('failure paths, rehearsal, and what a run leaves (cluster mode disabled
     // Another run started in the same second (a duplicate delivery) does not take this run's standby.
     await expect(create('orders-standby', 'run-2')).rejects.toMatchObject({ name: 'ReplicationGroupAlreadyExistsFault' });
     expect((await groupIds(f)).filter((id) => id === found.standbyId)).toHaveLength(1);
+  });
+
+  test('a retried cutover step reports no old target rather than the standby itself', async () => {
+    process.env.AWS_REGION = B;
+    const name = `retried.${ZONE}.`;
+    const cutover = (target: string) => restoreSteps.handler({
+      step: 'cutover', hostedZoneId: zoneId, recordName: name, ttlSeconds: 30, target, comment: 'test',
+    }) as Promise<CutoverOutput>;
+    expect(await cutover('old.example.com')).toMatchObject({ oldTarget: null, newTarget: 'old.example.com' });
+    expect(await cutover('standby.example.com')).toMatchObject({ oldTarget: 'old.example.com', newTarget: 'standby.example.com' });
+    // The same step again (its first answer lost): the record already points at the standby.
+    expect(await cutover('standby.example.com')).toMatchObject({ oldTarget: null, newTarget: 'standby.example.com' });
   });
 
   test('a named export that is incomplete: ExportNotUsable', async () => {
