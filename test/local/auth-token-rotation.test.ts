@@ -333,6 +333,6 @@ describe('the rotation function', () => {
     await rotate({ Step: 'createSecret', SecretId: sm.secretId, ClientRequestToken: token }, options);
     // setSecret skipped: the group never got the pending token.
     const error = await rotate({ Step: 'testSecret', SecretId: sm.secretId, ClientRequestToken: token }, options).then(() => undefined, (e) => e);
-    expect(error?.message).toMatch(/^the pending AUTH token of secret arn:aws:secretsmanager:eu-west-1:000000000000:secret:test-AbCdEf does not sign in to 127\.0\.0\.1:\d+ of replication group auth-rotation-test: WRONGPASS invalid username-password pair or user is disabled\.$/);
+    expect(error?.message).toMatch(/^the pending AUTH token of secret arn:aws:secretsmanager:eu-west-1:000000000000:secret:test-AbCdEf does not sign in to auth-rotation-test-001\.auth-rotation-test\.[a-z0-9]{6}\.euw1\.cache\.amazonaws\.com:6379 of replication group auth-rotation-test: WRONGPASS invalid username-password pair or user is disabled\.$/);
   });
 });
