@@ -25,6 +25,12 @@ export interface DeployOptions {
   readonly account?: string;
   /** Runs `Custom::*` resources in process (from source); without it, only the bundled handlers are run. */
   readonly customResources?: CustomResourceHandlers;
+  /**
+   * `record` (the default): AWS::Lambda::Function resources are recorded only, since a synthesized
+   * template's code assets are not published to the provider's S3 in process; `create`: they are
+   * created in the provider's Lambda (code from `Code.ZipFile`, or an S3 object the caller put there).
+   */
+  readonly functions?: 'create' | 'record';
   /** Parameter values (the others keep their defaults). */
   readonly parameters?: Record<string, string>;
 }
@@ -89,7 +95,9 @@ export class Deployment {
 /** Deploys (creates, or updates) a synthesized stack template into the local provider; throws when the deployment failed (after its rollback). */
 export async function deployStack(provider: LocalProvider, template: any, options: DeployOptions): Promise<Deployment> {
   const model = provider.cloudformation(options.region);
-  const result = await model.deploy(options.stackName, template, { customResources: options.customResources, parameters: options.parameters });
+  const result = await model.deploy(options.stackName, template, {
+    customResources: options.customResources, parameters: options.parameters, recordFunctions: (options.functions ?? 'record') === 'record',
+  });
   if (!result.succeeded) {
     throw new Error(`deploying ${options.stackName} failed (${result.stack.status}): ${result.failures.join('; ') || result.stack.statusReason}`);
   }
