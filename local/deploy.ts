@@ -6,9 +6,10 @@
  * through handlers loaded from source.
  *
  * Deployed for real: see local/cfn/resources/index.ts (S3 buckets and bucket policies, ElastiCache
- * replication groups, Route 53 hosted zones, SSM parameters, `Custom::*` through the given
- * handlers). Every other type is recorded only (a name and an ARN, so references resolve), and
- * listed by the stack's `recorded()`.
+ * replication groups, Route 53 hosted zones, SSM parameters, secrets, SNS topics, CloudWatch
+ * alarms, `Custom::*` through the given handlers; Lambda functions only with `functions: 'create'`,
+ * since the template's code assets are not published here). Every other type is recorded only (a
+ * name and an ARN, so references resolve), and listed by the stack's `recorded()`.
  */
 import { parameterMap } from './cfn/engine';
 import { CustomResourceHandlers } from './cfn/resources/types';
