@@ -268,7 +268,8 @@ export class CloudFormationModel {
    * resolved are left without a value (a reference to one fails the resource) unless `strictParameters`.
    */
   public async deploy(name: string, template: Record<string, any>,
-    options: { customResources?: CustomResourceHandlers; parameters?: Record<string, string>; recordFunctions?: boolean } = {}): Promise<DeployResult> {
+    options: { customResources?: CustomResourceHandlers; parameters?: Record<string, string>; recordFunctions?: boolean } = {},
+  ): Promise<DeployResult> {
     const existing = this.find(name);
     const type = existing && existing.status !== 'REVIEW_IN_PROGRESS' ? 'UPDATE' : 'CREATE';
     const cs = this.createChangeSet({
