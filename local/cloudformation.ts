@@ -268,7 +268,8 @@ export class CloudFormationModel {
    * resolved are left without a value (a reference to one fails the resource) unless `strictParameters`.
    */
   public async deploy(name: string, template: Record<string, any>,
-    options: { customResources?: CustomResourceHandlers; parameters?: Record<string, string> } = {}): Promise<DeployResult> {
+    options: { customResources?: CustomResourceHandlers; parameters?: Record<string, string>; recordFunctions?: boolean } = {},
+  ): Promise<DeployResult> {
     const existing = this.find(name);
     const type = existing && existing.status !== 'REVIEW_IN_PROGRESS' ? 'UPDATE' : 'CREATE';
     const cs = this.createChangeSet({
@@ -289,7 +290,7 @@ export class CloudFormationModel {
       }
       throw new Error(`change set for ${name} failed: ${cs.statusReason}`);
     }
-    this.executeChangeSet(cs, options.customResources);
+    this.executeChangeSet(cs, options.customResources, options.recordFunctions);
     await stack.operation;
     const succeeded = stack.status === 'CREATE_COMPLETE' || stack.status === 'UPDATE_COMPLETE';
     const since = cs.created.getTime();
@@ -612,7 +613,7 @@ export class CloudFormationModel {
   }
 
   /** Runs a change set (the stack operation goes on after this returns). */
-  public executeChangeSet(cs: ChangeSet, customResources: CustomResourceHandlers | undefined): void {
+  public executeChangeSet(cs: ChangeSet, customResources: CustomResourceHandlers | undefined, recordFunctions = false): void {
     const stack = this.stack(cs.stackId);
     if (cs.status !== 'CREATE_COMPLETE' || cs.executionStatus !== 'AVAILABLE') {
       throw new ServiceError('InvalidChangeSetStatus', `ChangeSet [${cs.id}] cannot be executed in its current status of [${cs.status}]`);
@@ -632,6 +633,7 @@ export class CloudFormationModel {
       region: this.region,
       account: this.account,
       customResources,
+      recordFunctions,
       exportValue: (name) => this.exportValue(name),
     }, stack);
     if (cs.type === 'CREATE') stack.setStatus('CREATE_IN_PROGRESS');

@@ -140,10 +140,11 @@ function metricKey(namespace: string, name: string, dims: Dimension[]): string {
   return JSON.stringify([namespace, name, dims]);
 }
 
-function namespaceOf(input: Input): string {
+function namespaceOf(input: Input, reservedAllowed = false): string {
   const ns = str(input, 'Namespace', true);
-  // Namespaces starting with AWS/ are reserved for AWS services (API reference, PutMetricData `Namespace`).
-  if (!/^[^:].*$/.test(ns) || ns.startsWith('AWS/')) throw invalid(`The value ${ns} for parameter Namespace is invalid.`);
+  // Namespaces starting with AWS/ are reserved for AWS services (API reference, PutMetricData `Namespace`);
+  // an alarm may watch them (AWS/ElastiCache, ...).
+  if (!/^[^:].*$/.test(ns) || (ns.startsWith('AWS/') && !reservedAllowed)) throw invalid(`The value ${ns} for parameter Namespace is invalid.`);
   return ns;
 }
 
@@ -191,7 +192,7 @@ export class LocalCloudWatch {
     if (metrics === undefined) {
       // A single-metric alarm needs its metric, period, threshold and one statistic (API reference, PutMetricAlarm).
       str(input, 'MetricName', true);
-      namespaceOf(input);
+      namespaceOf(input, true);
       this.period(num(input, 'Period', true)!);
       if (statistic === undefined && input.ExtendedStatistic === undefined) throw missing('Statistic');
       if (input.ThresholdMetricId === undefined) num(input, 'Threshold', true);

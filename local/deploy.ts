@@ -6,9 +6,10 @@
  * through handlers loaded from source.
  *
  * Deployed for real: see local/cfn/resources/index.ts (S3 buckets and bucket policies, ElastiCache
- * replication groups, Route 53 hosted zones, SSM parameters, `Custom::*` through the given
- * handlers). Every other type is recorded only (a name and an ARN, so references resolve), and
- * listed by the stack's `recorded()`.
+ * replication groups, Route 53 hosted zones, SSM parameters, secrets, SNS topics, CloudWatch
+ * alarms, `Custom::*` through the given handlers; Lambda functions only with `functions: 'create'`,
+ * since the template's code assets are not published here). Every other type is recorded only (a
+ * name and an ARN, so references resolve), and listed by the stack's `recorded()`.
  */
 import { parameterMap } from './cfn/engine';
 import { CustomResourceHandlers } from './cfn/resources/types';
@@ -25,6 +26,12 @@ export interface DeployOptions {
   readonly account?: string;
   /** Runs `Custom::*` resources in process (from source); without it, only the bundled handlers are run. */
   readonly customResources?: CustomResourceHandlers;
+  /**
+   * `record` (the default): AWS::Lambda::Function resources are recorded only, since a synthesized
+   * template's code assets are not published to the provider's S3 in process; `create`: they are
+   * created in the provider's Lambda (code from `Code.ZipFile`, or an S3 object the caller put there).
+   */
+  readonly functions?: 'create' | 'record';
   /** Parameter values (the others keep their defaults). */
   readonly parameters?: Record<string, string>;
 }
@@ -89,7 +96,9 @@ export class Deployment {
 /** Deploys (creates, or updates) a synthesized stack template into the local provider; throws when the deployment failed (after its rollback). */
 export async function deployStack(provider: LocalProvider, template: any, options: DeployOptions): Promise<Deployment> {
   const model = provider.cloudformation(options.region);
-  const result = await model.deploy(options.stackName, template, { customResources: options.customResources, parameters: options.parameters });
+  const result = await model.deploy(options.stackName, template, {
+    customResources: options.customResources, parameters: options.parameters, recordFunctions: (options.functions ?? 'record') === 'record',
+  });
   if (!result.succeeded) {
     throw new Error(`deploying ${options.stackName} failed (${result.stack.status}): ${result.failures.join('; ') || result.stack.statusReason}`);
   }

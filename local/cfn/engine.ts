@@ -30,6 +30,8 @@ export interface OperationContext {
   readonly region: string;
   readonly account: string;
   readonly customResources?: CustomResourceHandlers;
+  /** Record AWS::Lambda::Function resources instead of creating them (see lambda-function.ts). */
+  readonly recordFunctions?: boolean;
   /** Exports of the region, by name (Fn::ImportValue). */
   exportValue(name: string): string | undefined;
 }
@@ -181,7 +183,7 @@ export class StackRun {
   private async applyOne(resolver: Resolver, id: string, phase: Phase, previous: StackResource | undefined): Promise<boolean> {
     const entry = resolver.template.Resources[id];
     const type: string = entry.Type;
-    const handler = handlerFor(type);
+    const handler = handlerFor(type, this.ctx);
     const ctx = this.resourceContext(id, type, resolver.template);
     let props: Record<string, any> = {};
     const resolveProps = () => {
@@ -310,7 +312,7 @@ export class StackRun {
         continue;
       }
       // Updated in place: back to the properties it had.
-      const handler = handlerFor(r.type);
+      const handler = handlerFor(r.type, this.ctx);
       const ctx = this.resourceContext(r.logicalId, r.type, oldTemplate);
       this.resourceEvent(r.logicalId, r.type, r.physicalId, 'UPDATE_IN_PROGRESS');
       try {
@@ -395,7 +397,7 @@ export class StackRun {
       this.resourceEvent(r.logicalId, r.type, r.physicalId, 'DELETE_SKIPPED');
       return true;
     }
-    const handler = handlerFor(r.type);
+    const handler = handlerFor(r.type, this.ctx);
     this.resourceEvent(r.logicalId, r.type, r.physicalId, 'DELETE_IN_PROGRESS');
     try {
       if (r.physicalId) {
@@ -474,6 +476,7 @@ export class StackRun {
       clients: this.clients,
       template,
       customResources: this.ctx.customResources,
+      recordFunctions: this.ctx.recordFunctions,
       resource: (other) => stack.resources.get(other),
       generatedName: (max, lower) => generatedName(stack.name, id, max, lower),
     };

@@ -8,9 +8,13 @@ import {
   CloudFormationClient, CreateChangeSetCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand, DescribeStackEventsCommand,
   DescribeStacksCommand, ExecuteChangeSetCommand, GetTemplateCommand, StackEvent,
 } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { GetFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetBucketAclCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { App, Stack } from 'aws-cdk-lib';
+import Redis from 'ioredis';
+import { authPing } from '../../lambda/handlers/auth-token-rotation';
 import { deployStack, destroyStack } from '../../local/deploy';
 import { LocalProvider } from '../../local/provider';
 import { SnapshotExportBucket } from '../../src';
@@ -23,12 +27,13 @@ let cfn: CloudFormationClient;
 let ec: ElastiCacheClient;
 let s3: S3Client;
 
+const config = () => ({ region: REGION, endpoint: provider.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+
 beforeAll(async () => {
   provider = await LocalProvider.start({ speed: 600 });
-  const config = { region: REGION, endpoint: provider.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 };
-  cfn = new CloudFormationClient(config);
-  ec = new ElastiCacheClient(config);
-  s3 = new S3Client({ ...config, forcePathStyle: true });
+  cfn = new CloudFormationClient(config());
+  ec = new ElastiCacheClient(config());
+  s3 = new S3Client({ ...config(), forcePathStyle: true });
 });
 
 afterAll(async () => {
@@ -354,4 +359,119 @@ test('a cluster mode enabled group gets the shards NodeGroupConfiguration declar
   expect(g.NodeGroups!.map((n) => [n.NodeGroupId, n.Slots, n.NodeGroupMembers!.length])).toEqual([['0001', '0-5000', 1], ['0002', '5001-16383', 2]]);
   expect(d.attrs.get('Sharded.ConfigurationEndPoint.Address')).toBe(g.ConfigurationEndpoint!.Address);
   await destroyStack(provider, 'Sharded', REGION);
+});
+
+test('a secret, a group whose AuthToken resolves from it, a topic, an alarm and an inline function are created, work, and go with the stack', async () => {
+  const template = {
+    Resources: {
+      Token: {
+        Type: 'AWS::SecretsManager::Secret',
+        Properties: {
+          Description: 'AUTH token',
+          GenerateSecretString: { SecretStringTemplate: '{"user":"default"}', GenerateStringKey: 'token', PasswordLength: 40, ExcludePunctuation: true },
+        },
+      },
+      Group: group('secured', {
+        TransitEncryptionEnabled: true,
+        AuthToken: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: 'Token' }, ':SecretString:token::}}']] },
+      }),
+      Topic: { Type: 'AWS::SNS::Topic', Properties: { DisplayName: 'alerts' } },
+      Alarm: {
+        Type: 'AWS::CloudWatch::Alarm',
+        Properties: {
+          AlarmName: 'secured-memory',
+          Namespace: 'AWS/ElastiCache',
+          MetricName: 'DatabaseMemoryUsagePercentage',
+          Statistic: 'Average',
+          Period: '60',
+          EvaluationPeriods: '3',
+          Threshold: 80,
+          ComparisonOperator: 'GreaterThanThreshold',
+          AlarmActions: [{ Ref: 'Topic' }],
+          Dimensions: [{ Name: 'ReplicationGroupId', Value: { Ref: 'Group' } }],
+        },
+      },
+      Fn: {
+        Type: 'AWS::Lambda::Function',
+        Properties: {
+          Runtime: 'nodejs22.x',
+          Handler: 'index.handler',
+          Role: 'arn:aws:iam::000000000000:role/fn',
+          Environment: { Variables: { TOPIC: { Ref: 'Topic' } } },
+          Code: { ZipFile: 'exports.handler = async (e) => ({ doubled: e.n * 2, topic: process.env.TOPIC });' },
+        },
+      },
+    },
+    Outputs: { FnArn: { Value: { 'Fn::GetAtt': ['Fn', 'Arn'] } }, TopicName: { Value: { 'Fn::GetAtt': ['Topic', 'TopicName'] } } },
+  };
+  const d = await deployStack(provider, template, { stackName: 'Typed', region: REGION, functions: 'create' });
+  const secretArn = d.refs.get('Token')!;
+  expect(secretArn).toMatch(new RegExp(`^arn:aws:secretsmanager:${REGION}:\\d{12}:secret:Typed-Token-.*-[A-Za-z0-9]{6}$`));
+  const secret = JSON.parse(provider.secretsManager.currentValue(REGION, secretArn)!);
+  expect(secret.user).toBe('default');
+  expect(secret.token).toMatch(/^[A-Za-z0-9]{40}$/);
+  // No "WITHOUT AUTH" any more: the group's event has no note.
+  const groupEvents = (await events('Typed')).filter((e) => e.LogicalResourceId === 'Group');
+  expect(groupEvents.map((e) => e.ResourceStatusReason ?? '').join(' ')).not.toMatch(/AuthToken/);
+
+  // The nodes take the secret's token, and nothing else.
+  const described = (await ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'secured' }))).ReplicationGroups![0];
+  expect(described.AuthTokenEnabled).toBe(true);
+  const primary = described.NodeGroups![0].PrimaryEndpoint!;
+  const connect = (password: string) => new Redis({
+    host: primary.Address!, port: primary.Port!, password, tls: {}, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null,
+  });
+  const good = connect(secret.token);
+  try {
+    expect(await good.set('k', 'v')).toBe('OK');
+  } finally {
+    good.disconnect();
+  }
+  const node = { host: primary.Address!, port: primary.Port! };
+  expect(await authPing(node, 'not-the-token-0123456789', true)).toMatch(/^WRONGPASS/);
+  expect(await authPing(node, secret.token, true)).toBe('PONG');
+
+  const topicArn = d.refs.get('Topic')!;
+  expect(provider.sns.topicArns(REGION)).toContain(topicArn);
+  expect(d.attrs.get('Topic.TopicName')).toBe(topicArn.split(':').pop());
+  const cw = new CloudWatchClient(config());
+  try {
+    const alarm = (await cw.send(new DescribeAlarmsCommand({ AlarmNames: ['secured-memory'] }))).MetricAlarms![0];
+    expect(alarm).toMatchObject({ Period: 60, EvaluationPeriods: 3, Threshold: 80, AlarmActions: [topicArn], Dimensions: [{ Name: 'ReplicationGroupId', Value: 'secured' }] });
+    expect(d.refs.get('Alarm')).toBe('secured-memory');
+
+    const lambda = new LambdaClient(config());
+    try {
+      const out = await lambda.send(new InvokeCommand({ FunctionName: d.refs.get('Fn'), Payload: Buffer.from('{"n":21}') }));
+      expect(out.FunctionError).toBeUndefined();
+      expect(JSON.parse(Buffer.from(out.Payload!).toString())).toEqual({ doubled: 42, topic: topicArn });
+      expect((await lambda.send(new GetFunctionCommand({ FunctionName: d.refs.get('Fn') }))).Configuration!.FunctionArn).toBe(d.attrs.get('Fn.Arn'));
+
+      await destroyStack(provider, 'Typed', REGION);
+      await expect(lambda.send(new GetFunctionCommand({ FunctionName: d.refs.get('Fn') }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    } finally {
+      lambda.destroy();
+    }
+    expect((await cw.send(new DescribeAlarmsCommand({ AlarmNames: ['secured-memory'] }))).MetricAlarms).toEqual([]);
+  } finally {
+    cw.destroy();
+  }
+  expect(provider.sns.topicArns(REGION)).not.toContain(topicArn);
+  expect(() => provider.secretsManager.currentValue(REGION, secretArn)).toThrow(/can't find/);
+  await expect(ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'secured' }))).rejects.toMatchObject({ name: 'ReplicationGroupNotFoundFault' });
+});
+
+test('an AuthToken referring to a secret that does not exist fails the group, and the stack rolls back', async () => {
+  const template = {
+    Resources: {
+      Topic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: 'rolled-back' } },
+      Group: { ...group('unresolved', { TransitEncryptionEnabled: true, AuthToken: '{{resolve:secretsmanager:no/such/secret:SecretString:token::}}' }), DependsOn: 'Topic' },
+    },
+  };
+  await expect(deployStack(provider, template, { stackName: 'Unresolved', region: REGION }))
+    .rejects.toThrow(/ROLLBACK_COMPLETE.*secret no\/such\/secret.*can't find the specified secret/);
+  const failed = (await events('Unresolved')).find((e) => e.ResourceStatus === 'CREATE_FAILED')!;
+  expect(failed.LogicalResourceId).toBe('Group');
+  expect(provider.sns.topicArns(REGION).some((a) => a.endsWith(':rolled-back'))).toBe(false);
+  await expect(ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'unresolved' }))).rejects.toMatchObject({ name: 'ReplicationGroupNotFoundFault' });
 });

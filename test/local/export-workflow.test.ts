@@ -102,6 +102,8 @@ beforeAll(async () => {
     maxRetriesPerRequest: 2,
     // The template's group has in-transit encryption (the construct's default): its nodes speak TLS only.
     tls: {},
+    // And an AUTH token (also the default): the generated secret's value, which CloudFormation resolved into the group's AuthToken.
+    password: provider.secretsManager.currentValue(A, primary.refs.get(logicalIdOf(templates.main, 'AWS::SecretsManager::Secret', 'Orders'))!),
   });
   closers.push(() => client.disconnect());
   const pipeline = client.pipeline();

@@ -52,8 +52,8 @@ function synth(clusterMode: boolean, auth = false): { main: any; dr: any } {
     nodeType: 'cache.r7g.large',
     replicationGroupId: 'orders',
     ...(clusterMode ? { clusterMode: ClusterMode.ENABLED, shards: 3, replicasPerShard: 1 } : {}),
-    // The standbys here have no AUTH token (the provider has no Secrets Manager to hold one yet), so
-    // the source has none either; a source with one is refused (below).
+    // The standbys here have no AUTH token, so the source has none either; a source with one (its
+    // token generated in the provider's Secrets Manager) is refused (below).
     authentication: auth ? RedisAuthentication.authToken() : RedisAuthentication.none(),
   });
   const replica = new SnapshotReplicaBucket(dr, 'Replica');
@@ -103,7 +103,9 @@ async function start(clusterMode: boolean, keys: number, auth = false): Promise<
   expect(described.TransitEncryptionEnabled).toBe(true);
   const client = clusterMode
     ? new Cluster([{ host: endpoint.Address!, port: endpoint.Port! }], { redisOptions: { maxRetriesPerRequest: 2, tls: {} } })
-    : new Redis({ host: endpoint.Address!, port: endpoint.Port!, maxRetriesPerRequest: 2, tls: {} });
+    : new Redis({
+      host: endpoint.Address!, port: endpoint.Port!, maxRetriesPerRequest: 2, tls: {}, password: auth ? token(provider, primary) : undefined,
+    });
   for (let i = 0; i < keys; i += 1000) {
     const batch = Array.from({ length: Math.min(1000, keys - i) }, (_, j) => i + j);
     await Promise.all(batch.map((n) => client.set(`order:${n}`, `value-${n}`)));
@@ -119,6 +121,12 @@ async function start(clusterMode: boolean, keys: number, auth = false): Promise<
       process.env = saved;
     },
   };
+}
+
+/** The source's AUTH token: the value of its generated secret, which CloudFormation resolved into the group's AuthToken. */
+function token(provider: LocalProvider, d: Deployment): string {
+  const secret = logicalIdOf(d.template, 'AWS::SecretsManager::Secret', 'Orders');
+  return provider.secretsManager.currentValue(A, d.refs.get(secret)!)!;
 }
 
 async function exportRun(f: Fixture): Promise<StateMachineRun> {

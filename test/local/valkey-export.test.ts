@@ -82,6 +82,8 @@ test('the export of a Valkey group has a manifest that says valkey, and seeds a 
     maxRetriesPerRequest: 2,
     // The template's group has in-transit encryption (the construct's default): its nodes speak TLS only.
     tls: {},
+    // And an AUTH token (also the default): the generated secret's value, which CloudFormation resolved into the group's AuthToken.
+    password: provider.secretsManager.currentValue(A, primary.refs.get(logicalIdOf(templates.main, 'AWS::SecretsManager::Secret', 'Sessions'))!),
   });
   closers.push(() => client.disconnect());
   const pipeline = client.pipeline();

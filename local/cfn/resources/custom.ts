@@ -8,8 +8,9 @@
  * were given (a stack deployed by the CDK CLI), this repository's bundled custom-resources handler
  * (assets/custom-resources/index.js), used only when the function behind the ServiceToken is a
  * Provider framework whose onEvent function's code asset is that bundle (same asset hash) and
- * handler `index.onEvent`. Any other function is refused with a clear reason: running arbitrary
- * Lambda code is the Lambda emulation's job (to come).
+ * handler `index.onEvent`. Any other function is refused with a clear reason: the functions exist
+ * in the provider's Lambda (lambda-function.ts), but custom resource requests are not sent to them
+ * yet.
  */
 import * as fs from 'fs';
 import { createRequire } from 'module';

@@ -3,12 +3,16 @@
  * type is recorded only (recorded.ts). Emulating a new type is one file in this folder and one
  * line here.
  */
+import { cloudWatchAlarm } from './cloudwatch-alarm';
 import { customResource } from './custom';
 import { elastiCacheReplicationGroup } from './elasticache-replication-group';
+import { lambdaFunction, recordedFunction } from './lambda-function';
 import { recorded } from './recorded';
 import { route53HostedZone } from './route53-hosted-zone';
 import { s3Bucket } from './s3-bucket';
 import { s3BucketPolicy } from './s3-bucket-policy';
+import { secretsManagerSecret } from './secretsmanager-secret';
+import { snsTopic } from './sns-topic';
 import { ssmParameter } from './ssm-parameter';
 import { ResourceHandler } from './types';
 
@@ -18,11 +22,19 @@ export const HANDLERS: Record<string, ResourceHandler> = {
   'AWS::ElastiCache::ReplicationGroup': elastiCacheReplicationGroup,
   'AWS::Route53::HostedZone': route53HostedZone,
   'AWS::SSM::Parameter': ssmParameter,
+  'AWS::SecretsManager::Secret': secretsManagerSecret,
+  'AWS::SNS::Topic': snsTopic,
+  'AWS::CloudWatch::Alarm': cloudWatchAlarm,
+  'AWS::Lambda::Function': lambdaFunction,
   'AWS::CloudFormation::CustomResource': customResource,
 };
 
-/** The handler of a type: its own, the custom resource one for `Custom::*`, else recorded only. */
-export function handlerFor(type: string): ResourceHandler {
+/**
+ * The handler of a type: its own, the custom resource one for `Custom::*`, else recorded only.
+ * Lambda functions are recorded too when the deployment asks for it (`deployStack`'s default).
+ */
+export function handlerFor(type: string, options: { readonly recordFunctions?: boolean } = {}): ResourceHandler {
+  if (type === 'AWS::Lambda::Function' && options.recordFunctions) return recordedFunction;
   return HANDLERS[type] ?? (type.startsWith('Custom::') ? customResource : recorded);
 }
 

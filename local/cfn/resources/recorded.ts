@@ -4,8 +4,9 @@
  * references resolve, and says so in the resource's event ("recorded only: ..."). Any other
  * attribute reads as `<LogicalId>.<Attribute>`.
  *
- * A type that gets emulated (Lambda, Secrets Manager, SNS, ...) gets a handler file of its own in
- * this folder, registered in index.ts; it then stops being recorded.
+ * A type that gets emulated gets a handler file of its own in this folder, registered in index.ts;
+ * it then stops being recorded. Lambda functions are still recorded here when `deployStack` is
+ * asked to (lambda-function.ts), and the other cases below stay for types not yet emulated.
  */
 import { ResourceContext, ResourceHandler } from './types';
 

@@ -63,6 +63,8 @@ export interface ResourceContext {
   readonly template: Record<string, any>;
   /** Handlers for `Custom::*` resources given by the caller of `deployStack` (tests), if any. */
   readonly customResources?: CustomResourceHandlers;
+  /** Record AWS::Lambda::Function resources instead of creating them (`deployStack`'s `functions: 'record'`). */
+  readonly recordFunctions?: boolean;
   /** The physical id and attributes of another resource of the stack, if created. */
   resource(logicalId: string): DeployedResource | undefined;
   /** A deterministic, unique-enough name for a resource without one, as CloudFormation generates (`stack-logicalid-RANDOM`). */
