@@ -87,6 +87,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-sns@^3',
     '@aws-sdk/client-cloudwatch@^3',
     '@aws-sdk/client-lambda@^3',
+    // Step Functions: test/local/stepfunctions.test.ts drives the provider's Step Functions API with the real client.
+    '@aws-sdk/client-sfn@^3',
     // Unpacks Lambda .zip files in the local provider (local/lambda/zip.ts): no native code, two small
     // dependencies, ~120 M weekly downloads; refuses absolute and `..` entry names and checks sizes and
     // CRC-32 as it streams. yazl, by the same author, makes the .zip files the tests upload.

@@ -29,6 +29,7 @@ import { S3Error, S3Store } from './s3/store';
 import { LocalSecretsManager } from './secretsmanager';
 import { LocalSns, SNS_XMLNS } from './sns';
 import { LocalSsm } from './ssm';
+import { LocalStepFunctions } from './stepfunctions';
 import { LocalSts, STS_XMLNS } from './sts';
 
 export interface LocalProviderOptions {
@@ -108,6 +109,8 @@ export class LocalProvider {
   public readonly cloudwatch: LocalCloudWatch;
   /** Lambda functions, run in child processes (`lambda.createFunction`, `lambda.invoke`). */
   public readonly lambda: LocalLambda;
+  /** Step Functions state machines and their executions, run in this process (local/stepfunctions.ts). */
+  public readonly stepFunctions: LocalStepFunctions;
   private readonly lambdaApi: LambdaApi;
   private readonly engines = new Map<string, ElastiCacheEngine>();
   private readonly stacks = new Map<string, CloudFormationModel>();
@@ -150,6 +153,7 @@ export class LocalProvider {
         if (line.startsWith('{') && line.includes('"_aws"')) this.cloudwatch.recordEmf(region, line);
       },
     });
+    this.stepFunctions = new LocalStepFunctions(this);
     this.lambdaApi = new LambdaApi(this.lambda, path.join(this.dataDir, 'lambda', 'uploads'),
       (region, bucket, key) => this.s3.getObject(this.s3.bucket(bucket, region), key).file);
     // Route 53's zones, and every region's ElastiCache endpoint names (`<r>.cache.amazonaws.com`).
@@ -192,6 +196,7 @@ export class LocalProvider {
       AWS_ENDPOINT_URL_SNS: this.endpoint,
       AWS_ENDPOINT_URL_CLOUDWATCH: this.endpoint,
       AWS_ENDPOINT_URL_LAMBDA: this.endpoint,
+      AWS_ENDPOINT_URL_SFN: this.endpoint,
       // The CDK CLI builds the TemplateURL of a change set from this variable, not AWS_ENDPOINT_URL_S3
       // (local/cdk-cli-calls.md, "Traps"); CloudFormation reads the template from the provider's own S3.
       AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION: this.endpoint,
@@ -326,6 +331,12 @@ export class LocalProvider {
       res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1' }).end(answer.body);
       return;
     }
+    // Step Functions signs as `states`.
+    if (service === 'states') {
+      const answer = this.stepFunctions.handle(region, typeof amzTarget === 'string' ? amzTarget : undefined, text);
+      res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' }).end(answer.body);
+      return;
+    }
     if (service === 'sns') {
       const xml = this.sns.handle(region, text);
       res.writeHead(200, { 'content-type': 'text/xml' }).end(xml);
@@ -413,6 +424,9 @@ function errorAnswer(
   if (service === 'monitoring') return new CloudWatchError(e.code, e.message, e.status).answer();
   if (service === 'secretsmanager') {
     return { status: e.status, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify({ __type: e.code, message: e.message }) };
+  }
+  if (service === 'states') {
+    return { status: e.status, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: JSON.stringify({ __type: e.code, message: e.message }) };
   }
   if (service === 'ssm') {
     return { status: e.status, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify({ __type: e.code, message: e.message }) };

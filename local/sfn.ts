@@ -19,28 +19,12 @@
  * The run reports what Step Functions would bill: state transitions (states entered, and retries),
  * and the Lambda invocations.
  */
-import * as elasticache from '@aws-sdk/client-elasticache';
-import * as route53 from '@aws-sdk/client-route-53';
-import * as s3 from '@aws-sdk/client-s3';
-import type { StateMachine as StateMachineClass } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
+import { awsSdkTask, clockContext, clockOverrides, onProviderClock, StateMachine } from './asl';
 import { Deployment } from './deploy';
 import { BusEvent, deliveries } from './events';
 import { LocalProvider } from './provider';
 
-// The package is an ES module with a CommonJS build; its types are declared for the ES module, so
-// this CommonJS file imports the types and requires the CommonJS build.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { StateMachine } = require('aws-local-stepfunctions') as { StateMachine: typeof StateMachineClass };
-
-// aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22+); Node 20 lacks it.
-if (typeof (Promise as any).withResolvers !== 'function') {
-  (Promise as any).withResolvers = function withResolvers<T>() {
-    let resolve!: (v: T) => void;
-    let reject!: (e: unknown) => void;
-    const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
-    return { promise, resolve, reject };
-  };
-}
+export { sdkErrorName } from './asl';
 
 /** Lambda handlers by the `Handler` property of the function (`index.exportWorkflowStep`). */
 export type LambdaHandlers = Record<string, (event: any) => Promise<unknown>>;
@@ -92,28 +76,6 @@ export interface StateMachineRun {
   readonly simulatedMinutes: number;
 }
 
-const SERVICES: Record<string, { name: string; module: any; client: any; extra?: Record<string, unknown> }> = {
-  elasticache: { name: 'ElastiCache', module: elasticache, client: elasticache.ElastiCacheClient },
-  s3: { name: 'S3', module: s3, client: s3.S3Client, extra: { forcePathStyle: true } },
-  route53: { name: 'Route53', module: route53, client: route53.Route53Client },
-};
-
-/** The context field that holds the run's times on the provider's clock. */
-const SIMULATED = 'LocalProviderClock';
-
-class TaskError extends Error {
-  constructor(name: string, message: string) {
-    super(message);
-    this.name = name;
-  }
-}
-
-/** The error name Step Functions gives an AWS SDK integration's error. */
-export function sdkErrorName(service: string, error: { name?: string }): string {
-  const base = (error.name ?? 'Unknown').replace(/(Fault|Exception)$/, '');
-  return `${service}.${base}Exception`;
-}
-
 export async function runStateMachine(options: RunOptions): Promise<StateMachineRun> {
   return runOne(options, 0);
 }
@@ -128,9 +90,7 @@ async function runOne(options: RunOptions, depth: number): Promise<StateMachineR
   // aws-local-stepfunctions sets `$$.Execution.StartTime` to the host's time and has no
   // `$$.State.EnteredTime`; runs here happen on the provider's simulated clock, so both are read
   // from context fields this runner keeps on that clock (see `context` below).
-  const text = (typeof body === 'string' ? body : JSON.stringify(body))
-    .split('$$.Execution.StartTime').join(`$$.${SIMULATED}.StartTime`)
-    .split('$$.State.EnteredTime').join(`$$.${SIMULATED}.EnteredTime`);
+  const text = onProviderClock(typeof body === 'string' ? body : JSON.stringify(body));
   const definition = JSON.parse(text);
   const speed = options.provider.clock.speed;
   // The run's timeout, on the provider's clock too: kept by a timer here, since the interpreter
@@ -144,15 +104,8 @@ async function runOne(options: RunOptions, depth: number): Promise<StateMachineR
   let lambdaInvocations = 0;
 
   const handlers: Record<string, (input: any) => Promise<any>> = {};
-  const waits: Record<string, number> = {};
-  const retryIntervals: Record<string, number[]> = {};
+  const { waits, retryIntervals } = clockOverrides(definition, speed);
   for (const [name, state] of Object.entries<any>(definition.States)) {
-    if (state.Type === 'Wait' && typeof state.Seconds === 'number') {
-      waits[name] = (state.Seconds * 1000) / speed;
-    }
-    if (state.Retry) {
-      retryIntervals[name] = state.Retry.map((r: any) => ((r.IntervalSeconds ?? 1) * 1000) / speed);
-    }
     if (state.Type !== 'Task') continue;
     const call = bindTask(name, state.Resource);
     handlers[name] = async (input: any) => {
@@ -162,27 +115,8 @@ async function runOne(options: RunOptions, depth: number): Promise<StateMachineR
   }
 
   function bindTask(name: string, arn: string): (input: any) => Promise<any> {
-    const sdk = /^arn:aws:states:::aws-sdk:([a-z0-9]+):([a-zA-Z0-9]+)$/.exec(arn);
-    if (sdk) {
-      const service = SERVICES[sdk[1]];
-      if (!service) throw new Error(`state ${name}: the local provider does not emulate ${sdk[1]}`);
-      const action = sdk[2][0].toUpperCase() + sdk[2].slice(1);
-      const Command = service.module[`${action}Command`];
-      if (!Command) throw new Error(`state ${name}: ${sdk[1]} has no action ${action}`);
-      return async (input) => {
-        let client = clients.get(sdk[1]);
-        if (!client) {
-          client = new service.client({ ...clientConfig, ...service.extra });
-          clients.set(sdk[1], client);
-        }
-        try {
-          const { $metadata: _, ...out } = await client.send(new Command(input));
-          return JSON.parse(JSON.stringify(out));
-        } catch (e) {
-          throw new TaskError(sdkErrorName(service.name, e as Error), (e as Error).message);
-        }
-      };
-    }
+    const sdk = awsSdkTask(name, arn, clientConfig, clients);
+    if (sdk) return sdk;
     if (arn === 'arn:aws:states:::sns:publish') {
       return async (input) => {
         notifications.push({ topicArn: input.TopicArn, subject: input.Subject, message: tryJson(input.Message) });
@@ -211,11 +145,7 @@ async function runOne(options: RunOptions, depth: number): Promise<StateMachineR
     overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits, retryIntervalOverrides: retryIntervals },
     context: {
       Execution: { Id: executionArn, Name: executionArn.split(':').pop(), StartTime: new Date(started).toISOString(), Input: (options.input ?? {}) as any },
-      [SIMULATED]: {
-        StartTime: new Date(started).toISOString(),
-        // Read when a state's paths are evaluated, which is when it is entered.
-        get EnteredTime() { return new Date(options.provider.clock.now()).toISOString(); },
-      },
+      ...clockContext(options.provider, started),
     } as any,
   });
   let timedOut = false;

@@ -14,6 +14,7 @@ import { s3BucketPolicy } from './s3-bucket-policy';
 import { secretsManagerSecret } from './secretsmanager-secret';
 import { snsTopic } from './sns-topic';
 import { ssmParameter } from './ssm-parameter';
+import { stepFunctionsStateMachine } from './stepfunctions-state-machine';
 import { ResourceHandler } from './types';
 
 export const HANDLERS: Record<string, ResourceHandler> = {
@@ -26,6 +27,7 @@ export const HANDLERS: Record<string, ResourceHandler> = {
   'AWS::SNS::Topic': snsTopic,
   'AWS::CloudWatch::Alarm': cloudWatchAlarm,
   'AWS::Lambda::Function': lambdaFunction,
+  'AWS::StepFunctions::StateMachine': stepFunctionsStateMachine,
   'AWS::CloudFormation::CustomResource': customResource,
 };
 
