@@ -12,9 +12,9 @@
  *   SdkResponseMetadata}` as Step Functions returns it (developer guide, "Invoke an AWS Lambda
  *   function with Step Functions"). A Lambda function ARN as the resource invokes it with the
  *   state's input and returns its payload only (the legacy form).
- *   A function error fails the task with the error's `errorType` (`Lambda.Unknown` when the payload
- *   has none) and the error payload as the cause (developer guide, "Handling errors in Step
- *   Functions workflows"); Lambda's own errors (no such function...) are `Lambda.<Name>Exception`.
+ *   A function error fails the task with the error's `errorType` and the error payload as the cause;
+ *   a timeout or crash of the function is `Lambda.Unknown` (developer guide, "Handle Lambda service
+ *   exceptions"); Lambda's own errors (no such function...) are `Lambda.<Name>Exception`.
  * - `arn:aws:states:::aws-sdk:<service>:<action>`: local/sfn.ts's `awsSdkTask` (ElastiCache, S3, Route 53).
  * - `arn:aws:states:::sns:publish`: the provider's SNS (`Publish`), errors `SNS.<Code>Exception`
  *   (the exact names are NOT CONFIRMED).
@@ -457,8 +457,13 @@ export class LocalStepFunctions {
     }
     const parsed = tryJson(result.payload);
     if (result.functionError) {
-      const errorType = typeof (parsed as any)?.errorType === 'string' ? (parsed as any).errorType : 'Lambda.Unknown';
-      throw new TaskError(errorType, result.payload);
+      // The function's own error is named by its errorType; "unhandled errors", among them out of
+      // memory and timeouts, are Lambda.Unknown (developer guide, "Handle Lambda service exceptions").
+      // The local Lambda's runtime failures (Sandbox.Timedout, Runtime.ExitError) are such errors.
+      // The cause text of Lambda.Unknown is NOT CONFIRMED word for word.
+      const errorType = (parsed as any)?.errorType;
+      if (typeof errorType === 'string' && !/^(Sandbox|Runtime)\./.test(errorType)) throw new TaskError(errorType, result.payload);
+      throw new TaskError('Lambda.Unknown', `The cause could not be determined because Lambda did not return an error type. Returned payload: ${result.payload}`);
     }
     return { payload: parsed, requestId: result.requestId };
   }

@@ -29,6 +29,7 @@ const HANDLER = `
 class CustomError extends Error { constructor(m) { super(m); this.name = 'CustomError'; } }
 exports.handler = async (event) => {
   if (event.fail) throw new CustomError('asked to fail: ' + event.fail);
+  if (event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
   return { doubled: event.n * 2 };
 };
 `;
@@ -38,7 +39,7 @@ beforeAll(async () => {
   sfn = new SFNClient({ region: REGION, endpoint: provider.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 's' }, maxAttempts: 1 });
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'sfn-test-'));
   fs.writeFileSync(path.join(work, 'index.js'), HANDLER);
-  const fn = await provider.lambda.createFunction({ region: REGION, name: 'doubler', handler: 'index.handler', codeDir: work });
+  const fn = await provider.lambda.createFunction({ region: REGION, name: 'doubler', handler: 'index.handler', codeDir: work, timeoutSeconds: 1 });
   functionArn = String(fn.FunctionArn);
   topicArn = provider.sns.createTopic(REGION, 'sfn-results');
 });
@@ -144,6 +145,13 @@ test('a failing Lambda function fails the execution with its error type and the 
   expect(history.events!.find((e) => e.type === 'TaskFailed')?.taskFailedEventDetails).toMatchObject({
     resourceType: 'lambda', resource: 'invoke', error: 'CustomError',
   });
+});
+
+test('a function that times out fails the task with Lambda.Unknown', async () => {
+  const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, input: JSON.stringify({ n: 1, sleepMs: 2000 }) }));
+  const failed = await finished(started.executionArn!);
+  expect(failed).toMatchObject({ status: 'FAILED', error: 'Lambda.Unknown' });
+  expect(failed.cause).toContain('Task timed out after 1.00 seconds');
 });
 
 test('a task on a function that does not exist fails with Lambda.ResourceNotFoundException', async () => {
