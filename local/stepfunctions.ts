@@ -176,7 +176,14 @@ export class LocalStepFunctions {
       arn, name: executionName, machine, input, startDate: this.provider.clock.now(), status: 'RUNNING', events: [],
     };
     this.executions.set(arn, execution);
-    execution.done = this.run(execution, parsed);
+    // A fault of the run itself fails the execution, never the provider's process.
+    execution.done = this.run(execution, parsed).catch((err) => {
+      if (execution.status !== 'RUNNING') return;
+      execution.status = 'FAILED';
+      execution.stopDate = this.provider.clock.now();
+      execution.error = 'States.Runtime';
+      execution.cause = String((err as Error)?.message ?? err);
+    });
     return execution;
   }
 

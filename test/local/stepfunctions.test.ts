@@ -194,6 +194,19 @@ test('bad requests get Step Functions errors', async () => {
     name: 'doubling', definition: JSON.stringify(definition('other')), roleArn: ROLE,
   })), 'StateMachineAlreadyExists');
   await rejects(sfn.send(new ListExecutionsCommand({ stateMachineArn: machineArn, maxResults: 5000 })), 'ValidationException');
+  // Bodies no SDK sends, answered in the JSON 1.0 error shape.
+  const raw = (target: string | undefined, body: string) => {
+    const answer = provider.stepFunctions.handle(REGION, target, body);
+    return { status: answer.status, type: JSON.parse(answer.body).__type };
+  };
+  expect(raw('AWSStepFunctions.StartExecution', '{not json')).toEqual({ status: 400, type: 'SerializationException' });
+  expect(raw('AWSStepFunctions.StartExecution', 'null')).toEqual({ status: 400, type: 'SerializationException' });
+  expect(raw('AWSStepFunctions.StartExecution', '{"stateMachineArn":42}')).toEqual({ status: 400, type: 'InvalidArn' });
+  expect(raw('AWSStepFunctions.StartExecution', `{"stateMachineArn":"${machineArn}","input":{}}`)).toEqual({ status: 400, type: 'InvalidExecutionInput' });
+  expect(raw('AWSStepFunctions.CreateStateMachine', '{"name":"x","roleArn":"arn:aws:iam::000000000000:role/r"}')).toEqual({ status: 400, type: 'InvalidDefinition' });
+  expect(raw('AWSStepFunctions.ListExecutions', `{"stateMachineArn":"${machineArn}","nextToken":"zz"}`)).toEqual({ status: 400, type: 'InvalidToken' });
+  expect(raw('AWSStepFunctions.Nope', '{}')).toEqual({ status: 400, type: 'UnknownOperationException' });
+  expect(raw(undefined, '{}')).toEqual({ status: 400, type: 'UnknownOperationException' });
 });
 
 test('a state machine deployed through the CloudFormation engine runs its inline Lambda function', async () => {
