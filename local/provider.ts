@@ -14,6 +14,7 @@ import { Clock } from './clock';
 import { CLOUDFORMATION_XMLNS, CloudFormationModel } from './cloudformation';
 import { CloudWatchError, LocalCloudWatch } from './cloudwatch';
 import { DnsServer } from './dns';
+import { ec2ErrorXml, handleEc2 } from './ec2';
 import { handleElastiCache } from './elasticache/api';
 import { ElastiCacheEngine, Timings } from './elasticache/engine';
 import { errorXml, ServiceError } from './elasticache/query';
@@ -189,6 +190,8 @@ export class LocalProvider {
       AWS_ENDPOINT_URL_ROUTE_53: this.endpoint,
       AWS_ENDPOINT_URL_CLOUDFORMATION: this.endpoint,
       AWS_ENDPOINT_URL_STS: this.endpoint,
+      // The CDK CLI's availability zone lookup (local/ec2.ts).
+      AWS_ENDPOINT_URL_EC2: this.endpoint,
       AWS_ENDPOINT_URL_SSM: this.endpoint,
       // The SDKs' variable names are the service ids, upper case, spaces as underscores (SDKs and Tools
       // reference guide, "Service-specific endpoints"; @smithy/core getEndpointUrlConfig).
@@ -347,6 +350,11 @@ export class LocalProvider {
       res.writeHead(answer.status, answer.headers).end(answer.body);
       return;
     }
+    if (service === 'ec2') {
+      const xml = handleEc2(region, text);
+      res.writeHead(200, { 'content-type': 'text/xml' }).end(xml);
+      return;
+    }
     if (service === 'sts') {
       // The answer first: an error must be answered before any header is written.
       const xml = this.sts.handle(text);
@@ -430,6 +438,9 @@ function errorAnswer(
   }
   if (service === 'ssm') {
     return { status: e.status, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify({ __type: e.code, message: e.message }) };
+  }
+  if (service === 'ec2') {
+    return { status: e.status, headers, body: ec2ErrorXml(e.code, e.message) };
   }
   const xmlns = service === 'cloudformation' ? CLOUDFORMATION_XMLNS : service === 'sts' ? STS_XMLNS : service === 'sns' ? SNS_XMLNS : undefined;
   return { status: e.status, headers, body: errorXml(serviceError, xmlns) };

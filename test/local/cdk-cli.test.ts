@@ -135,6 +135,26 @@ afterAll(async () => {
 
 let stackId: string;
 
+test('an app with an explicit account and region and a VPC synthesizes: the CLI looks up its availability zones in the provider\'s EC2', async () => {
+  const dir = fs.mkdtempSync(path.join(work, 'lookup-'));
+  // Run by the CLI as an app command (lookups happen only then), with aws-cdk-lib from this checkout.
+  fs.writeFileSync(path.join(dir, 'app.js'), [
+    `const { App, Stack } = require(${JSON.stringify(require.resolve('aws-cdk-lib'))});`,
+    `const ec2 = require(${JSON.stringify(require.resolve('aws-cdk-lib/aws-ec2'))});`,
+    'const app = new App();',
+    `const stack = new Stack(app, 'Lookup', { env: { account: '${ACCOUNT}', region: '${A}' } });`,
+    "new ec2.Vpc(stack, 'Vpc', { maxAzs: 3, natGateways: 0 });",
+    'app.synth();',
+  ].join('\n'));
+  const run = await timed('synth with AZ lookup', ['synth', '--app', `node ${path.join(dir, 'app.js')}`, '--output', path.join(dir, 'cdk.out'), '--quiet']);
+  expect(run.code).toBe(0);
+  const context = JSON.parse(fs.readFileSync(path.join(work, 'cdk.context.json'), 'utf-8'));
+  expect(context[`availability-zones:account=${ACCOUNT}:region=${A}`]).toEqual([`${A}a`, `${A}b`, `${A}c`]);
+  const template = JSON.parse(fs.readFileSync(path.join(dir, 'cdk.out', 'Lookup.template.json'), 'utf-8'));
+  const zones = Object.values<any>(template.Resources).filter((r) => r.Type === 'AWS::EC2::Subnet').map((r) => r.Properties.AvailabilityZone);
+  expect(new Set(zones)).toEqual(new Set([`${A}a`, `${A}b`, `${A}c`]));
+});
+
 test('cdk bootstrap of two regions creates the CDK toolkit stacks, their staging buckets and version parameters', async () => {
   const run = await timed('bootstrap', ['bootstrap', `aws://${ACCOUNT}/${A}`, `aws://${ACCOUNT}/${B}`]);
   expect(run.code).toBe(0);
