@@ -12,6 +12,7 @@
  * Facts are from the CloudWatch API reference, per operation, unless marked otherwise.
  */
 import { gunzipSync } from 'zlib';
+import { jsonRequest } from './json-protocol';
 import { LOCAL_ACCOUNT } from './sts';
 
 /** The error shapes: the JSON `__type` (Smithy shape name) and the Query code the header carries. */
@@ -285,16 +286,7 @@ export class LocalCloudWatch {
   } {
     try {
       const body = cloudWatchBody(raw, encoding, limit);
-      const operation = /^GraniteServiceVersion20100801\.([A-Za-z]+)$/.exec(target ?? '')?.[1];
-      let input: Input;
-      try {
-        input = body.trim() === '' ? {} : JSON.parse(body);
-      } catch {
-        throw new CloudWatchError('SerializationException', 'Start of structure or map found where not expected.');
-      }
-      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-        throw new CloudWatchError('SerializationException', 'Start of structure or map found where not expected.');
-      }
+      const { operation, input } = jsonRequest('GraniteServiceVersion20100801', target, body, (code, message) => new CloudWatchError(code, message));
       const result = this.operation(region, operation ?? target ?? '(none)', input);
       return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: JSON.stringify(result) };
     } catch (e) {

@@ -12,6 +12,7 @@
  * Facts are from the Secrets Manager API reference, per operation.
  */
 import { randomBytes, randomInt, randomUUID } from 'crypto';
+import { jsonRequest } from './json-protocol';
 import { LOCAL_ACCOUNT } from './sts';
 
 /** Secret names: 1 to 512 of ASCII letters, digits and /_+=.@- (API reference, CreateSecret `Name`). */
@@ -178,16 +179,7 @@ export class LocalSecretsManager {
   /** Answers one request: the operation from `X-Amz-Target`, the JSON body. */
   public handle(region: string, target: string | undefined, body: string): SecretsManagerAnswer {
     try {
-      const operation = /^secretsmanager\.([A-Za-z]+)$/.exec(target ?? '')?.[1];
-      let input: Record<string, unknown>;
-      try {
-        input = body.trim() === '' ? {} : JSON.parse(body);
-      } catch {
-        throw new SecretsManagerError('SerializationException', 'Start of structure or map found where not expected.');
-      }
-      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-        throw new SecretsManagerError('SerializationException', 'Start of structure or map found where not expected.');
-      }
+      const { operation, input } = jsonRequest('secretsmanager', target, body, (code, message) => new SecretsManagerError(code, message));
       return { status: 200, body: JSON.stringify(this.operation(region, operation ?? target ?? '(none)', input)) };
     } catch (e) {
       if (!(e instanceof SecretsManagerError)) throw e;

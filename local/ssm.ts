@@ -5,6 +5,7 @@
  * AmazonSSM.<Operation>`), with SSM's error shapes (`{"__type": "ParameterNotFound", "message": …}`).
  * SecureString values are kept as given (no KMS); parameter policies, tiers and labels are not modelled.
  */
+import { jsonRequest } from './json-protocol';
 import { LOCAL_ACCOUNT } from './sts';
 
 /** Parameter names: up to 2048 characters of a-zA-Z0-9_.-/ (hierarchy levels start with /); SSM API reference, PutParameter. */
@@ -41,16 +42,7 @@ export class LocalSsm {
   /** Answers one request: the operation from `X-Amz-Target`, the JSON body. */
   public handle(region: string, target: string | undefined, body: string): SsmAnswer {
     try {
-      const operation = /^AmazonSSM\.([A-Za-z]+)$/.exec(target ?? '')?.[1];
-      let input: Record<string, unknown>;
-      try {
-        input = body.trim() === '' ? {} : JSON.parse(body);
-      } catch {
-        throw new SsmError('SerializationException', 'Start of structure or map found where not expected.');
-      }
-      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-        throw new SsmError('SerializationException', 'Start of structure or map found where not expected.');
-      }
+      const { operation, input } = jsonRequest('AmazonSSM', target, body, (code, message) => new SsmError(code, message));
       const store = this.store(region);
       switch (operation) {
         case 'GetParameter': return ok({ Parameter: this.shape(region, this.get(store, this.name(input.Name))) });
