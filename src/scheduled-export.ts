@@ -22,7 +22,7 @@ import { checkName, MAX_SNAPSHOT_NAME_LENGTH, nameFromPath } from './private/nam
 import { scheduleWindowProblems } from './private/schedule-windows';
 import { snapshotSourceMember } from './private/source';
 import { at, renderPayload, WorkflowStepPayload } from './private/step-payload';
-import { failedRunsAlarm, humanDuration, logKey, publishRetry, sdkErrors, throttlingRetry, workflowStateMachine, workflowTopic } from './private/workflow';
+import { describeWorkflow, failedRunsAlarm, humanDuration, logKey, publishRetry, sdkErrors, throttlingRetry, workflowStateMachine, workflowTopic } from './private/workflow';
 import { RedisReplicationGroup } from './replication-group';
 import { ClusterMode, IRedisReplicationGroup } from './replication-group-base';
 
@@ -459,6 +459,15 @@ export class ScheduledSnapshotExport extends Construct {
         .otherwise(waitSnapshot));
 
     this.stateMachine = workflowStateMachine(this, 'StateMachine', 'Logs', definition, timeout, logEncryptionKey);
+    describeWorkflow(this.stateMachine, {
+      kind: 'scheduled-export',
+      replicationGroupId: group.replicationGroupId,
+      snapshotPrefix: this.snapshotPrefix,
+      keep,
+      exportBucket: bucket.bucketName,
+      replicaBucket: replica.bucketName,
+      replicaRegion,
+    });
 
     // CopySnapshot's caller also needs to see the bucket (GetBucketLocation, ListAllMyBuckets).
     bucket.grantExport(this.stateMachine);

@@ -27,7 +27,7 @@ import {
   CheckStandbyInput, METRIC_NAMESPACE, METRICS, RestoreStepInput, STANDBY_STAMP_LENGTH, StandbyShape,
 } from './private/standby-restore-contract';
 import { at, renderPayload, StepPayload } from './private/step-payload';
-import { failedRunsAlarm, humanDuration, logKey, publishRetry, sdkErrors, throttlingRetry, workflowStateMachine, workflowTopic } from './private/workflow';
+import { describeWorkflow, failedRunsAlarm, humanDuration, logKey, publishRetry, sdkErrors, throttlingRetry, workflowStateMachine, workflowTopic } from './private/workflow';
 
 /** How long the workflow waits between checks. */
 export interface StandbyRestoreWaits {
@@ -617,6 +617,16 @@ export class StandbyRestore extends Construct implements ec2.IConnectable {
         .otherwise(waitCreate));
 
     this.stateMachine = workflowStateMachine(this, 'StateMachine', 'Logs', definition, timeout, logEncryptionKey);
+    describeWorkflow(this.stateMachine, {
+      kind: 'standby-restore',
+      replicaBucket: replica.bucketName,
+      snapshotPrefix: props.snapshotPrefix,
+      standbyIdPrefix: this.standbyIdPrefix,
+      hostedZoneId: props.hostedZone.hostedZoneId,
+      recordName,
+      transitEncryption,
+      authTokenSecretArn: props.authToken?.secretArn,
+    });
     this.notificationTopic.grantPublish(this.stateMachine);
 
     this.failureAlarm = failedRunsAlarm(this, this.stateMachine, `A standby restore run of ${this.node.path} failed, timed out or was aborted`);

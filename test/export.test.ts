@@ -2,7 +2,7 @@
  * SnapshotExportBucket, SnapshotReplicaBucket and ScheduledSnapshotExport as synthesized: what the
  * templates declare, the rules checked at synth time, and cdk-nag AwsSolutions.
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -395,5 +395,21 @@ describe('ScheduledSnapshotExport', () => {
     const logs = new s3.Bucket(a.main, 'Logs');
     new SnapshotExportBucket(a.main, 'Exports', { replica: a.replica, serverAccessLogsBucket: logs, serverAccessLogsPrefix: 'exports/' });
     Template.fromStack(a.main).hasResourceProperties('AWS::S3::Bucket', { LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^Logs') }, LogFilePrefix: 'exports/' } });
+  });
+});
+
+test('the export workflow describes itself in its state machine\'s metadata (what the local DR drill finds it by); the stopped-run notifier does not', () => {
+  const { main, flow } = exportApp({}, { keep: 4, snapshotPrefix: 'orders-nightly' });
+  const machines = Template.fromStack(main).findResources('AWS::StepFunctions::StateMachine');
+  const described = Object.entries<any>(machines).filter(([, m]) => m.Metadata?.['cdk-elasticache-backup:workflow']);
+  expect(described.map(([id]) => id)).toEqual([main.getLogicalId(flow.stateMachine.node.defaultChild as CfnResource)]);
+  expect(described[0][1].Metadata['cdk-elasticache-backup:workflow']).toEqual({
+    kind: 'scheduled-export',
+    replicationGroupId: { Ref: expect.stringMatching(/^Cache/) },
+    snapshotPrefix: 'orders-nightly',
+    keep: 4,
+    exportBucket: { Ref: expect.stringMatching(/^Exports/) },
+    replicaBucket: expect.any(String),
+    replicaRegion: 'us-west-2',
   });
 });

@@ -266,3 +266,20 @@ describe('the standby\'s CreateReplicationGroup request, shaped from the manifes
     expect(r.NodeGroupConfiguration!.map((g) => g.Slots)).toEqual(['0-5460', '5461-10922', '10923-16383']);
   });
 });
+
+test('the workflow describes itself in its state machine\'s metadata (what the local DR drill finds it by)', () => {
+  const { stack, make } = drStack();
+  const secret = new secretsmanager.Secret(stack, 'Token');
+  const restore = make('Restore', { standbyIdPrefix: 'orders-standby', authToken: secret });
+  const machine = Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine')[stack.getLogicalId(restore.stateMachine.node.defaultChild as CfnResource)];
+  expect(machine.Metadata['cdk-elasticache-backup:workflow']).toEqual({
+    kind: 'standby-restore',
+    replicaBucket: { Ref: expect.stringMatching(/^Replica/) },
+    snapshotPrefix: 'orders-x',
+    standbyIdPrefix: 'orders-standby',
+    hostedZoneId: { Ref: expect.stringMatching(/^Zone/) },
+    recordName: 'orders.corp.internal.',
+    transitEncryption: true,
+    authTokenSecretArn: { Ref: expect.stringMatching(/^Token/) },
+  });
+});

@@ -2,7 +2,7 @@
  * What the library's Step Functions workflows (`ScheduledSnapshotExport`, `StandbyRestore`) share:
  * their log key, the names of AWS SDK integration errors, and their retries.
  */
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,6 +10,18 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+
+/**
+ * The template metadata key under which a workflow's state machine says what it is (its kind and
+ * what it works on), so that tools reading a synthesized app find the library's workflows without
+ * knowing construct paths: the local DR drill (`cdk-elasticache-backup drill --app`) does.
+ */
+export const WORKFLOW_METADATA = 'cdk-elasticache-backup:workflow';
+
+/** Describes a workflow in its state machine's template metadata (see WORKFLOW_METADATA); values may be tokens. */
+export function describeWorkflow(stateMachine: sfn.StateMachine, description: { kind: 'scheduled-export' | 'standby-restore' } & Record<string, unknown>): void {
+  (stateMachine.node.defaultChild as CfnResource).addMetadata(WORKFLOW_METADATA, description);
+}
 
 /**
  * A workflow's state machine as the library makes them: JSONPath, X-Ray tracing, every event logged
