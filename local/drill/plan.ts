@@ -38,7 +38,9 @@ export interface DrillPlan {
 /** Finds the workflows of the assembly in `dir` and pairs them. */
 export function planDrill(dir: string): DrillPlan {
   const assembly = new cxapi.CloudAssembly(dir);
-  const stacks = assembly.stacksRecursively.map((s) => ({ name: s.stackName, region: s.environment.region, account: s.environment.account, template: s.template }));
+  const stacks = assembly.stacksRecursively.map((s) => ({
+    name: s.stackName, region: s.environment.region, account: s.environment.account, template: s.template,
+  }));
   const found: DeclaredWorkflow[] = [];
   const cannot: string[] = [];
   for (const s of stacks) {
@@ -62,7 +64,8 @@ export function planDrill(dir: string): DrillPlan {
       cannot.push(`export workflow ${name}: its snapshot prefix is not known at synth time`);
       continue;
     }
-    const matching = restores.filter((r) => r.description.snapshotPrefix === e.description.snapshotPrefix && r.region === e.description.replicaRegion);
+    const matching = restores.filter((r) => r.description.snapshotPrefix === e.description.snapshotPrefix
+      && r.region === e.description.replicaRegion);
     if (matching.length === 0) {
       cannot.push(`export workflow ${name} (prefix ${e.description.snapshotPrefix}): no StandbyRestore in ${e.description.replicaRegion} restores its prefix, so there is no recovery to drill`);
       continue;
