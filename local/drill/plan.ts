@@ -6,7 +6,8 @@
  * Planning reads the cloud assembly only; `resolvePlan` then reads the values that are references
  * (group ids, bucket names, zone ids) from the stacks as deployed in the local provider.
  */
-import * as cxapi from 'aws-cdk-lib/cx-api';
+import * as fs from 'fs';
+import * as path from 'path';
 import { Deployment } from '../deploy';
 import { LocalProvider } from '../provider';
 
@@ -35,16 +36,44 @@ export interface DrillPlan {
   readonly cannot: string[];
 }
 
+interface AssemblyStack {
+  readonly name: string;
+  readonly region: string;
+  readonly account: string;
+  readonly template: any;
+}
+
+/**
+ * The stacks of the cloud assembly in `dir`, nested assemblies (stages) included, in manifest order
+ * (the cloud assembly schema: artifacts of type `aws:cloudformation:stack` with `environment`
+ * `aws://<account>/<region>` and `properties.templateFile`; `cdk:cloud-assembly` artifacts name a
+ * nested assembly's directory). Read directly: the bundled CLI does not carry aws-cdk-lib.
+ */
+export function assemblyStacks(dir: string): AssemblyStack[] {
+  const manifestFile = path.join(dir, 'manifest.json');
+  if (!fs.existsSync(manifestFile)) throw new Error(`${dir} is not a cloud assembly (no manifest.json): give a cdk.out directory or an app command`);
+  const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf-8'));
+  const out: AssemblyStack[] = [];
+  for (const [id, artifact] of Object.entries<any>(manifest.artifacts ?? {})) {
+    if (artifact.type === 'cdk:cloud-assembly') {
+      out.push(...assemblyStacks(path.join(dir, artifact.properties.directoryName)));
+    } else if (artifact.type === 'aws:cloudformation:stack') {
+      const [, account, region] = /^aws:\/\/([^/]+)\/(.+)$/.exec(artifact.environment ?? '') ?? [];
+      const template = JSON.parse(fs.readFileSync(path.join(dir, artifact.properties.templateFile), 'utf-8'));
+      out.push({ name: artifact.properties.stackName ?? id, account, region, template });
+    }
+  }
+  return out;
+}
+
 /** Finds the workflows of the assembly in `dir` and pairs them. */
 export function planDrill(dir: string): DrillPlan {
-  const assembly = new cxapi.CloudAssembly(dir);
-  const stacks = assembly.stacksRecursively.map((s) => ({
-    name: s.stackName, region: s.environment.region, account: s.environment.account, template: s.template,
-  }));
+  const stacks = assemblyStacks(dir);
   const found: DeclaredWorkflow[] = [];
   const cannot: string[] = [];
   for (const s of stacks) {
-    if (s.region === cxapi.UNKNOWN_REGION || s.account === cxapi.UNKNOWN_ACCOUNT) {
+    // An env-agnostic stack's environment is aws://unknown-account/unknown-region.
+    if (!/^\d{12}$/.test(s.account ?? '') || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(s.region ?? '')) {
       cannot.push(`stack ${s.name} has no explicit account and region (env-agnostic): cross-region workflows need both known at synth`);
       continue;
     }
