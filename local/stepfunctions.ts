@@ -20,9 +20,11 @@
  *   (the exact names are NOT CONFIRMED).
  *
  * GetExecutionHistory emits: ExecutionStarted; `<Type>StateEntered` and `<Type>StateExited` per
- * state (TaskStateEntered, ChoiceStateEntered, WaitStateEntered, ...); TaskFailed when a task
- * attempt fails; ExecutionSucceeded / ExecutionFailed / ExecutionAborted. Step Functions also
- * emits TaskScheduled/TaskStarted/TaskSucceeded and LambdaFunction* events: not emitted here.
+ * top-level state (TaskStateEntered, ChoiceStateEntered, WaitStateEntered, ...); per Task attempt
+ * TaskScheduled, TaskStarted, then TaskSucceeded or TaskFailed (a retry: TaskFailed, then the next
+ * attempt's TaskScheduled); ExecutionSucceeded / ExecutionFailed / ExecutionAborted. A Task whose
+ * Resource is a function ARN (not `lambda:invoke`) gets Task* events with resourceType `lambda`
+ * here, where Step Functions emits LambdaFunction* events; Map/Parallel inner states get none.
  *
  * Not emulated: Express workflows' semantics (accepted as a type, run as Standard), versions and
  * aliases, Map/Parallel runs' own events, activities, callbacks (`.waitForTaskToken`), `.sync`,
@@ -346,11 +348,18 @@ export class LocalStepFunctions {
     };
     const handlers: Record<string, (input: any) => Promise<any>> = {};
     const resources: Record<string, string> = {};
+    /** Each Task state's latest result as the integration answered it (before ResultSelector and ResultPath). */
+    const results: Record<string, unknown> = {};
     try {
       for (const [name, state] of Object.entries<any>(definition.States)) {
         if (state.Type !== 'Task') continue;
         resources[name] = state.Resource;
-        handlers[name] = this.bindTask(name, state.Resource, e.machine.region, clientConfig, clients);
+        const call = this.bindTask(name, state.Resource, e.machine.region, clientConfig, clients);
+        handlers[name] = async (taskInput: any) => {
+          const result = await call(taskInput);
+          results[name] = result;
+          return result;
+        };
       }
     } catch (err) {
       event('ExecutionStarted', { executionStartedEventDetails: { input: e.input, roleArn: e.machine.roleArn } });
@@ -367,21 +376,39 @@ export class LocalStepFunctions {
       } as any,
     });
     e.abort = () => run.abort();
+    // A Task state's attempts as Step Functions records them: TaskScheduled and TaskStarted per
+    // attempt, then TaskSucceeded or TaskFailed (a retry is a failed attempt and a new one), with the
+    // integration named as `resourceType` (`lambda`, `sns`, `aws-sdk:elasticache`) and `resource`
+    // (`invoke`, `publish`, `createSnapshot`) (API reference, HistoryEvent, TaskScheduledEventDetails).
+    // What Step Functions bills follows from them: a transition per state entered and per retry.
+    const task = (name: string) => {
+      const resource = resources[name] ?? '';
+      const parts = resource.split(':');
+      return parts[4] === '' && parts[2] === 'states'
+        ? { resourceType: parts.slice(5, -1).join(':'), resource: parts[parts.length - 1] }
+        : { resourceType: 'lambda', resource: 'invoke' };
+    };
+    // `parameters` here is the state's input, not the effective parameters Step Functions records.
+    const attempt = (name: string, taskInput: unknown) => {
+      event('TaskScheduled', { taskScheduledEventDetails: { ...task(name), region: e.machine.region, parameters: JSON.stringify(taskInput ?? null) } });
+      event('TaskStarted', { taskStartedEventDetails: task(name) });
+    };
     const collect = (async () => {
       for await (const log of run.eventLogs) {
+        const top = log.type !== 'ExecutionStarted' && 'state' in log && log.index === undefined;
         if (log.type === 'ExecutionStarted') {
           event('ExecutionStarted', { executionStartedEventDetails: { input: e.input, roleArn: e.machine.roleArn } });
-        } else if (log.type === 'StateEntered' && log.index === undefined) {
+        } else if (log.type === 'StateEntered' && top) {
           event(`${log.state.type}StateEntered`, { stateEnteredEventDetails: { name: log.state.name, input: JSON.stringify(log.state.input) } });
-        } else if (log.type === 'StateExited' && log.index === undefined) {
+          if (log.state.type === 'Task') attempt(log.state.name, log.state.input);
+        } else if (log.type === 'StateExited' && top) {
+          if (log.state.type === 'Task') event('TaskSucceeded', { taskSucceededEventDetails: { ...task(log.state.name), output: JSON.stringify(results[log.state.name] ?? null) } });
           event(`${log.state.type}StateExited`, { stateExitedEventDetails: { name: log.state.name, output: JSON.stringify(log.state.output ?? null) } });
-        } else if (log.type === 'StateFailed' && log.state.type === 'Task' && log.index === undefined) {
-          const resource = resources[log.state.name] ?? '';
-          event('TaskFailed', {
-            taskFailedEventDetails: {
-              resourceType: resource.split(':')[5] ?? '', resource: resource.split(':').slice(6).join(':'), error: log.Error, cause: String(log.Cause ?? ''),
-            },
-          });
+        } else if (log.type === 'StateRetried' && top && log.state.type === 'Task') {
+          // The failed attempt's StateFailed came first (its TaskFailed below).
+          attempt(log.state.name, log.state.input);
+        } else if (log.type === 'StateFailed' && log.state.type === 'Task' && top) {
+          event('TaskFailed', { taskFailedEventDetails: { ...task(log.state.name), error: log.Error, cause: String(log.Cause ?? '') } });
         }
       }
     })();

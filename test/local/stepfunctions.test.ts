@@ -121,6 +121,12 @@ test('a state machine runs a Lambda task, a Choice, a Wait on the simulated cloc
   expect(history.events![0].executionStartedEventDetails).toEqual({ input: JSON.stringify({ n: 7 }), roleArn: ROLE });
   const entered = history.events!.filter((e) => e.stateEnteredEventDetails).map((e) => e.stateEnteredEventDetails!.name);
   expect(entered).toEqual(['Double', 'Big?', 'Pause', 'Buckets', 'Publish', 'Big']);
+  // Each Task attempt: scheduled, started, succeeded, named by its integration.
+  const scheduled = history.events!.filter((e) => e.type === 'TaskScheduled')
+    .map((e) => `${e.taskScheduledEventDetails!.resourceType} ${e.taskScheduledEventDetails!.resource} ${e.taskScheduledEventDetails!.region}`);
+  expect(scheduled).toEqual([`lambda invoke ${REGION}`, `aws-sdk:s3 listBuckets ${REGION}`, `sns publish ${REGION}`]);
+  expect(types.slice(0, 6)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSucceeded', 'TaskStateExited']);
+  expect(JSON.parse(history.events![4].taskSucceededEventDetails!.output!)).toMatchObject({ Payload: { doubled: 14 }, StatusCode: 200 });
 
   // No name: one is generated; the small branch skips the Wait.
   const small = await sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn, input: JSON.stringify({ n: 2 }) }));
@@ -145,6 +151,22 @@ test('a failing Lambda function fails the execution with its error type and the 
   expect(history.events!.find((e) => e.type === 'TaskFailed')?.taskFailedEventDetails).toMatchObject({
     resourceType: 'lambda', resource: 'invoke', error: 'CustomError',
   });
+});
+
+test('a retried task: each failed attempt is a TaskFailed with its error, and the next one is scheduled again', async () => {
+  const retried = { ...definition(functionArn) as any };
+  retried.States = { ...retried.States, Double: { ...retried.States.Double, Retry: [{ ErrorEquals: ['CustomError'], IntervalSeconds: 1, MaxAttempts: 2 }] } };
+  const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: 'retrying', definition: JSON.stringify(retried), roleArn: ROLE }));
+  const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ fail: 'every time' }) }));
+  expect(await finished(started.executionArn!)).toMatchObject({ status: 'FAILED', error: 'CustomError' });
+  const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn }));
+  const tasks = history.events!.filter((e) => e.type.startsWith('Task') && !e.type.startsWith('TaskState'));
+  expect(tasks.map((e) => e.type)).toEqual(['TaskScheduled', 'TaskStarted', 'TaskFailed', 'TaskScheduled', 'TaskStarted', 'TaskFailed', 'TaskScheduled', 'TaskStarted', 'TaskFailed']);
+  for (const e of tasks.filter((t) => t.type === 'TaskFailed')) {
+    expect(e.taskFailedEventDetails).toMatchObject({ resourceType: 'lambda', resource: 'invoke', error: 'CustomError' });
+  }
+  // One state entered, two retries: what Step Functions bills as transitions for it.
+  expect(history.events!.filter((e) => e.type === 'TaskStateEntered')).toHaveLength(1);
 });
 
 test('a function that times out fails the task with Lambda.Unknown', async () => {
