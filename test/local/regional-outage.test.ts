@@ -5,17 +5,19 @@
  * replication to it; Route 53 and the other region keep working. `endRegionalOutage` brings it back.
  */
 import {
-  CreateReplicationGroupCommand, CreateSnapshotCommand, DescribeReplicationGroupsCommand, ElastiCacheClient,
+  CopySnapshotCommand, CreateReplicationGroupCommand, CreateSnapshotCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand,
+  ElastiCacheClient,
 } from '@aws-sdk/client-elasticache';
 import { CreateHostedZoneCommand, ListHostedZonesCommand, Route53Client } from '@aws-sdk/client-route-53';
 import {
-  CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketReplicationCommand,
-  PutBucketVersioningCommand, PutObjectCommand, S3Client,
+  CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketAclCommand, PutBucketOwnershipControlsCommand,
+  PutBucketReplicationCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import Redis from 'ioredis';
+import { ELASTICACHE_CANONICAL_ID } from '../../local/elasticache/facts';
 import { redisProcessesIn } from '../../local/orphans';
 import { LocalProvider } from '../../local/provider';
-import { groupAvailable } from '../../local/waiters';
+import { groupAvailable, snapshotAvailable } from '../../local/waiters';
 
 jest.setTimeout(120_000);
 
@@ -109,7 +111,13 @@ function alive(pid: number): boolean {
 let downPids: number[];
 
 beforeAll(async () => {
-  provider = await LocalProvider.start({ speed: 600, startTime: Date.UTC(2026, 10, 20, 8, 0), replicationDelay: 5 * MINUTE });
+  provider = await LocalProvider.start({
+    speed: 600,
+    startTime: Date.UTC(2026, 10, 20, 8, 0),
+    replicationDelay: 15 * MINUTE,
+    // An export an hour long (6 real seconds), so that it is still under way when the region goes.
+    timings: { exportSnapshot: HOUR },
+  });
   route53 = new Route53Client({ region: 'us-east-1', endpoint: provider.endpoint, credentials });
   await Promise.all([createGroup(DOWN, 'primary-cache'), createGroup(UP, 'standby-cache')]);
   await Promise.all([groupAvailable(elasticache(DOWN), 'primary-cache'), groupAvailable(elasticache(UP), 'standby-cache')]);
@@ -121,16 +129,27 @@ beforeAll(async () => {
   await createBucket(DOWN, 'inbound-dest');
   await replicate(UP, 'inbound-source', 'inbound-dest');
   await bucketsIn(DOWN).send(new PutObjectCommand({ Bucket: 'exports-primary', Key: 'early.rdb', Body: 'replicated before the outage' }));
-  await provider.clock.advance(10 * MINUTE);
+  await provider.clock.advance(20 * MINUTE);
   expect(await replicated('exports-replica', 'early.rdb')).toBe(true);
-  // Just before the outage: not yet replicated when the region goes.
-  await bucketsIn(DOWN).send(new PutObjectCommand({ Bucket: 'exports-primary', Key: 'late.rdb', Body: 'put just before the outage' }));
-  await bucketsIn(UP).send(new PutObjectCommand({ Bucket: 'inbound-source', Key: 'held.rdb', Body: 'for the region that is down' }));
+  // An export under way when the power goes (an hour long), from a snapshot taken first.
+  await bucketsIn(DOWN).send(new CreateBucketCommand({ Bucket: 'rdb-exports', CreateBucketConfiguration: { LocationConstraint: DOWN } }));
+  await bucketsIn(DOWN).send(new PutBucketOwnershipControlsCommand({ Bucket: 'rdb-exports', OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] } }));
+  const grant = `id="${ELASTICACHE_CANONICAL_ID}"`;
+  await bucketsIn(DOWN).send(new PutBucketAclCommand({ Bucket: 'rdb-exports', GrantRead: grant, GrantWrite: grant, GrantReadACP: grant, GrantWriteACP: grant }));
+  // The first snapshot takes its usual time; the second an hour more (6 real seconds), so it is still being taken.
+  provider.elasticache(DOWN).faults.snapshotDelays.push(0, HOUR);
+  await elasticache(DOWN).send(new CreateSnapshotCommand({ ReplicationGroupId: 'primary-cache', SnapshotName: 'to-export' }));
+  await snapshotAvailable(elasticache(DOWN), 'to-export');
+  await groupAvailable(elasticache(DOWN), 'primary-cache');
+  await elasticache(DOWN).send(new CopySnapshotCommand({ SourceSnapshotName: 'to-export', TargetSnapshotName: 'exported', TargetBucket: 'rdb-exports' }));
   // A snapshot being taken when the power goes.
   await elasticache(DOWN).send(new CreateSnapshotCommand({ ReplicationGroupId: 'primary-cache', SnapshotName: 'in-flight' }));
   downPids = await nodePids(DOWN);
   expect(downPids).toHaveLength(2);
   expect(downPids.every(alive)).toBe(true);
+  // Just before the outage: not yet replicated when the region goes (replication takes 1.5 real seconds).
+  await bucketsIn(DOWN).send(new PutObjectCommand({ Bucket: 'exports-primary', Key: 'late.rdb', Body: 'put just before the outage' }));
+  await bucketsIn(UP).send(new PutObjectCommand({ Bucket: 'inbound-source', Key: 'held.rdb', Body: 'for the region that is down' }));
   await provider.regionalOutage(DOWN);
 });
 
@@ -226,6 +245,14 @@ describe('after the outage', () => {
     const late = await bucketsIn(DOWN).send(new HeadObjectCommand({ Bucket: 'exports-primary', Key: 'late.rdb' }));
     expect(late.ReplicationStatus).toBe('FAILED');
     expect(await replicated('exports-replica', 'late.rdb')).toBe(false);
+  });
+
+  test('the export under way never wrote its objects; its source snapshot is intact', async () => {
+    await provider.clock.advance(2 * HOUR);
+    const source = (await elasticache(DOWN).send(new DescribeSnapshotsCommand({ SnapshotName: 'to-export' }))).Snapshots![0];
+    expect(source.SnapshotStatus).toBe('available');
+    const listed = await bucketsIn(DOWN).send(new ListObjectsV2Command({ Bucket: 'rdb-exports' }));
+    expect(listed.KeyCount).toBe(0);
   });
 
   test('the region\'s group recovers with new nodes', async () => {
