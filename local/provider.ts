@@ -26,7 +26,7 @@ import { ClientGone, clientGone, discardRest, gate, MAX_API_BODY, readBody, Requ
 import { useLocalDns } from './resolve';
 import { Route53, Route53Error } from './route53';
 import { handleS3, receiveS3Body, s3ErrorResponse } from './s3/api';
-import { S3Error, S3Store } from './s3/store';
+import { S3Error, S3Store, serviceUnavailable } from './s3/store';
 import { LocalSecretsManager } from './secretsmanager';
 import { LocalSns, SNS_XMLNS } from './sns';
 import { LocalSsm } from './ssm';
@@ -114,6 +114,8 @@ export class LocalProvider {
   public readonly stepFunctions: LocalStepFunctions;
   private readonly lambdaApi: LambdaApi;
   private readonly engines = new Map<string, ElastiCacheEngine>();
+  /** Regions in a regional outage (`regionalOutage`). */
+  private readonly outages = new Set<string>();
   private readonly stacks = new Map<string, CloudFormationModel>();
   private readonly server: http.Server;
   private readonly sockets = new Set<net.Socket>();
@@ -231,6 +233,51 @@ export class LocalProvider {
     return engine;
   }
 
+  /**
+   * Declares a regional outage in `region` (a fault, for tests and the DR drill): from now on the
+   * region's ElastiCache and S3 answer every request with HTTP 503 `ServiceUnavailable`, every
+   * redis-server node of its ElastiCache is killed with SIGKILL (a power loss: no final save) and
+   * its engine stops its clock work (no automatic snapshot; snapshots and exports in flight fail),
+   * S3 replication from the region stops (what it had not delivered never is) and replication to
+   * it is held. Route 53 (global) and every other region keep working; the region's other services
+   * (CloudFormation, Lambda, Step Functions, ...) are not affected (not modelled). Resolves once the
+   * region's nodes have exited. Declaring it again does nothing.
+   *
+   * Why 503 rather than a dropped connection: AWS lists `ServiceUnavailable` (HTTP 503, "The request
+   * has failed due to a temporary failure of the server") among the errors common to every API, and
+   * S3's error codes include it ("Service is unable to handle request"); it is what an endpoint
+   * whose service behind it is gone answers, and every SDK treats it as a transient error: it
+   * retries with backoff (standard mode: 3 attempts in all) and then fails with a typed
+   * `ServiceUnavailable` error that a workflow can tell apart, instead of a socket error. Both
+   * fail fast; neither hangs. (What AWS endpoints answer during a real regional outage varies with
+   * the failure: errors, timeouts, or DNS failures. UNCONFIRMED which.)
+   * @throws when `region` is not a region name
+   */
+  public async regionalOutage(region: string): Promise<void> {
+    checkRegionName(region);
+    if (this.outages.has(region)) return;
+    this.outages.add(region);
+    this.s3.regionDown(region);
+    await this.elasticache(region).regionalOutage();
+  }
+
+  /**
+   * Ends a regional outage: the region's ElastiCache and S3 answer again, replication held for the
+   * region is delivered, and its groups recover as after a node failure (their nodes come back
+   * empty: see ElastiCacheEngine.endRegionalOutage). Does nothing for a region not in an outage.
+   */
+  public async endRegionalOutage(region: string): Promise<void> {
+    checkRegionName(region);
+    if (!this.outages.delete(region)) return;
+    this.s3.regionUp(region);
+    await this.elasticache(region).endRegionalOutage();
+  }
+
+  /** Whether `region` is in a regional outage. */
+  public inOutage(region: string): boolean {
+    return this.outages.has(region);
+  }
+
   /** CloudFormation's stacks in a region (created on first use). */
   public cloudformation(region: string): CloudFormationModel {
     let model = this.stacks.get(region);
@@ -298,6 +345,11 @@ export class LocalProvider {
   private async serve(req: http.IncomingMessage, res: http.ServerResponse, route: Route, refusal?: RequestRefused): Promise<void> {
     if (refusal) throw refusal;
     const { service, region } = route;
+    if (this.outages.has(region) && (service === 's3' || service === 'elasticache')) {
+      // A regional outage (see regionalOutage): answered before the body is read.
+      throw service === 's3' ? serviceUnavailable()
+        : new ServiceError('ServiceUnavailable', 'The request has failed due to a temporary failure of the server.', 503);
+    }
     if (service === 's3') {
       const body = await receiveS3Body(this.s3, req);
       try {
@@ -403,6 +455,13 @@ export class LocalProvider {
         }
       }
     }
+  }
+}
+
+/** Refuses what is not an AWS region name (e.g. `eu-west-1`, `us-gov-west-1`, `ap-southeast-4`). */
+function checkRegionName(region: string): void {
+  if (typeof region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(region)) {
+    throw new Error(`region '${region}' is not an AWS region name: expected lower-case words and a number joined by '-', e.g. eu-west-1`);
   }
 }
 

@@ -68,6 +68,8 @@ export class ElastiCacheEngine {
   private readonly nodes: Nodes;
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  /** The region is in a regional outage (`regionalOutage`): its nodes are dead and its clock work stands still. */
+  private down = false;
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock;
@@ -76,6 +78,8 @@ export class ElastiCacheEngine {
     this.nodes.onCrash((member) => this.nodeFailed(member));
     fs.mkdirSync(this.snapshotsDir, { recursive: true });
     this.clock.onAdvance(async (from, to) => {
+      // A region in an outage does nothing: no snapshot falls due, no operation completes.
+      if (this.down) return;
       await this.finishDue(to);
       await this.runAutomaticSnapshots(from, to);
     });
@@ -668,7 +672,8 @@ export class ElastiCacheEngine {
 
   /** A member's redis-server exited without being asked to: ElastiCache replaces the node. */
   private nodeFailed(member: Member): void {
-    if (this.stopped) return;
+    // In a regional outage nothing is replaced: the nodes come back when the region does.
+    if (this.stopped || this.down) return;
     const group = [...this.groups.values(), ...this.standalone.values()].find((g) => g.members.includes(member));
     if (!group) return;
     // A snapshot being taken from the node fails, now (its save never completes).
@@ -691,6 +696,7 @@ export class ElastiCacheEngine {
    * (if any) is over, replaces them (see above). Failures while this runs are picked up by it.
    */
   private recover(group: Group): void {
+    if (this.down) return;
     const failed = group.members.filter((m) => !m.server?.running && !m.unrecoverable);
     if (failed.length === 0) return;
     const now = this.clock.now();
@@ -705,7 +711,7 @@ export class ElastiCacheEngine {
     const recovery = (async () => {
       for (let failures = 0; ;) {
         while (group.busy) await group.busy.catch(() => undefined);
-        if (this.stopped || !this.holds(group) || group.status === 'deleting') return;
+        if (this.stopped || this.down || !this.holds(group) || group.status === 'deleting') return;
         const dead = group.members.filter((m) => !m.server?.running && !m.unrecoverable);
         if (dead.length === 0) return;
         try {
@@ -1042,8 +1048,9 @@ export class ElastiCacheEngine {
     await Promise.all([...due.map((x) => x.busy!.catch(() => undefined)), ...recoveries]);
   }
 
-  /** Settles once `simulatedMs` have passed (a real timer, cleared on stop). */
+  /** Settles once `simulatedMs` have passed (a real timer, cleared on stop and in an outage). */
   private after(simulatedMs: number): void {
+    if (this.down) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       void this.settle().catch(() => undefined);
@@ -1155,6 +1162,63 @@ export class ElastiCacheEngine {
     const seen = new Promise<void>((resolve) => server.onExit(() => resolve()));
     server.kill();
     await seen;
+  }
+
+  // ---- regional outage ---------------------------------------------------------------------
+  //
+  // What a regional outage does to ElastiCache is not documented (AWS describes Regions as isolated
+  // from each other, "Resilience in Amazon ElastiCache"). The emulator takes the worst case a DR
+  // drill plans for, as an ASSUMPTION: every node of the region loses power at once (SIGKILL: no
+  // final save), work in flight fails (snapshots being taken end `failed`, exports never write
+  // their objects), and nothing happens in the region until it comes back: no automatic snapshot,
+  // no node replacement, no operation completes. Its API is unreachable (the provider answers
+  // 503 ServiceUnavailable, see LocalProvider.regionalOutage).
+
+  /** Whether the region is in a regional outage. */
+  public get inOutage(): boolean {
+    return this.down;
+  }
+
+  /**
+   * Starts a regional outage: kills every node of every group (running or starting), fails the
+   * work in flight and stops the engine's clock work, as above. Resolves once every node has
+   * exited. A second call does nothing.
+   */
+  public async regionalOutage(): Promise<void> {
+    if (this.down || this.stopped) return;
+    this.down = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const snapshot of this.snapshots.values()) {
+      if (snapshot.status === 'copying') {
+        // An export in flight never writes its objects; its source snapshot is intact.
+        snapshot.onDone = undefined;
+        snapshot.doneAt = undefined;
+        snapshot.status = 'available';
+      } else if (snapshot.status === 'creating') {
+        // A snapshot being saved (or copied) is lost with its node.
+        snapshot.failed = true;
+        snapshot.doneAt = undefined;
+        snapshot.status = 'failed';
+      }
+    }
+    await this.nodes.powerOff();
+  }
+
+  /**
+   * Ends the regional outage: the engine's clock work resumes and every group whose nodes died is
+   * recovered as after a node failure (see "node failures"). With every node of a shard gone there
+   * is no replica to sync from, so the nodes come back empty: the data in memory was lost with the
+   * power (ASSUMPTION, as above).
+   */
+  public async endRegionalOutage(): Promise<void> {
+    if (!this.down || this.stopped) return;
+    this.down = false;
+    this.nodes.powerOn();
+    await this.settle();
+    for (const group of [...this.groups.values(), ...this.standalone.values()]) {
+      if (['available', 'modifying', 'snapshotting'].includes(group.status)) this.recover(group);
+    }
   }
 
   /** The RDB files of a snapshot, one per shard (for exports and for tests). */

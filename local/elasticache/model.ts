@@ -60,6 +60,11 @@ export interface Timings {
 // A save or a load plus one transfer to or from S3 is then about 40 s per GiB; one minute per GiB
 // leaves room for a node smaller than this machine and for the service's own steps. An export is
 // an S3-to-S3 copy (no Redis work): half a minute per GiB. Measure in AWS before relying on them.
+/**
+ * The default simulated durations of ElastiCache operations. Every timing the local provider
+ * simulates (these, S3 replication, Route 53 propagation, ...), with its option, its formula by
+ * data size and its source, is documented in `local/TIMINGS.md`; change both together.
+ */
 export const DEFAULT_TIMINGS: Timings = {
   createGroup: 10 * MINUTE,
   snapshot: 5 * MINUTE,

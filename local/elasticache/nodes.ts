@@ -17,6 +17,11 @@ import { NODE_WAIT_MS, RedisServer, RedisServerOptions, waitOn } from '../redis/
  */
 export class Nodes {
   private readonly aborter = new AbortController();
+  /**
+   * What new starts listen to: aborted with `aborter` (stop), and by a power loss (`powerOff`),
+   * after which `powerOn` gives a fresh one.
+   */
+  private starts = new AbortController();
   private readonly servers = new Set<RedisServer>();
   private readonly crashListeners: Array<(member: Member) => void> = [];
 
@@ -52,10 +57,12 @@ export class Nodes {
 
   /** Starts the server of `member`, watched for crashes. */
   public async startServer(member: Member, options: Omit<RedisServerOptions, 'signal' | 'track'>): Promise<RedisServer> {
-    const server = await RedisServer.start({ ...options, signal: this.aborter.signal, track: this.servers });
-    if (this.aborter.signal.aborted) {
-      await server.stop();
-      throw new Error(`node ${member.id} was not started: stopped`);
+    const starts = this.starts;
+    const server = await RedisServer.start({ ...options, signal: starts.signal, track: this.servers });
+    if (starts.signal.aborted) {
+      // Stopped meanwhile, or the power went: a node that came up anyway goes the same way.
+      if (this.aborter.signal.aborted) await server.stop(); else await server.killAndWait();
+      throw new Error(`node ${member.id} was not started: ${this.aborter.signal.aborted ? 'stopped' : 'power lost'}`);
     }
     member.server = server;
     server.onExit((expected) => {
@@ -326,9 +333,29 @@ export class Nodes {
     await Promise.all(members.map((m) => m.server?.stop()));
   }
 
+  /**
+   * A power loss (a regional outage): every server started here, running or starting, is killed
+   * with SIGKILL, so none saves or cleans up, and starts under way fail, until `powerOn`. Resolves
+   * once they have all exited (bounded: a SIGKILL cannot be refused).
+   */
+  public async powerOff(): Promise<void> {
+    this.starts.abort();
+    // A server still starting is in the set from its spawn; one spawned by a start that saw the
+    // abort only after it is killed by startServer.
+    for (let round = 0; round < 3 && this.servers.size > 0; round++) {
+      await Promise.all([...this.servers].map((s) => s.killAndWait()));
+    }
+  }
+
+  /** Lets servers start again after `powerOff` (not after `stopAll`). */
+  public powerOn(): void {
+    if (!this.aborter.signal.aborted && this.starts.signal.aborted) this.starts = new AbortController();
+  }
+
   /** Ends every wait, refuses new starts and stops every server started here, running or starting. */
   public async stopAll(): Promise<void> {
     this.aborter.abort();
+    this.starts.abort();
     // A server still starting is in the set from its spawn; one that finishes starting after this is stopped by startServer.
     for (let round = 0; round < 3 && this.servers.size > 0; round++) {
       await Promise.all([...this.servers].map((s) => s.stop()));

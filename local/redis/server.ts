@@ -405,4 +405,11 @@ export class RedisServer {
   public kill(): void {
     this.process?.kill('SIGKILL');
   }
+
+  /** Kills the process as `kill` does and waits until it has exited (at most 5 s: a process that never spawned has no exit). */
+  public async killAndWait(): Promise<void> {
+    if (!this.process || !this.running) return;
+    this.kill();
+    await Promise.race([this.exited, sleep(5_000)]);
+  }
 }

@@ -440,7 +440,9 @@ function objectRequest(
         throw new S3Error('InvalidArgument', 'Invalid copy source encoding', 400, { ArgumentName: 'x-amz-copy-source', ArgumentValue: copySource });
       }
       const [srcBucket, ...rest] = source.replace(/^\//, '').split('/');
-      const original = store.getObject(store.bucket(srcBucket), rest.join('/'));
+      // A source in a region that is down cannot be read (UNCONFIRMED: what S3 answers a cross-region
+      // copy from a Region in an outage is not documented; its 503 is assumed).
+      const original = store.getObject(store.requireUp(store.bucket(srcBucket)), rest.join('/'));
       const object = store.putObject(bucket, key, { from: original.file }, { contentType: original.contentType, sse });
       return xml('CopyObjectResult', `${el('ETag', object.etag)}${el('LastModified', object.lastModified.toISOString())}`);
     }

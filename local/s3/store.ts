@@ -120,6 +120,8 @@ export class S3Store {
   public readonly faults: S3Faults = { stallReplication: false, failReplications: 0 };
   private readonly buckets = new Map<string, Bucket>();
   private readonly pending: PendingReplication[] = [];
+  /** Regions in a regional outage (see `regionDown`). */
+  private readonly regionsDown = new Set<string>();
   private readonly timer: NodeJS.Timeout;
   private readonly replication: ReplicationTiming;
 
@@ -406,6 +408,42 @@ export class S3Store {
     this.pending.push({ source: bucket, key: object.key, etag: object.etag, rule, dueAt: this.clock.now() + this.replication.delay + transfer });
   }
 
+  // ---- regional outage ---------------------------------------------------------------------
+  //
+  // S3 documents no behaviour for a regional outage. The emulator takes the case a DR drill plans
+  // for (ASSUMPTION): the region's S3 stops answering (the provider answers 503 ServiceUnavailable),
+  // replication FROM the region stops and what it had not delivered is never delivered (the
+  // objects show FAILED once the region is back, as S3 shows a replication it did not complete),
+  // and replication TO the region is held (PENDING) and delivered once the region is back.
+
+  /** Starts a regional outage of S3 in `region` (see above). A second call does nothing. */
+  public regionDown(region: string): void {
+    if (this.regionsDown.has(region)) return;
+    this.regionsDown.add(region);
+    for (const job of [...this.pending]) {
+      if (job.source.region !== region) continue;
+      this.pending.splice(this.pending.indexOf(job), 1);
+      const object = job.source.objects.get(job.key);
+      if (object && object.etag === job.etag) object.replicationStatus = 'FAILED';
+    }
+  }
+
+  /** Ends the regional outage of `region`: held replications to it are delivered when due. */
+  public regionUp(region: string): void {
+    this.regionsDown.delete(region);
+  }
+
+  /** Whether `region` is in a regional outage. */
+  public isDown(region: string): boolean {
+    return this.regionsDown.has(region);
+  }
+
+  /** Refuses a request that needs `bucket` while its region is down, as its unreachable endpoint would fail it. */
+  public requireUp(bucket: Bucket): Bucket {
+    if (this.regionsDown.has(bucket.region)) throw serviceUnavailable();
+    return bucket;
+  }
+
   /**
    * Replicates the objects whose delay has passed. Runs in the background: it never throws. A
    * replication that fails (the destination's disk full, an I/O error) marks its object FAILED,
@@ -416,6 +454,9 @@ export class S3Store {
     const now = this.clock.now();
     for (const job of [...this.pending]) {
       if (job.dueAt > now) continue;
+      // Held while the destination's region is down (delivered once it is back).
+      const destRegion = this.buckets.get(job.rule.destination)?.region;
+      if (destRegion !== undefined && this.regionsDown.has(destRegion)) continue;
       this.pending.splice(this.pending.indexOf(job), 1);
       const object = job.source.objects.get(job.key);
       if (!object || object.etag !== job.etag) continue; // replaced or deleted since
@@ -437,6 +478,14 @@ export class S3Store {
     }
   }
 
+}
+
+/**
+ * S3's answer when it cannot serve a request: `ServiceUnavailable`, HTTP 503 ("Service is unable to
+ * handle request", S3 API reference, "Error responses", list of error codes).
+ */
+export function serviceUnavailable(): S3Error {
+  return new S3Error('ServiceUnavailable', 'Service is unable to handle request.', 503);
 }
 
 /** The MD5 of a file's content, in hex, read a buffer at a time. */
