@@ -33,6 +33,12 @@ export interface DrillSettings {
 }
 
 export class DrillLog {
+  public static fromJSON(json: { settings: DrillSettings; events: DrillEvent[] }): DrillLog {
+    const log = new DrillLog(json.settings);
+    json.events.forEach((e) => log.add(e));
+    return log;
+  }
+
   public readonly events: DrillEvent[] = [];
 
   constructor(public readonly settings: DrillSettings) {}
@@ -58,11 +64,5 @@ export class DrillLog {
 
   public toJSON(): { settings: DrillSettings; events: DrillEvent[] } {
     return { settings: this.settings, events: this.events };
-  }
-
-  public static fromJSON(json: { settings: DrillSettings; events: DrillEvent[] }): DrillLog {
-    const log = new DrillLog(json.settings);
-    json.events.forEach((e) => log.add(e));
-    return log;
   }
 }

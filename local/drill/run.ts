@@ -170,7 +170,9 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     print(`Outage declared in ${primary} at ${new Date(declared).toISOString()}: its ElastiCache and S3 stop answering, its nodes are gone`);
 
     // ---- 5. the recovery -----------------------------------------------------------------
-    const started = await sfnB.send(new StartExecutionCommand({ stateMachineArn: restoreWf.stateMachineArn, name: `drill-failover-${declared}`, input: JSON.stringify({ mode: 'failover' }) }));
+    const started = await sfnB.send(new StartExecutionCommand({
+      stateMachineArn: restoreWf.stateMachineArn, name: `drill-failover-${declared}`, input: JSON.stringify({ mode: 'failover' }),
+    }));
     watcher.watch(sfnB, restoreWf.stateMachineArn, 'failover', started.executionArn);
     const recordName: string = restoreWf.description.recordName.replace(/\.$/, '');
     const resolver = new dns.promises.Resolver({ timeout: 2000, tries: 1 });
@@ -198,13 +200,24 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
 
     // ---- 6. what came back ----------------------------------------------------------------
     const standbyName = await cname(resolver, recordName);
-    const standby = run.output?.standby as string | undefined;
-    const standbyToken = restoreWf.description.authTokenSecretArn && standby
-      ? (await provider.elasticache(recovery).describeReplicationGroups(standby))[0]?.authTokens[0] : undefined;
+    const standbyId = run.output?.standby as string | undefined;
+    if (!standbyId) throw new DrillFailure('read back', `the restore run's output names no standby: ${JSON.stringify(run.output)}`);
+    const ecB = client(ElastiCacheClient, recovery);
+    let standby;
+    try {
+      standby = (await ecB.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: standbyId }))).ReplicationGroups![0];
+    } finally {
+      ecB.destroy();
+    }
+    const standbyPort = (standby.ConfigurationEndpoint ?? standby.NodeGroups![0].PrimaryEndpoint!).Port!;
+    // The application's token in the recovery region (the StandbyRestore's authToken secret, which the standby was created with).
+    const standbyToken = standby.AuthTokenEnabled ? (await provider.elasticache(recovery).describeReplicationGroups(standbyId))[0].authTokens[0] : undefined;
     const back = await traffic.readBack({
-      host: standbyName!, port: endpoint.Port!, tls: restoreWf.description.transitEncryption !== false, password: standbyToken, cluster: target.cluster,
+      host: standbyName!, port: standbyPort, tls: !!standby.TransitEncryptionEnabled, password: standbyToken, cluster: standby.ClusterEnabled === true,
     });
-    add({ type: 'readBack', at: clock.now(), written: back.written, survived: back.survived, lastWriteAt: back.lastWriteAt, lastSurvivingWriteAt: back.lastSurvivingWriteAt });
+    add({
+      type: 'readBack', at: clock.now(), written: back.written, survived: back.survived, lastWriteAt: back.lastWriteAt, lastSurvivingWriteAt: back.lastSurvivingWriteAt,
+    });
     print(`Read back through ${recordName} -> ${standbyName}: ${back.survived.toLocaleString('en-US')} of ${back.written.toLocaleString('en-US')} writes`);
     return { log, deploy };
   } catch (e) {
