@@ -214,8 +214,11 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     const standbyToken = standby.AuthTokenEnabled
       ? (await provider.elasticache(recovery).describeReplicationGroups(standbyId))[0].authTokens[0] : undefined;
     const back = await traffic.readBack({
-      host: standbyName!, port: standbyPort, tls: !!standby.TransitEncryptionEnabled,
-      password: standbyToken, cluster: standby.ClusterEnabled === true,
+      host: standbyName!,
+      port: standbyPort,
+      tls: !!standby.TransitEncryptionEnabled,
+      password: standbyToken,
+      cluster: standby.ClusterEnabled === true,
     });
     add({
       type: 'readBack', at: clock.now(), written: back.written, survived: back.survived, lastWriteAt: back.lastWriteAt, lastSurvivingWriteAt: back.lastSurvivingWriteAt,
