@@ -117,7 +117,9 @@ export function snapshotShape(place: Place, s: Snapshot, showNodeGroupConfig: bo
     ReplicationGroupId: s.groupId,
     ReplicationGroupDescription: s.groupDescription,
     SnapshotStatus: s.status,
-    SnapshotSource: s.source,
+    // `automated` or `manual` (API reference, Snapshot: "whether the snapshot is from an automatic
+    // backup (automated) or was created manually (manual)").
+    SnapshotSource: s.source === 'automatic' ? 'automated' : 'manual',
     CacheNodeType: s.nodeType,
     Engine: s.engine,
     EngineVersion: s.engineVersion,

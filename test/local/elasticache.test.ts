@@ -325,7 +325,7 @@ describe('automatic snapshots', () => {
     const names = out.Snapshots!.map((s) => s.SnapshotName);
     expect(names).toHaveLength(2);
     for (const name of names) expect(name).toMatch(/^automatic\.daily-2026-11-2\d-05-00$/);
-    expect(out.Snapshots!.every((s) => s.SnapshotSource === 'automatic' && s.NodeSnapshots![0].CacheClusterId === 'daily-002')).toBe(true);
+    expect(out.Snapshots!.every((s) => s.SnapshotSource === 'automated' && s.NodeSnapshots![0].CacheClusterId === 'daily-002')).toBe(true);
     // Automatic snapshots go with their group.
     await ec.send(new DeleteReplicationGroupCommand({ ReplicationGroupId: 'daily' }));
     await until('daily snapshots gone', async () => {

@@ -24,6 +24,9 @@ const NO_EFFECT: Record<string, string> = {
   Tags: 'function tags are not stored',
   Architectures: 'functions run on the local machine\'s architecture',
   LoggingConfig: 'function logs are kept by the local Lambda (lambda.logs), not sent to CloudWatch Logs',
+  // A function in a VPC reaches what its subnets and security groups allow; locally every node is a
+  // loopback address any function reaches, and names resolve through the provider's DNS server.
+  VpcConfig: 'the local provider has one network: subnets and security groups are not enforced',
 };
 
 const RECORDED = 'recorded only: deployStack was asked to record Lambda functions (functions: \'record\'; their code assets are not published)';

@@ -59,14 +59,17 @@ function attributes(ctx: ResourceContext, name: string): Record<string, unknown>
 }
 
 function notes(props: Record<string, any>): string | undefined {
-  const given = Object.keys(NO_EFFECT).filter((k) => props[k] !== undefined);
-  return given.length === 0 ? undefined : given.map((k) => `${k} accepted without effect: ${NO_EFFECT[k]}`).join('; ');
+  const given = Object.keys(NO_EFFECT).filter((k) => props[k] !== undefined).map((k) => `${k} accepted without effect: ${NO_EFFECT[k]}`);
+  if (props.AccessControl === 'LogDeliveryWrite') given.push('AccessControl LogDeliveryWrite accepted without effect: the local provider writes no server access logs');
+  return given.length === 0 ? undefined : given.join('; ');
 }
 
 /** The canned ACL: only Private (the default every new bucket has) is emulated. */
 function checkAccessControl(value: unknown): void {
-  if (value !== undefined && value !== 'Private') {
-    throw new ResourceFailure(`The local provider applies AccessControl Private only, not ${JSON.stringify(value)}.`);
+  // LogDeliveryWrite grants S3's log delivery group write access (the access log bucket the CDK makes
+  // for `serverAccessLogsBucket`); the local provider writes no access logs, so it has no effect here.
+  if (value !== undefined && value !== 'Private' && value !== 'LogDeliveryWrite') {
+    throw new ResourceFailure(`The local provider applies AccessControl Private (and LogDeliveryWrite, without effect) only, not ${JSON.stringify(value)}.`);
   }
 }
 
