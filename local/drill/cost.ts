@@ -28,9 +28,11 @@ export const PRICES = {
   /**
    * https://aws.amazon.com/s3/pricing/ — S3 Standard, first 50 TB, $0.023 per GB-month; PUT/COPY/POST/LIST
    * $0.005 per 1,000 (us-east-1, read on devnotes.tech and deepeshsoni.com copies). The eu-west-1 figure
-   * (also $0.023) is UNCONFIRMED: no stored page showed the Ireland table.
+   * (also $0.023) is UNCONFIRMED: no stored page showed the Ireland table; nor is us-west-2's (the
+   * example's recovery region, taken as us-east-1's). A region not listed is priced as us-east-1,
+   * and its line says so.
    */
-  s3StandardGbMonth: { 'us-east-1': 0.023, 'eu-west-1': 0.023 } as Record<string, number>,
+  s3StandardGbMonth: { 'us-east-1': 0.023, 'eu-west-1': 0.023, 'us-west-2': 0.023 } as Record<string, number>,
   s3PutPer1000: 0.005,
   /**
    * https://aws.amazon.com/s3/pricing/ (Data Transfer, "between AWS Regions"): replication copies are
@@ -144,8 +146,8 @@ export function monthlyCost(log: DrillLog): CostEstimate {
   // Average GB stored over the span is the GB-month figure for a month like it.
   for (const [region, intervals] of [...objectIntervals(log)].sort(([a], [b]) => a.localeCompare(b))) {
     const price = PRICES.s3StandardGbMonth[region];
-    if (price === undefined) throw new Error(`monthlyCost: no S3 Standard price for region ${region} (known: ${Object.keys(PRICES.s3StandardGbMonth).join(', ')})`);
-    items.push(item(`S3 Standard storage of kept exports, ${region}`, byteMs(intervals) / span / GB, 'GB-month', price));
+    const what = `S3 Standard storage of kept exports, ${region}${price === undefined ? ' (priced as us-east-1: no list price here for this region)' : ''}`;
+    items.push(item(what, byteMs(intervals) / span / GB, 'GB-month', price ?? PRICES.s3StandardGbMonth['us-east-1']));
   }
   // Replication writes each copy with a PUT in the destination, so both kinds count as PUTs.
   const puts = (eventsOf(log, 'object-written').length + eventsOf(log, 'object-replicated').length) * factor;

@@ -43,7 +43,13 @@ export type DrillEvent =
   | { readonly at: number; readonly type: 'restore-succeeded'; readonly group: string }
   | { readonly at: number; readonly type: 'restore-failed'; readonly group: string; readonly cause: string }
   | { readonly at: number; readonly type: 'dns-in-sync'; readonly name: string }
-  | { readonly at: number; readonly type: 'keys-read-back'; readonly count: number };
+  /**
+   * Writes read back after the restore, of `written` acknowledged ones (when the reader knows), and
+   * the write time of the newest one that came back (when the reader knows: then RPO time is exact).
+   */
+  | { readonly at: number; readonly type: 'keys-read-back'; readonly count: number; readonly written?: number; readonly lastSurvivingWriteAt?: number }
+  /** Why the drill failed, and in which step. */
+  | { readonly at: number; readonly type: 'drill-failed'; readonly step: string; readonly reason: string };
 
 export type DrillEventType = DrillEvent['type'];
 
@@ -56,7 +62,7 @@ export interface DrillLog {
 
 const TYPES: readonly DrillEventType[] = [
   'writes', 'snapshot-taken', 'snapshot-deleted', 'run-started', 'run-ended', 'object-written', 'object-replicated',
-  'object-pruned', 'outage-declared', 'restore-started', 'restore-succeeded', 'restore-failed', 'dns-in-sync', 'keys-read-back',
+  'object-pruned', 'outage-declared', 'restore-started', 'restore-succeeded', 'restore-failed', 'dns-in-sync', 'keys-read-back', 'drill-failed',
 ];
 
 /** Events of one type, typed. */

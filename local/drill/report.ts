@@ -46,8 +46,10 @@ export function measure(log: DrillLog): Measures {
   const writes = eventsOf(log, 'writes');
   const writesAcknowledged = writes.reduce((n, w) => n + w.count, 0);
   const readBack = eventsOf(log, 'keys-read-back');
-  const keysReadBack = readBack.length ? readBack[readBack.length - 1].count : 0;
-  // Writes are acknowledged in order, so the keys read back are the first `keysReadBack` writes.
+  const last = readBack[readBack.length - 1];
+  const keysReadBack = last ? last.count : 0;
+  // Writes are acknowledged in order, so the keys read back are the first `keysReadBack` writes:
+  // the newest survivor is in the batch where the count runs out, unless the reader timed it itself.
   let cumulative = 0;
   let lastSurvivingWriteAt: number | undefined;
   let exact = true;
@@ -59,6 +61,10 @@ export function measure(log: DrillLog): Measures {
       exact = cumulative === keysReadBack;
       break;
     }
+  }
+  if (last?.lastSurvivingWriteAt !== undefined) {
+    lastSurvivingWriteAt = last.lastSurvivingWriteAt;
+    exact = true;
   }
   const outageAt = eventsOf(log, 'outage-declared')[0]?.at;
   const dnsInSyncAt = outageAt === undefined ? undefined : eventsOf(log, 'dns-in-sync').find((e) => e.at >= outageAt)?.at;

@@ -10,15 +10,18 @@
  * report is made: the numbers in the report are computed from that log alone.
  */
 import * as dns from 'dns';
+import * as fs from 'fs';
 import { DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeStateMachineCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { deployAssembly, DeployReport } from './deploy';
-import { DrillEvent, DrillLog } from './log';
+import { DrillEvent, DrillLog, RunKind, RunStatus } from './events';
 import { DrillPair, DeployedWorkflow, planDrill, resolveWorkflow } from './plan';
 import { readRun, RunSummary } from './runs';
-import { Traffic, TrafficTarget } from './traffic';
+import { keyOf, Traffic, TrafficTarget } from './traffic';
 import { LocalProvider } from '../provider';
+import { LOCAL_ACCOUNT } from '../sts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -61,7 +64,7 @@ export interface DrillResult {
 
 /** The drill's own error: a step that failed, and why. */
 export class DrillFailure extends Error {
-  constructor(public readonly step: string, reason: string) {
+  constructor(public readonly step: string, public readonly reason: string) {
     super(`${step}: ${reason}`);
   }
 }
@@ -78,11 +81,17 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
   checkNumber('days', days, 1, 366, true);
   checkNumber('writesPerMinute', writesPerMinute, 0, 100_000, false);
   checkNumber('datasetKeys', datasetKeys, 0, 10_000_000, true);
+  checkNumber('valueBytes', valueBytes, 1, 1024 * 1024, true);
   checkNumber('outageAfterHours', outageAfterHours, 0, 366 * 24, false);
 
   const plan = planDrill(o.assemblyDir);
   for (const reason of plan.cannot) print(`Not drilled: ${reason}`);
   if (plan.pairs.length === 0) throw new DrillFailure('plan', `nothing to drill in ${o.assemblyDir}`);
+  const foreign = plan.stacks.filter((s) => s.account !== LOCAL_ACCOUNT);
+  if (foreign.length > 0) {
+    throw new DrillFailure('plan', `${foreign.map((s) => `${s.name} is for account ${s.account}`).join(', ')}; the local provider has one account, `
+      + `${LOCAL_ACCOUNT}: synthesize the app for it (env: { account: '${LOCAL_ACCOUNT}', region })`);
+  }
   const pair: DrillPair = plan.pairs[0];
   const primary = pair.exportWorkflow.region;
   const recovery = pair.restoreWorkflow.region;
@@ -90,150 +99,184 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
   // The simulated clock starts at noon UTC today: the deployment and the dataset land before the night's schedules.
   const today = new Date();
   const startTime = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate(), 12);
-  const provider = await LocalProvider.start({ speed: o.speed ?? 600, startTime });
+  const speed = o.speed ?? 600;
+  const provider = await LocalProvider.start({ speed, startTime });
   const clock = provider.clock;
-  const log = new DrillLog({ days, writesPerMinute, datasetKeys, valueBytes, primaryRegion: primary, recoveryRegion: recovery });
-  const add = (e: DrillEvent) => log.add(e);
+  const events: DrillEvent[] = [];
+  const add = (e: DrillEvent) => events.push(e);
   const credentials = { accessKeyId: 'drill', secretAccessKey: 'drill' };
-  const client = <T>(make: new (c: any) => T, region: string): T => new make({ region, endpoint: provider.endpoint, credentials, maxAttempts: 1 });
+  const made: Array<{ destroy(): void }> = [];
+  const client = <T extends { destroy(): void }>(make: new (c: any) => T, region: string): T => {
+    // Path-style S3 (the provider's endpoint is an address); no SDK retries: a fault shows at once.
+    const c = new make({ region, endpoint: provider.endpoint, credentials, maxAttempts: 1, forcePathStyle: true });
+    made.push(c);
+    return c;
+  };
   const sfnA = client(SFNClient, primary);
   const sfnB = client(SFNClient, recovery);
   const ecA = client(ElastiCacheClient, primary);
-  const s3 = client(S3Client, primary);
+  const ecB = client(ElastiCacheClient, recovery);
   let traffic: Traffic | undefined;
-  let deploy: DeployReport | undefined;
+  let deploy: DeployReport = { phases: [], real: [], recorded: [] };
+  let step = 'deploy';
+  let failure: string | undefined;
   try {
     // ---- 1. deploy, as `cdk deploy` does -----------------------------------------------
-    print(`Deploying ${plan.stacks.map((s) => `${s.name} (${s.region})`).join(', ')} into the local provider with the CDK CLI`);
+    print(`Deploying ${plan.stacks.map((s) => `${s.name} (${s.region})`).join(', ')} into the local provider with the AWS CDK CLI`);
     clock.tick(100);
     deploy = await deployAssembly(provider, o.assemblyDir, { print: (line) => print(`  ${line}`) });
     clock.stopTicking();
+    print(`  deployed for real: ${deploy.real.join(', ')}`);
+    print(`  recorded only: ${deploy.recorded.join(', ')}`);
     const exportWf = resolveWorkflow(provider, pair.exportWorkflow);
     const restoreWf = resolveWorkflow(provider, pair.restoreWorkflow);
     const groupId: string = exportWf.description.replicationGroupId;
-    print(`Drilling group ${groupId} (${primary}): export ${exportWf.stateMachineArn.split(':').pop()}, restore ${restoreWf.stateMachineArn.split(':').pop()} (${recovery})`);
+    print(`Drilling group ${groupId} (${primary}): export workflow ${exportWf.stateMachineArn.split(':').pop()}, `
+      + `restore workflow ${restoreWf.stateMachineArn.split(':').pop()} (${recovery})`);
 
     // ---- 2. the data, and the writes that keep coming -------------------------------------
+    step = 'write';
     const group = (await ecA.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: groupId }))).ReplicationGroups![0];
     const endpoint = group.ConfigurationEndpoint ?? group.NodeGroups![0].PrimaryEndpoint!;
-    const token = (await provider.elasticache(primary).describeReplicationGroups(groupId))[0].authTokens[0];
+    // The application's AUTH token (it reads it from its secret; the drill asks the group it was set on).
+    const token = group.AuthTokenEnabled ? (await provider.elasticache(primary).describeReplicationGroups(groupId))[0].authTokens[0] : undefined;
     const target: TrafficTarget = {
       host: endpoint.Address!, port: endpoint.Port!, tls: !!group.TransitEncryptionEnabled, password: token, cluster: group.ClusterEnabled === true,
     };
     traffic = new Traffic(target, { writesPerMinute, valueBytes });
     const t0 = clock.now();
     await traffic.fill(datasetKeys, t0);
-    add({ type: 'dataset', at: t0, keys: datasetKeys, valueBytes });
-    print(`Wrote ${datasetKeys.toLocaleString('en-US')} keys of ${valueBytes} B to ${endpoint.Address}; now ${writesPerMinute} writes a simulated minute`);
+    if (datasetKeys > 0) add({ at: t0, type: 'writes', count: datasetKeys, lastKey: keyOf(datasetKeys - 1), lastAckAt: t0 });
+    print(`Wrote ${datasetKeys.toLocaleString('en-US')} keys of ${valueBytes} B to ${endpoint.Address}; then ${writesPerMinute} writes a simulated minute`);
 
     // ---- 3. the days ---------------------------------------------------------------------
+    step = 'days';
     const outageAt = t0 + outageAfterHours * HOUR;
-    const watcher = new RunWatcher(add, print);
-    watcher.watch(sfnA, exportWf.stateMachineArn, 'export');
-    watcher.watch(sfnB, restoreWf.stateMachineArn, 'rehearsal');
-    const seenSnapshots = new Set<string>();
-    let nextDay = t0 + DAY;
+    const watcher = new RunWatcher(add, print, speed);
+    await watcher.watch(sfnA, client(LambdaClient, primary), exportWf.stateMachineArn, 'export');
+    await watcher.watch(sfnB, client(LambdaClient, recovery), restoreWf.stateMachineArn, 'rehearsal');
+    const objects = new ObjectWatcher(add, exportWf, client(S3Client, primary), client(S3Client, recovery));
+    const snapshots = new SnapshotWatcher(add, ecA, provider, primary, groupId);
+    let dayStart = t0;
     let dayNumber = 1;
     while (clock.now() < outageAt) {
-      const step = Math.min(10 * MINUTE, outageAt - clock.now());
-      await clock.advance(step);
+      await clock.advance(Math.min(10 * MINUTE, outageAt - clock.now()));
       await writeUntil(traffic, clock.now(), add);
       // Runs under way go on in (scaled) real time: the clock is not moved past them.
-      while (await watcher.poll(clock.now()) > 0) {
+      let ended = await watcher.poll(clock.now());
+      while (watcher.running > 0) {
         await sleep(50);
         await clock.advance(0);
         await writeUntil(traffic, clock.now(), add);
+        ended += await watcher.poll(clock.now());
       }
-      for (const s of (await ecA.send(new DescribeSnapshotsCommand({ ReplicationGroupId: groupId }))).Snapshots ?? []) {
-        if (s.SnapshotStatus === 'available' && !seenSnapshots.has(s.SnapshotName!)) {
-          seenSnapshots.add(s.SnapshotName!);
-          add({ type: 'snapshot', at: s.NodeSnapshots?.[0]?.SnapshotCreateTime?.getTime() ?? clock.now(), name: s.SnapshotName!, source: s.SnapshotSource ?? 'unknown' });
-        }
-      }
-      if (clock.now() >= nextDay) {
-        const stored = await storedExports(client(S3Client, primary), client(S3Client, recovery), exportWf);
-        add({ type: 'storage', at: clock.now(), exportBytes: stored.exportBytes, replicaBytes: stored.replicaBytes, exportObjects: stored.exportObjects, replicaObjects: stored.replicaObjects });
-        const runs = log.runsBetween(nextDay - DAY, nextDay);
-        print(`Day ${dayNumber} (${new Date(nextDay - DAY).toISOString().slice(0, 10)}): ${runs.length ? runs.map((r) => `${r.kind} ${r.status}`).join(', ') : 'no workflow run'}; `
-          + `${stored.replicaObjects} export objects in the replica; ${traffic.written.toLocaleString('en-US')} writes so far`);
-        nextDay += DAY;
+      await snapshots.poll(clock.now());
+      if (ended > 0) await objects.poll(clock.now(), true);
+      if (clock.now() >= dayStart + DAY) {
+        await objects.poll(clock.now(), true);
+        const runs = watcher.endedBetween(dayStart, dayStart + DAY);
+        print(`Day ${dayNumber} (${new Date(dayStart).toISOString().slice(0, 10)}): `
+          + `${runs.length ? runs.map((r) => `${r.kind} ${r.status}`).join(', ') : 'no workflow run'}; `
+          + `${snapshots.count} snapshots held; ${objects.replicaObjects} export objects in the replica; ${traffic.written.toLocaleString('en-US')} writes so far`);
+        dayStart += DAY;
         dayNumber++;
       }
     }
 
     // ---- 4. the outage -------------------------------------------------------------------
+    step = 'outage';
     await o.beforeOutage?.({ provider, exportWorkflow: exportWf, restoreWorkflow: restoreWf });
+    await objects.poll(clock.now(), true);
     traffic.close();
     await provider.regionalOutage(primary);
     const declared = clock.now();
-    add({ type: 'outage', at: declared, region: primary });
+    add({ at: declared, type: 'outage-declared', region: primary });
     print(`Outage declared in ${primary} at ${new Date(declared).toISOString()}: its ElastiCache and S3 stop answering, its nodes are gone`);
 
     // ---- 5. the recovery -----------------------------------------------------------------
+    step = 'restore';
     const started = await sfnB.send(new StartExecutionCommand({
       stateMachineArn: restoreWf.stateMachineArn, name: `drill-failover-${declared}`, input: JSON.stringify({ mode: 'failover' }),
     }));
-    watcher.watch(sfnB, restoreWf.stateMachineArn, 'failover', started.executionArn);
+    watcher.kindOf(started.executionArn!, 'restore');
+    add({ at: clock.now(), type: 'restore-started', group: groupId });
+    print(`Started ${restoreWf.stateMachineArn.split(':').pop()} in failover mode (${recovery})`);
     const recordName: string = restoreWf.description.recordName.replace(/\.$/, '');
     const resolver = new dns.promises.Resolver({ timeout: 2000, tries: 1 });
     resolver.setServers([provider.dns.address]);
     const before = await cname(resolver, recordName);
-    let inSyncAt: number | undefined;
+    let inSync = false;
     let run: RunSummary | undefined;
-    for (;;) {
+    while (!run) {
       await sleep(50);
       await clock.advance(0);
-      const now = clock.now();
       const seen = await cname(resolver, recordName);
-      if (inSyncAt === undefined && seen && seen !== before && seen.startsWith(restoreWf.description.standbyIdPrefix)) {
-        inSyncAt = now;
-        add({ type: 'dns', at: now, record: recordName, target: seen });
+      // The name is in sync when the provider's DNS server (Route 53's view) answers the standby.
+      if (!inSync && seen && seen !== before && seen.startsWith(`${restoreWf.description.standbyIdPrefix}-`)) {
+        inSync = true;
+        add({ at: clock.now(), type: 'dns-in-sync', name: recordName });
+        print(`  ${recordName} now resolves to ${seen}`);
       }
-      await watcher.poll(now);
-      run = watcher.run(started.executionArn!);
-      if (run && run.status !== 'RUNNING') break;
+      await watcher.poll(clock.now());
+      run = watcher.ended(started.executionArn!);
     }
+    await objects.poll(clock.now(), false);
     if (run.status !== 'SUCCEEDED') {
-      throw new DrillFailure('restore', `the StandbyRestore run ${run.name} ${run.status} in state ${run.failedState ?? '?'}: ${run.error ?? ''} ${run.cause ?? ''}`.trim());
+      const cause = `the StandbyRestore run ${run.name} ${run.status} in state ${run.failedState ?? '?'}: ${run.error ?? ''} ${briefCause(run.cause)}`.trim();
+      add({ at: clock.now(), type: 'restore-failed', group: groupId, cause });
+      throw new DrillFailure('restore', cause);
     }
-    if (inSyncAt === undefined) throw new DrillFailure('cutover', `the restore succeeded but ${recordName} does not resolve to the standby`);
+    add({ at: clock.now(), type: 'restore-succeeded', group: groupId });
+    if (!inSync) throw new DrillFailure('cutover', `the restore succeeded but ${recordName} does not resolve to a standby named ${restoreWf.description.standbyIdPrefix}-*`);
 
     // ---- 6. what came back ----------------------------------------------------------------
-    const standbyName = await cname(resolver, recordName);
+    step = 'read back';
+    const standbyName = (await cname(resolver, recordName))!;
     const standbyId = run.output?.standby as string | undefined;
     if (!standbyId) throw new DrillFailure('read back', `the restore run's output names no standby: ${JSON.stringify(run.output)}`);
-    const ecB = client(ElastiCacheClient, recovery);
-    let standby;
-    try {
-      standby = (await ecB.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: standbyId }))).ReplicationGroups![0];
-    } finally {
-      ecB.destroy();
-    }
+    const standby = (await ecB.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: standbyId }))).ReplicationGroups![0];
     const standbyPort = (standby.ConfigurationEndpoint ?? standby.NodeGroups![0].PrimaryEndpoint!).Port!;
-    // The application's token in the recovery region (the StandbyRestore's authToken secret, which the standby was created with).
+    // The application's token in the recovery region: the StandbyRestore's authToken secret, which the standby was created with.
     const standbyToken = standby.AuthTokenEnabled
       ? (await provider.elasticache(recovery).describeReplicationGroups(standbyId))[0].authTokens[0] : undefined;
     const back = await traffic.readBack({
-      host: standbyName!,
+      host: standbyName,
       port: standbyPort,
       tls: !!standby.TransitEncryptionEnabled,
       password: standbyToken,
       cluster: standby.ClusterEnabled === true,
     });
-    add({
-      type: 'readBack', at: clock.now(), written: back.written, survived: back.survived, lastWriteAt: back.lastWriteAt, lastSurvivingWriteAt: back.lastSurvivingWriteAt,
-    });
+    add({ at: clock.now(), type: 'keys-read-back', count: back.survived, written: back.written, lastSurvivingWriteAt: back.lastSurvivingWriteAt });
     print(`Read back through ${recordName} -> ${standbyName}: ${back.survived.toLocaleString('en-US')} of ${back.written.toLocaleString('en-US')} writes`);
-    return { log, deploy };
   } catch (e) {
-    const failure = e instanceof DrillFailure ? e.message : `drill: ${(e as Error).message}`;
-    add({ type: 'failure', at: clock.now(), reason: failure });
-    return { log, deploy: deploy ?? { phases: [], real: [], recorded: [] }, failure };
+    const f = e instanceof DrillFailure ? e : new DrillFailure(step, (e as Error).message);
+    failure = f.message;
+    add({ at: clock.now(), type: 'drill-failed', step: f.step, reason: f.reason });
   } finally {
     traffic?.close();
-    for (const c of [sfnA, sfnB, ecA, s3]) c.destroy();
+    clock.stopTicking();
+  }
+  const endedAt = clock.now() + 1;
+  try {
+    for (const c of made) c.destroy();
+  } finally {
     await provider.stop();
   }
+  // In time order (a run is recorded when seen to end, with the time it started).
+  const sorted = events.map((e, i) => ({ e, i })).sort((a, b) => a.e.at - b.e.at || a.i - b.i).map(({ e }) => e);
+  return { log: { startedAt: Math.min(startTime, ...sorted.map((e) => e.at)), endedAt, events: sorted }, deploy, failure };
+}
+
+/** The first line of a run's cause (a Lambda error's message, without its stack). */
+function briefCause(cause: string | undefined): string {
+  if (!cause) return '';
+  try {
+    const parsed = JSON.parse(cause);
+    if (parsed && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON
+  }
+  return cause.split('\n')[0];
 }
 
 function checkNumber(name: string, value: number, min: number, max: number, integer: boolean): void {
@@ -244,7 +287,7 @@ function checkNumber(name: string, value: number, min: number, max: number, inte
 
 async function writeUntil(traffic: Traffic, now: number, add: (e: DrillEvent) => void): Promise<void> {
   const n = await traffic.writeUntil(now);
-  if (n > 0) add({ type: 'writes', at: now, count: n, total: traffic.written });
+  if (n > 0) add({ at: now, type: 'writes', count: n, lastKey: keyOf(traffic.written - 1), lastAckAt: traffic.lastWriteAt! });
 }
 
 async function cname(resolver: dns.promises.Resolver, name: string): Promise<string | undefined> {
@@ -255,80 +298,162 @@ async function cname(resolver: dns.promises.Resolver, name: string): Promise<str
   }
 }
 
-/** Bytes and objects under the workflow's prefix in its export bucket and in the replica. */
-async function storedExports(s3A: S3Client, s3B: S3Client, wf: DeployedWorkflow) {
-  const sum = async (s3: S3Client, bucket: string) => {
-    let bytes = 0;
-    let objects = 0;
-    let token: string | undefined;
-    try {
+/** The export prefix's objects in the export bucket and in the replica, as written, replicated and pruned. */
+class ObjectWatcher {
+  private readonly seen = new Map<string, number>();
+  public replicaObjects = 0;
+
+  constructor(private readonly add: (e: DrillEvent) => void, private readonly wf: DeployedWorkflow,
+    private readonly s3A: S3Client, private readonly s3B: S3Client) {}
+
+  /** Lists both buckets (only the replica when `primaryToo` is false: the primary region is down). */
+  public async poll(now: number, primaryToo: boolean): Promise<void> {
+    const d = this.wf.description;
+    const sources: Array<[S3Client, string, string, boolean]> = [[this.s3B, d.replicaRegion, d.replicaBucket, true]];
+    if (primaryToo) sources.unshift([this.s3A, this.wf.region, d.exportBucket, false]);
+    for (const [s3, region, bucket, replica] of sources) {
+      const now_ = new Map<string, number>();
+      let token: string | undefined;
       do {
-        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: wf.description.snapshotPrefix, ContinuationToken: token }));
-        for (const obj of page.Contents ?? []) {
-          bytes += obj.Size ?? 0;
-          objects++;
-        }
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: d.snapshotPrefix, ContinuationToken: token }));
+        for (const obj of page.Contents ?? []) now_.set(obj.Key!, obj.Size ?? 0);
         token = page.NextContinuationToken;
       } while (token);
-    } finally {
-      s3.destroy();
+      for (const [key, bytes] of now_) {
+        const id = `${region}/${bucket}/${key}`;
+        if (this.seen.get(id) === bytes) continue;
+        this.seen.set(id, bytes);
+        this.add(replica
+          ? { at: now, type: 'object-replicated', fromRegion: this.wf.region, region, bucket, key, bytes }
+          : { at: now, type: 'object-written', region, bucket, key, bytes });
+      }
+      for (const id of [...this.seen.keys()].filter((k) => k.startsWith(`${region}/${bucket}/`))) {
+        const key = id.slice(`${region}/${bucket}/`.length);
+        if (!now_.has(key)) {
+          this.seen.delete(id);
+          this.add({ at: now, type: 'object-pruned', region, bucket, key });
+        }
+      }
+      if (replica) this.replicaObjects = now_.size;
     }
-    return { bytes, objects };
-  };
-  const a = await sum(s3A, wf.description.exportBucket);
-  const b = await sum(s3B, wf.description.replicaBucket);
-  return { exportBytes: a.bytes, exportObjects: a.objects, replicaBytes: b.bytes, replicaObjects: b.objects };
+  }
+}
+
+/** The group's snapshots as they become available and go, with their size on disk. */
+class SnapshotWatcher {
+  private readonly held = new Set<string>();
+
+  constructor(private readonly add: (e: DrillEvent) => void, private readonly ec: ElastiCacheClient, private readonly provider: LocalProvider,
+    private readonly region: string, private readonly groupId: string) {}
+
+  public get count(): number {
+    return this.held.size;
+  }
+
+  public async poll(now: number): Promise<void> {
+    const available = new Map<string, { source: string; at: number }>();
+    let marker: string | undefined;
+    do {
+      const page = await this.ec.send(new DescribeSnapshotsCommand({ ReplicationGroupId: this.groupId, Marker: marker }));
+      for (const s of page.Snapshots ?? []) {
+        if (s.SnapshotStatus === 'available') available.set(s.SnapshotName!, { source: s.SnapshotSource ?? 'manual', at: s.NodeSnapshots?.[0]?.SnapshotCreateTime?.getTime() ?? now });
+      }
+      marker = page.Marker;
+    } while (marker);
+    for (const [name, s] of available) {
+      if (this.held.has(name)) continue;
+      this.held.add(name);
+      const bytes = this.provider.elasticache(this.region).snapshotFiles(name).reduce((n, f) => n + (fs.existsSync(f) ? fs.statSync(f).size : 0), 0);
+      this.add({ at: Math.min(s.at, now), type: 'snapshot-taken', kind: s.source === 'automated' ? 'automatic' : 'manual', group: this.groupId, name, bytes });
+    }
+    for (const name of [...this.held].filter((n) => !available.has(n))) {
+      this.held.delete(name);
+      this.add({ at: now, type: 'snapshot-deleted', name });
+    }
+  }
 }
 
 /** Follows the runs of the drilled state machines through ListExecutions, and records each when it ends. */
 class RunWatcher {
-  private readonly machines: Array<{ sfn: SFNClient; arn: string; kind: string }> = [];
-  private readonly kinds = new Map<string, string>();
-  private readonly done = new Map<string, RunSummary>();
-  private readonly running = new Set<string>();
+  private readonly machines: Array<{ sfn: SFNClient; arn: string; kind: RunKind; memoryMb: number }> = [];
+  private readonly kinds = new Map<string, RunKind>();
+  private readonly done = new Map<string, RunSummary & { kind: RunKind }>();
+  private readonly started = new Set<string>();
+  /** Runs seen running at the last poll. */
+  public running = 0;
 
-  constructor(private readonly add: (e: DrillEvent) => void, private readonly print: (line: string) => void) {}
+  constructor(private readonly add: (e: DrillEvent) => void, private readonly print: (line: string) => void, private readonly speed: number) {}
 
-  /** Watches a state machine's runs (of `kind`), or names the kind of one run. */
-  public watch(sfn: SFNClient, arn: string, kind: string, executionArn?: string): void {
-    if (executionArn) {
-      this.kinds.set(executionArn, kind);
-      return;
-    }
-    if (!this.machines.some((m) => m.arn === arn)) this.machines.push({ sfn, arn, kind });
+  /** Watches a state machine's runs, of `kind` unless told otherwise (`kindOf`). */
+  public async watch(sfn: SFNClient, lambda: LambdaClient, arn: string, kind: RunKind): Promise<void> {
+    this.machines.push({ sfn, arn, kind, memoryMb: await lambdaMemory(sfn, lambda, arn) });
   }
 
-  public run(executionArn: string): RunSummary | undefined {
-    return this.done.get(executionArn) ?? (this.running.has(executionArn) ? { status: 'RUNNING' } as RunSummary : undefined);
+  public kindOf(executionArn: string, kind: RunKind): void {
+    this.kinds.set(executionArn, kind);
   }
 
-  /** Records runs that ended since the last poll; answers how many are still running. */
+  public ended(executionArn: string): RunSummary | undefined {
+    return this.done.get(executionArn);
+  }
+
+  public endedBetween(from: number, to: number): Array<{ kind: RunKind; status: string }> {
+    return [...this.done.values()].filter((r) => r.stoppedAt !== undefined && r.stoppedAt >= from && r.stoppedAt < to);
+  }
+
+  /** Records runs that started or ended since the last poll; answers how many ended. */
   public async poll(now: number): Promise<number> {
     let running = 0;
+    let ended = 0;
     for (const m of this.machines) {
       const list = await m.sfn.send(new ListExecutionsCommand({ stateMachineArn: m.arn, maxResults: 1000 }));
       for (const e of list.executions ?? []) {
         const arn = e.executionArn!;
         if (this.done.has(arn)) continue;
+        const kind = this.kinds.get(arn) ?? m.kind;
+        if (!this.started.has(arn)) {
+          this.started.add(arn);
+          this.add({ at: e.startDate!.getTime(), type: 'run-started', runId: arn, stateMachine: m.arn.split(':').pop()!, kind });
+        }
         if (e.status === 'RUNNING') {
-          if (!this.running.has(arn)) {
-            this.running.add(arn);
-            this.add({ type: 'runStarted', at: e.startDate!.getTime(), executionArn: arn, kind: this.kinds.get(arn) ?? m.kind });
-          }
           running++;
           continue;
         }
-        const run = await readRun(m.sfn, arn);
-        this.running.delete(arn);
-        this.done.set(arn, run);
-        const kind = this.kinds.get(arn) ?? m.kind;
-        if (!this.kinds.has(arn)) this.kinds.set(arn, kind);
-        this.add({ type: 'runEnded', at: run.stoppedAt ?? now, kind, run });
+        const run = await readRun(m.sfn, arn, this.speed);
+        this.done.set(arn, { ...run, kind });
+        ended++;
+        this.add({
+          at: run.stoppedAt ?? now,
+          type: 'run-ended',
+          runId: arn,
+          status: run.status as RunStatus,
+          stateTransitions: run.transitions,
+          lambda: { invocations: run.lambdaInvocations, durationMs: run.lambdaDurationMs, memoryMb: m.memoryMb },
+          error: run.error,
+          cause: briefCause(run.cause) || undefined,
+        });
         const minutes = run.stoppedAt ? Math.round((run.stoppedAt - run.startedAt) / MINUTE) : 0;
-        this.print(`  ${kind} run ${run.name}: ${run.status} in ${minutes} simulated min, ${run.transitions} state transitions, ${run.lambdaInvocations} Lambda invocations`
-          + (run.error ? ` (${run.error} in ${run.failedState})` : ''));
+        this.print(`  ${kind} run ${run.name}: ${run.status} after ${minutes} simulated min, ${run.transitions} state transitions, `
+          + `${run.lambdaInvocations} Lambda invocations${run.error ? ` (${run.error} in ${run.failedState})` : ''}`);
       }
     }
-    return running;
+    this.running = running;
+    return ended;
   }
+}
+
+/** The memory of the Lambda functions a state machine invokes (the largest; 128 MB, Lambda's default, when none says). */
+async function lambdaMemory(sfn: SFNClient, lambda: LambdaClient, arn: string): Promise<number> {
+  const { definition } = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arn }));
+  const functions = new Set<string>();
+  JSON.parse(definition ?? '{}', (key, value) => {
+    if (key === 'FunctionName' && typeof value === 'string') functions.add(value);
+    return value;
+  });
+  let memory = 0;
+  for (const fn of functions) {
+    const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn })).catch(() => undefined);
+    memory = Math.max(memory, config?.MemorySize ?? 0);
+  }
+  return memory || 128;
 }

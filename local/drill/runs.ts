@@ -19,6 +19,11 @@ export interface RunSummary {
   readonly transitions: number;
   readonly retries: number;
   readonly lambdaInvocations: number;
+  /**
+   * Real milliseconds the Lambda tasks took (TaskStarted to TaskSucceeded/TaskFailed, on the
+   * simulated clock divided by its speed): what Lambda bills, as the functions ran on this machine.
+   */
+  readonly lambdaDurationMs: number;
   readonly error?: string;
   readonly cause?: string;
   /** The state the run failed in (the last one entered), when it failed. */
@@ -26,7 +31,8 @@ export interface RunSummary {
   readonly output?: any;
 }
 
-export async function readRun(sfn: SFNClient, executionArn: string): Promise<RunSummary> {
+/** @param speed the provider clock's speed (simulated ms per real ms), to turn task times into real durations */
+export async function readRun(sfn: SFNClient, executionArn: string, speed = 1): Promise<RunSummary> {
   const run = await sfn.send(new DescribeExecutionCommand({ executionArn }));
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
@@ -38,7 +44,24 @@ export async function readRun(sfn: SFNClient, executionArn: string): Promise<Run
   const entered = events.filter((e) => e.type?.endsWith('StateEntered'));
   const scheduled = events.filter((e) => e.type === 'TaskScheduled');
   const taskEntries = events.filter((e) => e.type === 'TaskStateEntered').length;
-  const lastEntered = entered[entered.length - 1]?.stateEnteredEventDetails?.name;
+  // The state it failed in: the Task whose failed attempt was the last one (a workflow that catches
+  // an error goes on to notify and fail: those are not where it failed); else the last state entered.
+  let state: string | undefined;
+  let failedTask: string | undefined;
+  for (const e of events) {
+    if (e.stateEnteredEventDetails) state = e.stateEnteredEventDetails.name;
+    if (e.type === 'TaskFailed') failedTask = state;
+  }
+  const lastEntered = failedTask ?? entered[entered.length - 1]?.stateEnteredEventDetails?.name;
+  let lambdaDurationMs = 0;
+  let startedAt: number | undefined;
+  for (const e of events) {
+    if (e.type === 'TaskStarted' && e.taskStartedEventDetails?.resourceType === 'lambda') startedAt = e.timestamp!.getTime();
+    if ((e.type === 'TaskSucceeded' || e.type === 'TaskFailed') && startedAt !== undefined) {
+      lambdaDurationMs += (e.timestamp!.getTime() - startedAt) / speed;
+      startedAt = undefined;
+    }
+  }
   let output: any;
   try {
     output = run.output ? JSON.parse(run.output) : undefined;
@@ -54,6 +77,7 @@ export async function readRun(sfn: SFNClient, executionArn: string): Promise<Run
     transitions: entered.length + (scheduled.length - taskEntries),
     retries: scheduled.length - taskEntries,
     lambdaInvocations: scheduled.filter((e) => e.taskScheduledEventDetails?.resourceType === 'lambda').length,
+    lambdaDurationMs: Math.round(lambdaDurationMs),
     error: run.error,
     cause: run.cause,
     failedState: run.status === 'FAILED' || run.status === 'TIMED_OUT' ? lastEntered : undefined,
