@@ -30,6 +30,7 @@ import { S3Error, S3Store, serviceUnavailable } from './s3/store';
 import { LocalSecretsManager } from './secretsmanager';
 import { LocalSns, SNS_XMLNS } from './sns';
 import { LocalSsm } from './ssm';
+import { LocalEventBridge } from './eventbridge';
 import { LocalStepFunctions } from './stepfunctions';
 import { LocalSts, STS_XMLNS } from './sts';
 
@@ -112,6 +113,8 @@ export class LocalProvider {
   public readonly lambda: LocalLambda;
   /** Step Functions state machines and their executions, run in this process (local/stepfunctions.ts). */
   public readonly stepFunctions: LocalStepFunctions;
+  /** EventBridge's default bus: schedule rules on the simulated clock, Step Functions status changes (local/eventbridge.ts). */
+  public readonly eventBridge: LocalEventBridge;
   private readonly lambdaApi: LambdaApi;
   private readonly engines = new Map<string, ElastiCacheEngine>();
   /** Regions in a regional outage (`regionalOutage`). */
@@ -157,6 +160,7 @@ export class LocalProvider {
       },
     });
     this.stepFunctions = new LocalStepFunctions(this);
+    this.eventBridge = new LocalEventBridge(this);
     this.lambdaApi = new LambdaApi(this.lambda, path.join(this.dataDir, 'lambda', 'uploads'),
       (region, bucket, key) => this.s3.getObject(this.s3.bucket(bucket, region), key).file);
     // Route 53's zones, and every region's ElastiCache endpoint names (`<r>.cache.amazonaws.com`).

@@ -155,8 +155,12 @@ export class LocalStepFunctions {
     }
   }
 
-  /** Starts an execution (StartExecution) and answers at once; the run goes on in the background. */
-  public startExecution(region: string, stateMachineArn: string, input = '{}', name?: string): Execution {
+  /**
+   * Starts an execution (StartExecution) and answers at once; the run goes on in the background.
+   * `startDate` (provider-side callers: an EventBridge schedule that fell due during a jump of the
+   * clock) dates it at that simulated time rather than now.
+   */
+  public startExecution(region: string, stateMachineArn: string, input = '{}', name?: string, startDate?: number): Execution {
     const machine = this.machine(region, stateMachineArn);
     if (name !== undefined && (typeof name !== 'string' || !NAME.test(name))) throw new StepFunctionsError('InvalidName', `Invalid Name: '${String(name)}'`);
     if (typeof input !== 'string' || Buffer.byteLength(input) > MAX_PAYLOAD) throw new StepFunctionsError('InvalidExecutionInput', 'Invalid execution input: at most 262144 bytes of JSON text');
@@ -175,7 +179,7 @@ export class LocalStepFunctions {
       throw new StepFunctionsError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
     }
     const execution: Execution = {
-      arn, name: executionName, machine, input, startDate: this.provider.clock.now(), status: 'RUNNING', events: [],
+      arn, name: executionName, machine, input, startDate: Math.min(startDate ?? Infinity, this.provider.clock.now()), status: 'RUNNING', events: [],
     };
     this.executions.set(arn, execution);
     // A fault of the run itself fails the execution, never the provider's process.
@@ -185,6 +189,7 @@ export class LocalStepFunctions {
       execution.stopDate = this.provider.clock.now();
       execution.error = 'States.Runtime';
       execution.cause = String((err as Error)?.message ?? err);
+      this.statusChanged(execution);
     });
     return execution;
   }
@@ -364,6 +369,7 @@ export class LocalStepFunctions {
     } catch (err) {
       event('ExecutionStarted', { executionStartedEventDetails: { input: e.input, roleArn: e.machine.roleArn } });
       this.finish(e, 'FAILED', undefined, { error: 'States.Runtime', cause: (err as Error).message }, event);
+      this.statusChanged(e);
       return;
     }
     const machine = new StateMachine(definition, { validationOptions: { checkArn: false, checkPaths: true } });
@@ -428,9 +434,41 @@ export class LocalStepFunctions {
       e.stopDate ??= clock.now();
       e.status = 'ABORTED';
       event('ExecutionAborted', { executionAbortedEventDetails: { error: e.error, cause: e.cause } });
-      return;
+    } else {
+      this.finish(e, failure ? 'FAILED' : 'SUCCEEDED', output, failure, event);
     }
-    this.finish(e, failure ? 'FAILED' : 'SUCCEEDED', output, failure, event);
+    this.statusChanged(e);
+  }
+
+  /**
+   * Sends the execution's "Step Functions Execution Status Change" event to EventBridge's default
+   * bus in its region (user guide, "Automating Step Functions event delivery with EventBridge"):
+   * times in epoch milliseconds, input and output as JSON text.
+   */
+  private statusChanged(e: Execution): void {
+    const event = {
+      'version': '0' as const,
+      'id': randomUUID(),
+      'detail-type': 'Step Functions Execution Status Change',
+      'source': 'aws.states',
+      'account': LOCAL_ACCOUNT,
+      'time': new Date(e.stopDate ?? this.provider.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      'region': e.machine.region,
+      'resources': [e.arn],
+      'detail': {
+        executionArn: e.arn,
+        stateMachineArn: e.machine.arn,
+        name: e.name,
+        status: e.status,
+        startDate: e.startDate,
+        stopDate: e.stopDate ?? null,
+        input: e.input,
+        output: e.output ?? null,
+        error: e.error ?? null,
+        cause: e.cause ?? null,
+      },
+    };
+    void this.provider.eventBridge.putEvent(event).catch((err) => process.stderr.write(`local provider: delivering ${e.arn}'s status change failed: ${err}\n`));
   }
 
   private finish(e: Execution, status: 'SUCCEEDED' | 'FAILED', output: unknown, failure: { error: string; cause: string } | undefined,

@@ -125,6 +125,15 @@ describe('drill measures', () => {
     expect(m.lastSurvivingWriteAt).toBe(START + 5 * DAY + 18 * HOUR + 30 * MIN);
   });
 
+  test('a read-back that timed its newest survivor gives the exact RPO time', () => {
+    const log = buildLog();
+    const outageAt = eventsOf(log, 'outage-declared')[0].at;
+    const events = log.events.map((e) => (e.type === 'keys-read-back' ? { ...e, count: e.count - 10, lastSurvivingWriteAt: outageAt - 7 * HOUR - 3 * MIN } : e));
+    const m = measure({ ...log, events });
+    expect(m.lastSurvivingWriteExact).toBe(true);
+    expect(m.rpoMs).toBe(7 * HOUR + 3 * MIN);
+  });
+
   test('bad logs are refused with the rule named', () => {
     expect(() => checkDrillLog({ startedAt: 10, endedAt: 5, events: [] })).toThrow(/endedAt \(5\) must be a number after startedAt/);
     expect(() => checkDrillLog({ startedAt: 0, endedAt: 10, events: [{ at: 5, type: 'bogus' }] })).toThrow(/events\[0\]\.type "bogus" is not one of/);
@@ -194,9 +203,12 @@ describe('drill cost', () => {
     expect(line(two, 'ElastiCache backup').cost).toBeCloseTo(0.5 * PRICES.elastiCacheBackupGbMonth, 12);
   });
 
-  test('an unpriced region is refused by name', () => {
-    const log = checkDrillLog({ startedAt: 0, endedAt: DAY, events: [{ at: 0, type: 'object-written', region: 'mars-1', bucket: 'b', key: 'k', bytes: 1 }] });
-    expect(() => monthlyCost(log)).toThrow(/no S3 Standard price for region mars-1/);
+  test('a region without a list price here is priced as us-east-1, and its line says so', () => {
+    const log = checkDrillLog({ startedAt: 0, endedAt: DAY, events: [{ at: 0, type: 'object-written', region: 'ap-southeast-2', bucket: 'b', key: 'k', bytes: GB }] });
+    const storage = line(monthlyCost(log), 'S3 Standard storage of kept exports, ap-southeast-2');
+    expect(storage.what).toMatch(/priced as us-east-1/);
+    expect(storage.unitPrice).toBe(PRICES.s3StandardGbMonth['us-east-1']);
+    expect(storage.quantity).toBeCloseTo(1, 12);
   });
 });
 

@@ -6,6 +6,7 @@
 import { cloudWatchAlarm } from './cloudwatch-alarm';
 import { customResource } from './custom';
 import { elastiCacheReplicationGroup } from './elasticache-replication-group';
+import { eventsRule } from './events-rule';
 import { lambdaFunction, recordedFunction } from './lambda-function';
 import { recorded } from './recorded';
 import { route53HostedZone } from './route53-hosted-zone';
@@ -28,6 +29,7 @@ export const HANDLERS: Record<string, ResourceHandler> = {
   'AWS::CloudWatch::Alarm': cloudWatchAlarm,
   'AWS::Lambda::Function': lambdaFunction,
   'AWS::StepFunctions::StateMachine': stepFunctionsStateMachine,
+  'AWS::Events::Rule': eventsRule,
   'AWS::CloudFormation::CustomResource': customResource,
 };
 

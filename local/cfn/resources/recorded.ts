@@ -47,10 +47,6 @@ function identity(ctx: ResourceContext, props: Record<string, any>): { ref: stri
       const a = arn('secretsmanager', `secret:${props.Name ?? id}-AbCdEf`);
       return { ref: a, arn: a };
     }
-    case 'AWS::Events::Rule': {
-      const name = props.Name ?? id;
-      return { ref: name, arn: arn('events', `rule/${name}`) };
-    }
     default: {
       const service = ctx.type.split('::')[1]?.toLowerCase() ?? 'unknown';
       return { ref: id, arn: arn(service, id) };
