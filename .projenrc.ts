@@ -89,6 +89,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-lambda@^3',
     // Step Functions: test/local/stepfunctions.test.ts drives the provider's Step Functions API with the real client.
     '@aws-sdk/client-sfn@^3',
+    // When an EventBridge cron expression next falls due (local/eventbridge.ts: schedule rules fire on
+    // the simulated clock). Made for AWS's six-field syntax, L, W and # included (general cron
+    // libraries read five fields and no `?`), ~120 k weekly downloads, one small dependency; it does
+    // not validate, so the provider checks the fields first.
+    'aws-cron-parser@^1.1.12',
     // Unpacks Lambda .zip files in the local provider (local/lambda/zip.ts): no native code, two small
     // dependencies, ~120 M weekly downloads; refuses absolute and `..` entry names and checks sizes and
     // CRC-32 as it streams. yazl, by the same author, makes the .zip files the tests upload.
