@@ -169,11 +169,11 @@ export function parseSchedule(expression: string, anchor = 0): Schedule {
   return {
     between(from, to) {
       const out: number[] = [];
-      // next() answers the first occurrence at or after the given time, to the minute.
-      let at = awsCronParser.next(parsed, new Date(Math.floor(from / MINUTE) * MINUTE + MINUTE));
+      // next() answers the first occurrence strictly after the given time.
+      let at = awsCronParser.next(parsed, new Date(from));
       while (at && at.getTime() <= to) {
         out.push(at.getTime());
-        at = awsCronParser.next(parsed, new Date(at.getTime() + MINUTE));
+        at = awsCronParser.next(parsed, at);
       }
       return out;
     },

@@ -18,6 +18,7 @@ import { ec2ErrorXml, handleEc2 } from './ec2';
 import { handleElastiCache } from './elasticache/api';
 import { ElastiCacheEngine, Timings } from './elasticache/engine';
 import { errorXml, ServiceError } from './elasticache/query';
+import { LocalEventBridge } from './eventbridge';
 import { LambdaApi, lambdaErrorAnswer, MAX_LAMBDA_BODY } from './lambda/api';
 import { LocalLambda } from './lambda/functions';
 import { killRedisIn } from './orphans';
@@ -30,7 +31,6 @@ import { S3Error, S3Store, serviceUnavailable } from './s3/store';
 import { LocalSecretsManager } from './secretsmanager';
 import { LocalSns, SNS_XMLNS } from './sns';
 import { LocalSsm } from './ssm';
-import { LocalEventBridge } from './eventbridge';
 import { LocalStepFunctions } from './stepfunctions';
 import { LocalSts, STS_XMLNS } from './sts';
 

@@ -38,7 +38,7 @@ export interface DrillOptions {
   readonly datasetKeys?: number;
   /** Bytes per value. @default 256 */
   readonly valueBytes?: number;
-  /** When the outage is declared, in simulated hours after the dataset is written. @default days * 24 + 9.5 (mid-morning after the last night) */
+  /** When the outage is declared, in simulated hours after the dataset is written. @default days * 24 (the time of day the days started, `days` later) */
   readonly outageAfterHours?: number;
   /** Simulated milliseconds per real millisecond. @default 600 */
   readonly speed?: number;
@@ -77,7 +77,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
   const writesPerMinute = o.writesPerMinute ?? 20;
   const datasetKeys = o.datasetKeys ?? 10_000;
   const valueBytes = o.valueBytes ?? 256;
-  const outageAfterHours = o.outageAfterHours ?? days * 24 + 9.5;
+  const outageAfterHours = o.outageAfterHours ?? days * 24;
   checkNumber('days', days, 1, 366, true);
   checkNumber('writesPerMinute', writesPerMinute, 0, 100_000, false);
   checkNumber('datasetKeys', datasetKeys, 0, 10_000_000, true);
@@ -205,6 +205,9 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     const resolver = new dns.promises.Resolver({ timeout: 2000, tries: 1 });
     resolver.setServers([provider.dns.address]);
     const before = await cname(resolver, recordName);
+    // An endpoint name of a standby group (`<group>.<id>...`, or `master.<group>.<id>...` with TLS).
+    const prefix = String(restoreWf.description.standbyIdPrefix).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const standbyName = new RegExp(`(^|\\.)${prefix}-[^.]+\\.`);
     let inSync = false;
     let run: RunSummary | undefined;
     while (!run) {
@@ -212,7 +215,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
       await clock.advance(0);
       const seen = await cname(resolver, recordName);
       // The name is in sync when the provider's DNS server (Route 53's view) answers the standby.
-      if (!inSync && seen && seen !== before && seen.startsWith(`${restoreWf.description.standbyIdPrefix}-`)) {
+      if (!inSync && seen && seen !== before && standbyName.test(seen)) {
         inSync = true;
         add({ at: clock.now(), type: 'dns-in-sync', name: recordName });
         print(`  ${recordName} now resolves to ${seen}`);
@@ -231,7 +234,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
 
     // ---- 6. what came back ----------------------------------------------------------------
     step = 'read back';
-    const standbyName = (await cname(resolver, recordName))!;
+    const standbyHost = (await cname(resolver, recordName))!;
     const standbyId = run.output?.standby as string | undefined;
     if (!standbyId) throw new DrillFailure('read back', `the restore run's output names no standby: ${JSON.stringify(run.output)}`);
     const standby = (await ecB.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: standbyId }))).ReplicationGroups![0];
@@ -240,14 +243,14 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     const standbyToken = standby.AuthTokenEnabled
       ? (await provider.elasticache(recovery).describeReplicationGroups(standbyId))[0].authTokens[0] : undefined;
     const back = await traffic.readBack({
-      host: standbyName,
+      host: standbyHost,
       port: standbyPort,
       tls: !!standby.TransitEncryptionEnabled,
       password: standbyToken,
       cluster: standby.ClusterEnabled === true,
     });
     add({ at: clock.now(), type: 'keys-read-back', count: back.survived, written: back.written, lastSurvivingWriteAt: back.lastSurvivingWriteAt });
-    print(`Read back through ${recordName} -> ${standbyName}: ${back.survived.toLocaleString('en-US')} of ${back.written.toLocaleString('en-US')} writes`);
+    print(`Read back through ${recordName} -> ${standbyHost}: ${back.survived.toLocaleString('en-US')} of ${back.written.toLocaleString('en-US')} writes`);
   } catch (e) {
     const f = e instanceof DrillFailure ? e : new DrillFailure(step, (e as Error).message);
     failure = f.message;

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
-import { buildApp } from '../../integ/integ.scheduled-export';
 import { writeReport } from './report';
 import { runDrill } from './run';
+import { buildApp } from '../../integ/integ.scheduled-export';
 process.env.CDK_INTEG_ACCOUNT = '000000000000';
 const dir = fs.mkdtempSync('/tmp/drilltry/out-');
 buildApp(dir).synth();

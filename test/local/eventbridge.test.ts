@@ -27,6 +27,11 @@ describe('schedule expressions', () => {
     // The interval is (from, to]: an occurrence at `from` was fired by the previous call.
     const at = Date.UTC(2026, 10, 23, 2, 30);
     expect(parseSchedule('cron(30 2 * * ? *)').between(at, at + DAY).map(iso)).toEqual(['2026-11-24T02:30:00.000Z']);
+    // Steps of the clock that end just before, exactly at, and just after the occurrence: it fires once.
+    for (const cut of [at - 30_000, at, at + 1]) {
+      const fired = [...parseSchedule('cron(30 2 * * ? *)').between(at - 10 * MINUTE, cut), ...parseSchedule('cron(30 2 * * ? *)').between(cut, at + 10 * MINUTE)];
+      expect(fired.map(iso)).toEqual(['2026-11-23T02:30:00.000Z']);
+    }
     expect(parseSchedule('cron(0/15 9-10 ? * MON-FRI 2026)').between(Date.UTC(2026, 10, 23), Date.UTC(2026, 10, 23, 23)).length).toBe(8);
     expect(parseSchedule('cron(0 12 L * ? *)').between(T0, T0 + 40 * DAY).map(iso)).toEqual(['2026-11-30T12:00:00.000Z', '2026-12-31T12:00:00.000Z']);
   });
