@@ -6,7 +6,7 @@
  * Pattern operators (prefix, anything-but, numeric, exists, ...) are not emulated: a pattern that
  * uses one is refused rather than matched loosely.
  */
-import { Deployment } from './deploy';
+import type { Deployment } from './deploy';
 
 /** An event as EventBridge delivers it. */
 export interface BusEvent {
