@@ -38,6 +38,8 @@ export interface IntegDeployOptions {
   readonly cli?: string;
   /** Printed as each phase ends. */
   readonly log?: (line: string) => void;
+  /** Where each phase's CLI output goes (`<phase>.log`); the work folder by default. */
+  readonly logDir?: string;
   /** Each CLI run's time limit, ms (default 15 minutes). */
   readonly timeoutMs?: number;
 }
@@ -185,8 +187,11 @@ export class IntegDeployment {
     const start = Date.now();
     const run = await runCdk(this.cli, args, { cwd: this.workDir, env, timeoutMs: this.options.timeoutMs });
     this.timings[name] = (this.timings[name] ?? 0) + Date.now() - start;
+    const logDir = this.options.logDir ?? this.workDir;
+    fs.mkdirSync(logDir, { recursive: true });
+    fs.writeFileSync(path.join(logDir, `${name.replace(/[^\w.-]+/g, '-')}.log`), run.output);
     this.options.log?.(`${name}: ${this.timings[name]} ms (cdk ${args.join(' ')}, exit ${run.code})`);
-    if (run.code !== 0) throw new Error(`cdk ${args.join(' ')} failed (exit ${run.code}):\n${run.output}`);
+    if (run.code !== 0) throw new Error(`cdk ${args.join(' ')} failed (exit ${run.code}):\n${run.output.trimEnd().split('\n').slice(-40).join('\n')}`);
     return run;
   }
 
