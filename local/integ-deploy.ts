@@ -14,6 +14,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CloudFormationClient, DescribeStackEventsCommand, StackEvent } from '@aws-sdk/client-cloudformation';
+import { LocalProvider } from './provider';
 
 /** Where a stack of the assembly goes. */
 export interface AssemblyStack {
@@ -32,7 +33,9 @@ export interface IntegDeployOptions {
   readonly env: Record<string, string | undefined>;
   /** The app: a cloud assembly folder (cdk.out) or an app command (`npx ts-node app.ts`), synthesized once. */
   readonly app: string;
-  /** The folder the CLI runs in (its cdk.context.json, CDK_HOME, synth output); a new temporary one by default, removed by `cleanup()`. */
+  /** The folder an app command runs in (its relative paths, its node_modules/.bin); the current one by default. */
+  readonly appDir?: string;
+  /** The folder the CLI runs in for the assembly (CDK_HOME, synth output); a new temporary one by default, removed by `cleanup()`. */
   readonly workDir?: string;
   /** The CDK CLI's entry point; by default the `aws-cdk` installed where the app is (`findCdkCli`). */
   readonly cli?: string;
@@ -66,8 +69,14 @@ export function findCdkCli(from: string = process.cwd()): string {
   throw new Error(`The aws-cdk CLI is not installed for ${from}: install it there (npm install --save-dev aws-cdk) or pass its bin/cdk as cli`);
 }
 
+export interface CdkRunOptions {
+  readonly cwd: string;
+  readonly env: Record<string, string | undefined>;
+  readonly timeoutMs?: number;
+}
+
 /** Runs the CDK CLI (a child process of this Node.js) with `env` over the current environment; never rejects. */
-export function runCdk(cli: string, args: string[], options: { cwd: string; env: Record<string, string | undefined>; timeoutMs?: number }): Promise<CliRun> {
+export function runCdk(cli: string, args: string[], options: CdkRunOptions): Promise<CliRun> {
   return new Promise((resolve) => {
     execFile(process.execPath, [cli, ...args, '--no-notices'], {
       cwd: options.cwd, env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 900_000,
@@ -89,8 +98,12 @@ export async function stackEvents(cfn: CloudFormationClient, stackName: string):
   return all.reverse();
 }
 
-/** The stacks of a cloud assembly folder and their environments (manifest.json's `aws:cloudformation:stack` artifacts). */
-export function assemblyStacks(dir: string): AssemblyStack[] {
+/**
+ * The stacks of a cloud assembly folder and their environments (manifest.json's `aws:cloudformation:stack`
+ * artifacts). An environment-agnostic stack goes where the CLI sends it: `defaults` (the
+ * provider's account, the environment's AWS_REGION).
+ */
+export function assemblyStacks(dir: string, defaults: { account: string; region: string } = { account: '000000000000', region: 'us-east-1' }): AssemblyStack[] {
   const file = path.join(dir, 'manifest.json');
   if (!fs.existsSync(file)) throw new Error(`${dir} is not a cloud assembly: it has no manifest.json`);
   const manifest = JSON.parse(fs.readFileSync(file, 'utf-8'));
@@ -98,10 +111,12 @@ export function assemblyStacks(dir: string): AssemblyStack[] {
   for (const [id, artifact] of Object.entries<any>(manifest.artifacts ?? {})) {
     if (artifact.type !== 'aws:cloudformation:stack') continue;
     const env = /^aws:\/\/([^/]+)\/(.+)$/.exec(artifact.environment ?? '');
-    if (!env || env[1].startsWith('unknown-') || env[2].startsWith('unknown-')) {
-      throw new Error(`Stack ${id} of ${dir} has no explicit account and region (${artifact.environment}); give it env: { account, region } to deploy it to the local provider`);
-    }
-    stacks.push({ stackName: artifact.properties?.stackName ?? id, account: env[1], region: env[2] });
+    if (!env) throw new Error(`Stack ${id} of ${dir} has an environment that is not aws://ACCOUNT/REGION: ${JSON.stringify(artifact.environment)}`);
+    stacks.push({
+      stackName: artifact.properties?.stackName ?? id,
+      account: env[1].startsWith('unknown-') ? defaults.account : env[1],
+      region: env[2].startsWith('unknown-') ? defaults.region : env[2],
+    });
   }
   if (stacks.length === 0) throw new Error(`${dir} holds no stacks`);
   return stacks;
@@ -124,7 +139,7 @@ export class IntegDeployment {
     }
     this.ownWorkDir = !options.workDir;
     this.workDir = options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'integ-deploy-'));
-    const appDir = fs.existsSync(options.app) ? path.dirname(path.resolve(options.app)) : process.cwd();
+    const appDir = fs.existsSync(options.app) ? path.dirname(path.resolve(options.app)) : options.appDir ?? process.cwd();
     this.cli = options.cli ?? findCdkCli(appDir);
   }
 
@@ -133,13 +148,13 @@ export class IntegDeployment {
     if (this.assembly) return this.assembly;
     if (fs.existsSync(path.join(this.options.app, 'manifest.json'))) return (this.assembly = path.resolve(this.options.app));
     const out = path.join(this.workDir, 'cdk.out');
-    await this.phase('synth', ['synth', '--quiet', '--app', this.options.app, '--output', out]);
+    await this.phase('synth', ['synth', '--quiet', '--app', this.options.app, '--output', out], this.options.appDir ?? process.cwd());
     return (this.assembly = out);
   }
 
   /** `cdk bootstrap` of every account/region the assembly's stacks use. */
   public async bootstrap(): Promise<void> {
-    const envs = [...new Set(assemblyStacks(await this.synth()).map((s) => `aws://${s.account}/${s.region}`))];
+    const envs = [...new Set(assemblyStacks(await this.synth(), this.defaults()).map((s) => `aws://${s.account}/${s.region}`))];
     await this.phase('bootstrap', ['bootstrap', ...envs]);
   }
 
@@ -147,7 +162,7 @@ export class IntegDeployment {
   public async deploy(app?: string, phase = 'deploy'): Promise<void> {
     const assembly = app ?? await this.synth();
     await this.phase(phase, ['deploy', '--all', '--require-approval', 'never', '--app', assembly]);
-    if (fs.existsSync(path.join(assembly, 'manifest.json'))) await this.noteTypes(assemblyStacks(assembly));
+    if (fs.existsSync(path.join(assembly, 'manifest.json'))) await this.noteTypes(assemblyStacks(assembly, this.defaults()));
   }
 
   /** `cdk destroy --all --force`. */
@@ -170,6 +185,11 @@ export class IntegDeployment {
     return cfn;
   }
 
+  /** Where environment-agnostic stacks go: the provider's account (STS answers 000000000000) and the environment's region. */
+  private defaults(): { account: string; region: string } {
+    return { account: this.options.env.CDK_INTEG_ACCOUNT ?? '000000000000', region: this.options.env.AWS_REGION ?? this.options.env.AWS_DEFAULT_REGION ?? 'us-east-1' };
+  }
+
   public report(): IntegDeployReport {
     return { timings: { ...this.timings }, realTypes: [...this.real].sort(), recordedTypes: [...this.recordedOnly].sort() };
   }
@@ -182,10 +202,10 @@ export class IntegDeployment {
   }
 
   /** Runs one CLI command as a timed phase; a failure throws with the CLI's output. */
-  private async phase(name: string, args: string[]): Promise<CliRun> {
+  private async phase(name: string, args: string[], cwd = this.workDir): Promise<CliRun> {
     const env = { ...this.options.env, CDK_HOME: path.join(this.workDir, 'cdk-home') };
     const start = Date.now();
-    const run = await runCdk(this.cli, args, { cwd: this.workDir, env, timeoutMs: this.options.timeoutMs });
+    const run = await runCdk(this.cli, args, { cwd, env, timeoutMs: this.options.timeoutMs });
     this.timings[name] = (this.timings[name] ?? 0) + Date.now() - start;
     const logDir = this.options.logDir ?? this.workDir;
     fs.mkdirSync(logDir, { recursive: true });
@@ -208,8 +228,13 @@ export class IntegDeployment {
   }
 }
 
+export interface IntegDeployRoundOptions extends IntegDeployOptions {
+  /** Run after the deploy, before the destroy (e.g. the DR drill's checks). */
+  readonly between?: (d: IntegDeployment) => Promise<void>;
+}
+
 /** Bootstrap, deploy, destroy: the whole round, reported. Destroys what was deployed even when a later step fails. */
-export async function integDeploy(options: IntegDeployOptions & { readonly between?: (d: IntegDeployment) => Promise<void> }): Promise<IntegDeployReport> {
+export async function integDeploy(options: IntegDeployRoundOptions): Promise<IntegDeployReport> {
   const d = new IntegDeployment(options);
   try {
     await d.bootstrap();
@@ -235,4 +260,42 @@ export function formatReport(report: IntegDeployReport): string[] {
     `deployed for real: ${report.realTypes.join(', ')}`,
     `recorded only: ${report.recordedTypes.join(', ')}`,
   ];
+}
+
+/**
+ * `integ:<case>:deploy:local`: `ts-node local/integ-deploy.ts <app command or cdk.out>`. Deploys to the
+ * provider whose environment is exported (`export $(npx cdk-elasticache-backup serve --detach)`),
+ * else to one started here and stopped at the end; bootstraps, deploys, prints the report, destroys.
+ * The committed integration snapshot is never touched (the real-account deploy task replaces it).
+ */
+async function main(argv: string[]): Promise<number> {
+  const app = argv.join(' ').trim();
+  if (!app) {
+    process.stderr.write('usage: integ-deploy <app command | cloud assembly folder>\n');
+    return 2;
+  }
+  // A cross-region app needs its account at synth (integ/ apps read CDK_INTEG_ACCOUNT): the provider's.
+  process.env.CDK_INTEG_ACCOUNT = process.env.CDK_INTEG_ACCOUNT ?? '000000000000';
+  const served = process.env.AWS_ENDPOINT_URL_CLOUDFORMATION !== undefined;
+  const provider = served ? undefined : await LocalProvider.start({ speed: 600 });
+  const env: Record<string, string | undefined> = { ...(provider ? provider.env() : process.env), CDK_INTEG_ACCOUNT: process.env.CDK_INTEG_ACCOUNT };
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  print(served ? `Deploying ${app} to the provider at ${env.AWS_ENDPOINT_URL_CLOUDFORMATION}` : `Deploying ${app} to a local provider started for it (${provider!.endpoint})`);
+  try {
+    const report = await integDeploy({ env, app, log: print });
+    for (const line of formatReport(report)) print(line);
+    return 0;
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    await provider?.stop();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
+    process.stderr.write(`${e?.stack ?? e}\n`);
+    process.exit(1);
+  });
 }

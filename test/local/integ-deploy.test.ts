@@ -88,8 +88,11 @@ test('the export workflow, started through the Step Functions API, succeeds and 
   const primary = provider.cloudformation(A).stack('ExportPrimary')!;
   const secret = [...primary.resources.values()].find((r) => r.type === 'AWS::SecretsManager::Secret' && r.logicalId.startsWith('Orders'))!;
   const redis = new Redis({
-    host: orders.NodeGroups![0].PrimaryEndpoint!.Address, port: orders.NodeGroups![0].PrimaryEndpoint!.Port,
-    tls: {}, password: provider.secretsManager.currentValue(A, secret.physicalId), maxRetriesPerRequest: 2,
+    host: orders.NodeGroups![0].PrimaryEndpoint!.Address,
+    port: orders.NodeGroups![0].PrimaryEndpoint!.Port,
+    tls: {},
+    password: provider.secretsManager.currentValue(A, secret.physicalId),
+    maxRetriesPerRequest: 2,
   });
   closers.push(() => redis.disconnect());
   const pipeline = redis.pipeline();
