@@ -254,6 +254,23 @@ for (const [entry, bundle] of [
 project.compileTask.prependSpawn(bundleLambda);
 project.testTask.prependSpawn(bundleLambda);
 project.addGitIgnore('/assets/');
+
+// `integ:<case>:deploy:local`: the integration app deployed to the local provider with the real CDK
+// CLI (local/integ-deploy.ts): bootstrap of every account/region its stacks use, deploy --all, a
+// report (wall time per phase, resource types deployed for real and recorded only), destroy --all.
+// To the provider whose variables are exported (`export $(npx cdk-elasticache-backup serve
+// --detach)`), else to one it starts and stops. A task of its own rather than `integ:<case>:deploy`
+// honouring serve's environment: that task moves its output over the committed snapshot (which
+// would then hold the provider's account and change with every run) and destroys from it, which is
+// right for a real account and wrong here; this one never touches the snapshot.
+for (const name of ['backup-plan', 'scheduled-export']) {
+  const local = project.addTask(`integ:${name}:deploy:local`, {
+    description: `deploy integration test '${name}' to the local provider and destroy it, with timings (the snapshot is left alone)`,
+    exec: `ts-node -P local/tsconfig.json local/integ-deploy.ts ts-node -P test/tsconfig.json integ/integ.${name}.ts`,
+  });
+  // The app's functions deploy from the handler bundles, as in the drill.
+  local.prependSpawn(bundleLambda);
+}
 project.addPackageIgnore('!/assets/');
 // The package is the compiled library, its handler bundle and the bundled `serve` command; the
 // sources of the handlers, the local provider and the example apps, and CI's scripts, are not for users.

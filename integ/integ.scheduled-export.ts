@@ -14,7 +14,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { RedisReplicationGroup, ScheduledSnapshotExport, SnapshotExportBucket, SnapshotReplicaBucket, StandbyRestore } from '../src';
+import { MaintenanceWindow, RedisReplicationGroup, ScheduledSnapshotExport, SnapshotExportBucket, SnapshotReplicaBucket, StandbyRestore } from '../src';
 import { acknowledgeGroupDecisions } from './decisions';
 
 /** A bucket for server access logs: where the snapshot buckets log to. */
@@ -29,8 +29,16 @@ function accessLogs(scope: Construct): s3.Bucket {
   return logs;
 }
 
-/** The example app, checked by cdk-nag's AwsSolutions pack when it synthesizes. */
-export function buildApp(outdir?: string): App {
+/** A changed version of the example app, to deploy over the first (test/local/integ-deploy.test.ts). */
+export interface ExampleAppOptions {
+  /** The orders group's weekly maintenance window: a change ElastiCache applies in place. @default - none (chosen by ElastiCache) */
+  readonly ordersMaintenanceWindow?: string;
+  /** The orders group's id: a change that replaces the group (CloudFormation: "Update requires: Replacement"). @default 'orders' */
+  readonly ordersGroupId?: string;
+}
+
+/** The example app, checked by cdk-nag's AwsSolutions pack when it synthesizes; without options, the committed snapshot's version. */
+export function buildApp(outdir?: string, options: ExampleAppOptions = {}): App {
   // A cross-region app needs its account at synth; set CDK_INTEG_ACCOUNT to deploy it. The zones
   // are given as context so that synth never looks them up in the account.
   const account = process.env.CDK_INTEG_ACCOUNT ?? '123456789012';
@@ -53,7 +61,12 @@ export function buildApp(outdir?: string): App {
     subnetConfiguration: [{ name: 'cache', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
     flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.ALL } },
   });
-  const orders = new RedisReplicationGroup(primary, 'Orders', { vpc, nodeType: 'cache.r7g.large', replicationGroupId: 'orders' });
+  const orders = new RedisReplicationGroup(primary, 'Orders', {
+    vpc,
+    nodeType: 'cache.r7g.large',
+    replicationGroupId: options.ordersGroupId ?? 'orders',
+    maintenanceWindow: options.ordersMaintenanceWindow ? MaintenanceWindow.fromString(options.ordersMaintenanceWindow) : undefined,
+  });
   const exportBucket = new SnapshotExportBucket(primary, 'Exports', { replica, serverAccessLogsBucket: accessLogs(primary) });
   const nightly = new ScheduledSnapshotExport(primary, 'Nightly', {
     replicationGroup: orders,

@@ -390,7 +390,16 @@ export class CloudFormationModel {
         return this.result(action, {});
       }
       case 'DeleteChangeSet': {
-        const cs = this.changeSet(params.required('ChangeSetName'), params.str('StackName'));
+        // Deleting a change set that is not there, by name, of a stack that exists succeeds: the CDK CLI
+        // relies on it before deploying an existing stack (aws-cdk's cleanupOldChangeset: "Removing
+        // existing change set with name ... if it exists", a DeleteChangeSet whose error fails the
+        // deploy). UNCONFIRMED in the API reference, which does not say.
+        const name = params.required('ChangeSetName');
+        const stackName = params.str('StackName');
+        if (!name.startsWith('arn:') && stackName && this.find(stackName) && ![...this.find(stackName)!.changeSets.values()].some((c) => c.name === name)) {
+          return this.result(action, {});
+        }
+        const cs = this.changeSet(name, stackName);
         if (cs.executionStatus === 'EXECUTE_IN_PROGRESS') {
           throw new ServiceError('InvalidChangeSetStatus', `ChangeSet [${cs.id}] cannot be deleted in its current status of [EXECUTE_IN_PROGRESS]`);
         }

@@ -7,11 +7,10 @@
  * deploy without changes, then `cdk destroy --all --force`; checked through the SDK and the
  * stacks' events.
  */
-import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand, StackEvent } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, StackEvent } from '@aws-sdk/client-cloudformation';
 import { DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { GetBucketVersioningCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { App, CfnDeletionPolicy, CfnOutput, Stack } from 'aws-cdk-lib';
@@ -20,6 +19,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { CliRun, runCdk, stackEvents } from '../../local/integ-deploy';
 import { LocalProvider } from '../../local/provider';
 
 jest.setTimeout(600_000);
@@ -79,19 +79,9 @@ function synth(version: 1 | 2): string {
   return outdir;
 }
 
-interface CliRun {
-  readonly code: number;
-  readonly output: string;
-}
-
 /** Runs the CDK CLI with the provider's environment (and its own CDK_HOME: the account cache is per home). */
 function cdk(args: string[]): Promise<CliRun> {
-  const env = { ...process.env, ...provider.env(), CDK_HOME: path.join(work, 'cdk-home') };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args, '--no-notices'], { cwd: work, env, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: `${stdout}${stderr}` });
-    });
-  });
+  return runCdk(CLI, args, { cwd: work, env: { ...provider.env(), CDK_HOME: path.join(work, 'cdk-home') }, timeoutMs: 300_000 });
 }
 
 async function timed(name: string, args: string[]): Promise<CliRun> {
@@ -102,16 +92,7 @@ async function timed(name: string, args: string[]): Promise<CliRun> {
   return run;
 }
 
-async function events(cfn: CloudFormationClient, stackId: string): Promise<StackEvent[]> {
-  const all: StackEvent[] = [];
-  let token: string | undefined;
-  do {
-    const page = await cfn.send(new DescribeStackEventsCommand({ StackName: stackId, NextToken: token }));
-    all.push(...page.StackEvents ?? []);
-    token = page.NextToken;
-  } while (token);
-  return all.reverse(); // oldest first
-}
+const events = stackEvents;
 
 async function groupIds(): Promise<string[]> {
   return ((await ecA.send(new DescribeReplicationGroupsCommand({}))).ReplicationGroups ?? []).map((g) => g.ReplicationGroupId!).sort();

@@ -475,3 +475,18 @@ test('an AuthToken referring to a secret that does not exist fails the group, an
   expect(provider.sns.topicArns(REGION).some((a) => a.endsWith(':rolled-back'))).toBe(false);
   await expect(ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'unresolved' }))).rejects.toMatchObject({ name: 'ReplicationGroupNotFoundFault' });
 });
+
+test('an access-log bucket: AccessControl LogDeliveryWrite is accepted (noted) with ObjectWriter ownership, refused where ACLs are disabled; other canned ACLs are refused', async () => {
+  const logs = { Type: 'AWS::S3::Bucket', Properties: { AccessControl: 'LogDeliveryWrite', OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] } } };
+  await deployStack(provider, { Resources: { Logs: logs } }, { stackName: 'AccessLogs', region: REGION });
+  const created = (await events('AccessLogs')).find((e) => e.LogicalResourceId === 'Logs' && e.ResourceStatus === 'CREATE_COMPLETE')!;
+  expect(created.ResourceStatusReason).toBe('AccessControl LogDeliveryWrite accepted without effect: the local provider writes no server access logs');
+  // The CDK CLI deletes its change set by name before each deploy of an existing stack: a missing one is not an error then.
+  await cfn.send(new DeleteChangeSetCommand({ StackName: 'AccessLogs', ChangeSetName: 'cdk-deploy-change-set' }));
+  await destroyStack(provider, 'AccessLogs', REGION);
+
+  await expect(deployStack(provider, { Resources: { Logs: { Type: 'AWS::S3::Bucket', Properties: { AccessControl: 'LogDeliveryWrite' } } } }, { stackName: 'NoAcls', region: REGION }))
+    .rejects.toThrow(/ROLLBACK_COMPLETE.*The bucket does not allow ACLs/);
+  await expect(deployStack(provider, { Resources: { Logs: { Type: 'AWS::S3::Bucket', Properties: { AccessControl: 'PublicRead' } } } }, { stackName: 'PublicAcl', region: REGION }))
+    .rejects.toThrow(/ROLLBACK_COMPLETE.*AccessControl Private or LogDeliveryWrite only, not "PublicRead"/);
+});

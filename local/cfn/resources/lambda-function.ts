@@ -23,6 +23,8 @@ import { DeployedResource, int, ResourceContext, ResourceFailure, ResourceHandle
 const NO_EFFECT: Record<string, string> = {
   Tags: 'function tags are not stored',
   Architectures: 'functions run on the local machine\'s architecture',
+  // CDK puts a function in the VPC (subnets, security groups) when it must reach a group's nodes.
+  VpcConfig: 'functions run on the local machine and reach every node, resolving endpoint names through the provider\'s DNS server as functions in a VPC do; no subnets or security groups apply',
   LoggingConfig: 'function logs are kept by the local Lambda (lambda.logs), not sent to CloudWatch Logs',
   // A function in a VPC reaches what its subnets and security groups allow; locally every node is a
   // loopback address any function reaches, and names resolve through the provider's DNS server.

@@ -25,7 +25,7 @@ export const s3Bucket: ResourceHandler = {
 
   async create(ctx, props) {
     const name: string = props.BucketName ?? ctx.generatedName(63, true);
-    checkAccessControl(props.AccessControl);
+    checkAccessControl(props.AccessControl, props);
     await ctx.clients.s3.send(new CreateBucketCommand({
       Bucket: name,
       CreateBucketConfiguration: ctx.region === 'us-east-1' ? undefined : { LocationConstraint: ctx.region as any },
@@ -35,7 +35,7 @@ export const s3Bucket: ResourceHandler = {
   },
 
   async update(ctx, current, oldProps, props) {
-    checkAccessControl(props.AccessControl);
+    checkAccessControl(props.AccessControl, props);
     await configure(ctx.clients.s3, current.physicalId, oldProps, props);
     return { ...current, notes: notes(props) };
   },
@@ -64,12 +64,22 @@ function notes(props: Record<string, any>): string | undefined {
   return given.length === 0 ? undefined : given.join('; ');
 }
 
-/** The canned ACL: only Private (the default every new bucket has) is emulated. */
-function checkAccessControl(value: unknown): void {
-  // LogDeliveryWrite grants S3's log delivery group write access (the access log bucket the CDK makes
-  // for `serverAccessLogsBucket`); the local provider writes no access logs, so it has no effect here.
-  if (value !== undefined && value !== 'Private' && value !== 'LogDeliveryWrite') {
-    throw new ResourceFailure(`The local provider applies AccessControl Private (and LogDeliveryWrite, without effect) only, not ${JSON.stringify(value)}.`);
+/**
+ * The canned ACL: Private (the default every new bucket has) is emulated; LogDeliveryWrite (what CDK
+ * sets on a bucket that receives server access logs) is accepted without effect, as the provider
+ * writes no access logs. It grants the LogDelivery group WRITE and READ_ACP (S3 User Guide, "Access
+ * control list (ACL) overview", Canned ACL), so S3 refuses it, like any ACL but the owner's, on a
+ * bucket whose ObjectOwnership is BucketOwnerEnforced, the default of new buckets since April 2023
+ * ("Controlling ownership of objects and disabling ACLs"): "The bucket does not allow ACLs".
+ */
+function checkAccessControl(value: unknown, props: Record<string, any> = {}): void {
+  if (value === undefined || value === 'Private') return;
+  if (value !== 'LogDeliveryWrite') {
+    throw new ResourceFailure(`The local provider applies AccessControl Private or LogDeliveryWrite only, not ${JSON.stringify(value)}.`);
+  }
+  const ownership = props.OwnershipControls?.Rules?.[0]?.ObjectOwnership ?? 'BucketOwnerEnforced';
+  if (ownership === 'BucketOwnerEnforced') {
+    throw new ResourceFailure('The bucket does not allow ACLs (AccessControl LogDeliveryWrite needs OwnershipControls ObjectWriter or BucketOwnerPreferred)');
   }
 }
 
