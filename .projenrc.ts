@@ -134,7 +134,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     include: ['../lambda/**/*.ts', '../local/**/*.ts', '../integ/**/*.ts'],
   },
 
-  gitignore: ['cdk.out/', '/integ/**/cdk.out/', '.cdk.staging/', '/.tmp/'],
+  gitignore: ['cdk.out/', '/integ/**/cdk.out/', '.cdk.staging/', '/.tmp/', '/drill-report/'],
 });
 
 // eslint-import-resolver-typescript 4.x (projen's default) and jest 30 depend on unrs-resolver's
@@ -319,10 +319,13 @@ const soak = project.addTask('soak', {
 });
 soak.prependSpawn(bundleLocal);
 
-// The main job. Until the local provider can deploy and run the workflows (DESIGN.md part 5), the
-// drill stops after its first stage: synthesize the example app and report what it declares.
+// The main job: the DR drill on the example app (local/drill.ts): synthesize integ/integ.scheduled-export.ts,
+// deploy it into the local provider with the real CDK CLI, a week of nightly exports on the simulated
+// clock while the group is written to, an outage of the primary region, the StandbyRestore failover,
+// every write read back through the DNS name; RPO, RTO, cost and a report in drill-report/. Options
+// as `cdk-elasticache-backup drill` takes them (`npx projen drill --days 3`).
 const drill = project.addTask('drill', {
-  description: 'Local DR drill: synthesize integ/integ.backup-plan.ts and summarize what it declares',
+  description: 'Local DR drill on the example app: deploy, a week of nightly exports, a regional outage, failover; RPO, RTO, cost, report in drill-report/',
   exec: 'ts-node -P local/tsconfig.json local/drill.ts',
   receiveArgs: true,
 });

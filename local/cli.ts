@@ -11,6 +11,7 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { DRILL_USAGE, drillAndReport, parseDrillArgs } from './drill/command';
 import { sweepStaleDataDirs, TEMP_PREFIX } from './orphans';
 import { DataDirInUseError } from './owner';
 import { LocalProvider } from './provider';
@@ -231,11 +232,26 @@ async function serve(options: Options): Promise<void> {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE);
+    process.stdout.write(`${USAGE}\n${DRILL_USAGE}`);
     return command === undefined ? 1 : 0;
   }
+  if (command === 'drill') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(DRILL_USAGE);
+      return 0;
+    }
+    let options;
+    try {
+      checkRedis();
+      options = parseDrillArgs(rest);
+    } catch (e) {
+      process.stderr.write(`cdk-elasticache-backup drill: ${(e as Error).message}\n\n${DRILL_USAGE}`);
+      return 1;
+    }
+    return (await drillAndReport(options, (line) => process.stdout.write(`${line}\n`))).code;
+  }
   if (command !== 'serve') {
-    process.stderr.write(`cdk-elasticache-backup: unknown command '${command}'\n\n${USAGE}`);
+    process.stderr.write(`cdk-elasticache-backup: unknown command '${command}'\n\n${USAGE}\n${DRILL_USAGE}`);
     return 1;
   }
   try {

@@ -15,11 +15,11 @@ import { DescribeReplicationGroupsCommand, DescribeSnapshotsCommand, ElastiCache
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DescribeStateMachineCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { deployAssembly, DeployReport } from './deploy';
 import { DrillEvent, DrillLog, RunKind, RunStatus } from './events';
-import { DrillPair, DeployedWorkflow, planDrill, resolveWorkflow } from './plan';
+import { DrillPair, DrillPlan, DeployedWorkflow, planDrill, resolveWorkflow } from './plan';
 import { readRun, RunSummary } from './runs';
 import { keyOf, Traffic, TrafficTarget } from './traffic';
+import { IntegDeployment, IntegDeployReport } from '../integ-deploy';
 import { LocalProvider } from '../provider';
 import { LOCAL_ACCOUNT } from '../sts';
 
@@ -28,8 +28,10 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 export interface DrillOptions {
-  /** The synthesized app (a cloud assembly directory). */
-  readonly assemblyDir: string;
+  /** The app: a cloud assembly directory (cdk.out), or an app command the CDK CLI synthesizes (`npx ts-node app.ts`). */
+  readonly app: string;
+  /** The folder an app command runs in. @default the current one */
+  readonly appDir?: string;
   /** Simulated days before the outage. @default 7 */
   readonly days?: number;
   /** Writes per simulated minute to the primary while the drill runs. @default 20 */
@@ -57,7 +59,10 @@ export interface DrillContext {
 
 export interface DrillResult {
   readonly log: DrillLog;
-  readonly deploy: DeployReport;
+  /** Wall time of the CLI's phases (synth, bootstrap, deploy), and the resource types deployed for real and recorded only. */
+  readonly deploy: IntegDeployReport;
+  /** The plan: what was drilled, and what could not be, with why. */
+  readonly plan?: DrillPlan;
   /** Why the drill failed (the step and the reason), if it did. */
   readonly failure?: string;
 }
@@ -84,24 +89,34 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
   checkNumber('valueBytes', valueBytes, 1, 1024 * 1024, true);
   checkNumber('outageAfterHours', outageAfterHours, 0, 366 * 24, false);
 
-  const plan = planDrill(o.assemblyDir);
-  for (const reason of plan.cannot) print(`Not drilled: ${reason}`);
-  if (plan.pairs.length === 0) throw new DrillFailure('plan', `nothing to drill in ${o.assemblyDir}`);
-  const foreign = plan.stacks.filter((s) => s.account !== LOCAL_ACCOUNT);
-  if (foreign.length > 0) {
-    throw new DrillFailure('plan', `${foreign.map((s) => `${s.name} is for account ${s.account}`).join(', ')}; the local provider has one account, `
-      + `${LOCAL_ACCOUNT}: synthesize the app for it (env: { account: '${LOCAL_ACCOUNT}', region })`);
-  }
-  const pair: DrillPair = plan.pairs[0];
-  const primary = pair.exportWorkflow.region;
-  const recovery = pair.restoreWorkflow.region;
-
   // The simulated clock starts at noon UTC today: the deployment and the dataset land before the night's schedules.
   const today = new Date();
   const startTime = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate(), 12);
   const speed = o.speed ?? 600;
   const provider = await LocalProvider.start({ speed, startTime });
   const clock = provider.clock;
+  // The provider's clock runs on while the CLI works (its resources take simulated minutes to create).
+  clock.tick(100);
+  const deployment = new IntegDeployment({ env: provider.env(), app: o.app, appDir: o.appDir, log: (line) => print(`  ${line}`) });
+  let plan: DrillPlan;
+  let pair: DrillPair;
+  try {
+    plan = planDrill(await deployment.synth());
+    for (const reason of plan.cannot) print(`Not drilled: ${reason}`);
+    if (plan.pairs.length === 0) throw new DrillFailure('plan', `nothing to drill in ${o.app}`);
+    const foreign = plan.stacks.filter((s) => s.account !== LOCAL_ACCOUNT);
+    if (foreign.length > 0) {
+      throw new DrillFailure('plan', `${foreign.map((s) => `${s.name} is for account ${s.account}`).join(', ')}; the local provider has one account, `
+        + `${LOCAL_ACCOUNT}: synthesize the app for it (env: { account: '${LOCAL_ACCOUNT}', region })`);
+    }
+    pair = plan.pairs[0];
+  } catch (e) {
+    deployment.cleanup();
+    await provider.stop();
+    throw e;
+  }
+  const primary = pair.exportWorkflow.region;
+  const recovery = pair.restoreWorkflow.region;
   const events: DrillEvent[] = [];
   const add = (e: DrillEvent) => events.push(e);
   const credentials = { accessKeyId: 'drill', secretAccessKey: 'drill' };
@@ -117,17 +132,17 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
   const ecA = client(ElastiCacheClient, primary);
   const ecB = client(ElastiCacheClient, recovery);
   let traffic: Traffic | undefined;
-  let deploy: DeployReport = { phases: [], real: [], recorded: [] };
   let step = 'deploy';
   let failure: string | undefined;
   try {
     // ---- 1. deploy, as `cdk deploy` does -----------------------------------------------
     print(`Deploying ${plan.stacks.map((s) => `${s.name} (${s.region})`).join(', ')} into the local provider with the AWS CDK CLI`);
-    clock.tick(100);
-    deploy = await deployAssembly(provider, o.assemblyDir, { print: (line) => print(`  ${line}`) });
+    await deployment.bootstrap();
+    await deployment.deploy();
     clock.stopTicking();
-    print(`  deployed for real: ${deploy.real.join(', ')}`);
-    print(`  recorded only: ${deploy.recorded.join(', ')}`);
+    const types = deployment.report();
+    print(`  deployed for real: ${types.realTypes.join(', ')}`);
+    print(`  recorded only: ${types.recordedTypes.join(', ')}`);
     const exportWf = resolveWorkflow(provider, pair.exportWorkflow);
     const restoreWf = resolveWorkflow(provider, pair.restoreWorkflow);
     const groupId: string = exportWf.description.replicationGroupId;
@@ -262,12 +277,13 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
   const endedAt = clock.now() + 1;
   try {
     for (const c of made) c.destroy();
+    deployment.cleanup();
   } finally {
     await provider.stop();
   }
   // In time order (a run is recorded when seen to end, with the time it started).
   const sorted = events.map((e, i) => ({ e, i })).sort((a, b) => a.e.at - b.e.at || a.i - b.i).map(({ e }) => e);
-  return { log: { startedAt: Math.min(startTime, ...sorted.map((e) => e.at)), endedAt, events: sorted }, deploy, failure };
+  return { log: { startedAt: Math.min(startTime, ...sorted.map((e) => e.at)), endedAt, events: sorted }, deploy: deployment.report(), plan, failure };
 }
 
 /** The first line of a run's cause (a Lambda error's message, without its stack). */

@@ -160,7 +160,7 @@ test('a retried task: each failed attempt is a TaskFailed with its error, and th
   const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ fail: 'every time' }) }));
   expect(await finished(started.executionArn!)).toMatchObject({ status: 'FAILED', error: 'CustomError' });
   const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn }));
-  const tasks = history.events!.filter((e) => e.type.startsWith('Task') && !e.type.startsWith('TaskState'));
+  const tasks = history.events!.filter((e) => e.type?.startsWith('Task') && !e.type.startsWith('TaskState'));
   expect(tasks.map((e) => e.type)).toEqual(['TaskScheduled', 'TaskStarted', 'TaskFailed', 'TaskScheduled', 'TaskStarted', 'TaskFailed', 'TaskScheduled', 'TaskStarted', 'TaskFailed']);
   for (const e of tasks.filter((t) => t.type === 'TaskFailed')) {
     expect(e.taskFailedEventDetails).toMatchObject({ resourceType: 'lambda', resource: 'invoke', error: 'CustomError' });

@@ -26,9 +26,6 @@ const NO_EFFECT: Record<string, string> = {
   // CDK puts a function in the VPC (subnets, security groups) when it must reach a group's nodes.
   VpcConfig: 'functions run on the local machine and reach every node, resolving endpoint names through the provider\'s DNS server as functions in a VPC do; no subnets or security groups apply',
   LoggingConfig: 'function logs are kept by the local Lambda (lambda.logs), not sent to CloudWatch Logs',
-  // A function in a VPC reaches what its subnets and security groups allow; locally every node is a
-  // loopback address any function reaches, and names resolve through the provider's DNS server.
-  VpcConfig: 'the local provider has one network: subnets and security groups are not enforced',
 };
 
 const RECORDED = 'recorded only: deployStack was asked to record Lambda functions (functions: \'record\'; their code assets are not published)';
