@@ -116,6 +116,8 @@ export class ElastiCacheEngine {
    * background and only the resources they touch are busy), so no call waits on another's work.
    */
   public async settle(): Promise<void> {
+    // In a regional outage nothing completes (see "regional outage").
+    if (this.down) return;
     const now = this.clock.now();
     for (const group of [...this.groups.values(), ...this.standalone.values()]) {
       if (group.status !== 'deleting' && group.status !== 'snapshotting' && group.doneAt !== undefined && now >= group.doneAt && !group.busy && !group.recovery) {
