@@ -99,7 +99,7 @@ test('under serve, the clock takes the daily automatic snapshots as simulated da
   expect(snapshots.length).toBe(2);
   for (const snapshot of snapshots) {
     expect(snapshot.SnapshotName).toMatch(/^automatic\.daily-\d{4}-\d\d-\d\d-05-00$/);
-    expect(snapshot.SnapshotSource).toBe('automatic');
+    expect(snapshot.SnapshotSource).toBe('automated');
   }
   expect(await within(15_000, 'serve exit after SIGTERM', terminate(s))).toBe(0);
 });
