@@ -93,7 +93,8 @@ export class CustomResourceResponses {
   public async start(): Promise<void> {
     if (this.server) return;
     const cert = issueNodeCertificate(path.join(this.dir, 'cfn-response-tls'), [RESPONSE_HOST, 'localhost'], ['127.0.0.1']);
-    const server = https.createServer({ cert: fs.readFileSync(cert.certFile), key: fs.readFileSync(cert.keyFile) }, (req, res) => this.handle(req, res));
+    const options = { cert: fs.readFileSync(cert.certFile), key: fs.readFileSync(cert.keyFile) };
+    const server = https.createServer(options, (req, res) => this.handle(req, res));
     server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));

@@ -128,7 +128,8 @@ function requestEvent(ctx: ResourceContext, requestType: 'Create' | 'Update' | '
  * ServiceTimeout seconds (1 to 3600, default 3600) on the provider's clock. A function that fails
  * without answering is, as in AWS, a request without a response: it times out.
  */
-async function viaLambda(ctx: ResourceContext, event: Record<string, any>, props: Record<string, any>, current?: DeployedResource): Promise<DeployedResource> {
+async function viaLambda(ctx: ResourceContext, event: Record<string, any>, props: Record<string, any>,
+  current?: DeployedResource): Promise<DeployedResource> {
   const timeout = props.ServiceTimeout === undefined ? 3600 : Number(props.ServiceTimeout);
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600) {
     throw new ResourceFailure(`Properties validation failed for resource ${ctx.logicalId}: ServiceTimeout must be an integer from 1 to 3600 seconds, got ${JSON.stringify(props.ServiceTimeout)}`);
