@@ -1,16 +1,18 @@
 /**
- * Custom resources (`Custom::*`, `AWS::CloudFormation::CustomResource`) of the CDK Provider
- * framework: the request goes to the framework's user handlers (onEvent, then isComplete until
- * complete) as the framework would pass it on, in the stack's region, with the provider's endpoint
- * variables.
- *
- * The handlers are the ones `deployStack` was given (tests run them from source), or, when none
- * were given (a stack deployed by the CDK CLI), this repository's bundled custom-resources handler
- * (assets/custom-resources/index.js), used only when the function behind the ServiceToken is a
- * Provider framework whose onEvent function's code asset is that bundle (same asset hash) and
- * handler `index.onEvent`. Any other function is refused with a clear reason: the functions exist
- * in the provider's Lambda (lambda-function.ts), but custom resource requests are not sent to them
- * yet.
+ * Custom resources (`Custom::*`, `AWS::CloudFormation::CustomResource`), three ways:
+ * - with the stack's functions created in the provider's Lambda (the CDK CLI path, `deployStack`
+ *   with `functions: 'create'`): as CloudFormation does, the request goes to the function named by
+ *   ServiceToken (an asynchronous invoke) with a ResponseURL served by the provider
+ *   (local/cfn/responses.ts), and the resource waits for the response up to ServiceTimeout. For a
+ *   CDK Provider framework resource that is the framework's own onEvent function from its asset,
+ *   which invokes the user's handler and, with isComplete, starts the framework's waiter state
+ *   machine in the provider's Step Functions: its retries and waits run as in AWS;
+ * - with handlers given to `deployStack` (tests run them from source): called in this process, as
+ *   the framework would call them (onEvent, then isComplete until complete);
+ * - with functions recorded only (`deployStack`'s default): this repository's bundled handlers
+ *   (assets/custom-resources/index.js), in this process, when the framework's onEvent function's code
+ *   asset is that bundle (same asset hash); any other function is refused with the reason.
+ * SNS-backed custom resources are not emulated.
  */
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
