@@ -274,7 +274,7 @@ export class CloudFormationModel {
     const type = existing && existing.status !== 'REVIEW_IN_PROGRESS' ? 'UPDATE' : 'CREATE';
     const cs = this.createChangeSet({
       stackName: name,
-      changeSetName: `local-deploy-${Date.now()}`,
+      changeSetName: `local-deploy-${randomUUID()}`,
       type,
       body: JSON.stringify(template),
       parameters: Object.entries(options.parameters ?? {}).map(([k, v]) => ({ ParameterKey: k, ParameterValue: v })),

@@ -139,6 +139,8 @@ export class IntegDeployment {
     }
     this.ownWorkDir = !options.workDir;
     this.workDir = options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'integ-deploy-'));
+    // The CLI runs in it: a folder that does not exist would fail every run with no output.
+    fs.mkdirSync(this.workDir, { recursive: true });
     const appDir = fs.existsSync(options.app) ? path.dirname(path.resolve(options.app)) : options.appDir ?? process.cwd();
     this.cli = options.cli ?? findCdkCli(appDir);
   }

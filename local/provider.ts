@@ -10,6 +10,7 @@ import * as http from 'http';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { CustomResourceResponses } from './cfn/responses';
 import { Clock } from './clock';
 import { CLOUDFORMATION_XMLNS, CloudFormationModel } from './cloudformation';
 import { CloudWatchError, LocalCloudWatch } from './cloudwatch';
@@ -113,6 +114,8 @@ export class LocalProvider {
   public readonly lambda: LocalLambda;
   /** Step Functions state machines and their executions, run in this process (local/stepfunctions.ts). */
   public readonly stepFunctions: LocalStepFunctions;
+  /** The ResponseURLs of custom resource requests (local/cfn/responses.ts). */
+  public readonly cfnResponses: CustomResourceResponses;
   /** EventBridge's default bus: schedule rules on the simulated clock, Step Functions status changes (local/eventbridge.ts). */
   public readonly eventBridge: LocalEventBridge;
   private readonly lambdaApi: LambdaApi;
@@ -153,13 +156,15 @@ export class LocalProvider {
     this.lambda = new LocalLambda({
       dir: path.join(this.dataDir, 'lambda'),
       // The provider's endpoints, and its DNS server, through which functions resolve endpoint names.
-      env: () => ({ ...this.env(), CDK_ELASTICACHE_BACKUP_DNS: this.dns.address }),
+      // and CloudFormation's custom resource response endpoint (local/cfn/responses.ts).
+      env: () => ({ ...this.env(), CDK_ELASTICACHE_BACKUP_DNS: this.dns.address, ...this.cfnResponses.functionEnv() }),
       // CloudWatch Logs turns a log line in the embedded metric format into metrics.
       onLog: (region, _fn, line) => {
         if (line.startsWith('{') && line.includes('"_aws"')) this.cloudwatch.recordEmf(region, line);
       },
     });
     this.stepFunctions = new LocalStepFunctions(this);
+    this.cfnResponses = new CustomResourceResponses(this.dataDir);
     this.eventBridge = new LocalEventBridge(this);
     this.lambdaApi = new LambdaApi(this.lambda, path.join(this.dataDir, 'lambda', 'uploads'),
       (region, bucket, key) => this.s3.getObject(this.s3.bucket(bucket, region), key).file);
@@ -300,8 +305,10 @@ export class LocalProvider {
     this.port = (this.server.address() as net.AddressInfo).port;
     try {
       await this.dns.start();
+      await this.cfnResponses.start();
     } catch (e) {
       await new Promise<void>((resolve) => this.server.close(() => resolve()));
+      await this.dns.stop();
       throw e;
     }
     // Code in this process (tests' clients, Lambda handlers run in-process) resolves the endpoint
@@ -442,6 +449,7 @@ export class LocalProvider {
   public async stop(keep: string[] = []): Promise<void> {
     this.clock.stopTicking();
     this.lambda.stop();
+    await this.cfnResponses.stop();
     await Promise.all([...this.engines.values()].map((e) => e.stop()));
     this.s3.stop();
     for (const socket of this.sockets) socket.destroy();

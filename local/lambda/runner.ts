@@ -19,6 +19,21 @@ const path = require('path');
 if (process.env.CDK_ELASTICACHE_BACKUP_DNS) {
   (${installLocalLookup.toString()})().servers.push(process.env.CDK_ELASTICACHE_BACKUP_DNS);
 }
+// CloudFormation's custom resource response endpoint (local/cfn/responses.ts): a ResponseURL's host
+// name, which providers reach on port 443 as in AWS, leads to the provider's endpoint.
+if (process.env.CDK_ELASTICACHE_BACKUP_CFN_RESPONSE) {
+  const [host, target] = process.env.CDK_ELASTICACHE_BACKUP_CFN_RESPONSE.split('=');
+  const [address, port] = target.split(':');
+  const https = require('https');
+  const createConnection = https.globalAgent.createConnection;
+  https.globalAgent.createConnection = function (options, callback) {
+    const name = options && (options.servername || options.host || options.hostname);
+    if (name === host && (options.port === undefined || options.port === null || Number(options.port) === 443)) {
+      options = Object.assign({}, options, { host: address, port: Number(port), servername: host });
+    }
+    return createConnection.call(this, options, callback);
+  };
+}
 const [moduleName, exportName] = (() => {
   const handler = process.env._HANDLER || '';
   const dot = handler.lastIndexOf('.');

@@ -461,6 +461,27 @@ test('a secret, a group whose AuthToken resolves from it, a topic, an alarm and 
   await expect(ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'secured' }))).rejects.toMatchObject({ name: 'ReplicationGroupNotFoundFault' });
 });
 
+test('dynamic references in any property: an SSM parameter and a secret\'s JSON key, kept as written in the stack; missing ones and ssm-secure fail with the reason', async () => {
+  provider.ssm.handle(REGION, 'AmazonSSM.PutParameter', JSON.stringify({ Name: '/app/colour', Value: 'blue', Type: 'String' }));
+  provider.secretsManager.handle(REGION, 'secretsmanager.CreateSecret', JSON.stringify({ Name: 'app/creds', SecretString: JSON.stringify({ user: 'ada', pass: 's3cret' }) }));
+  const template = (value: string) => ({ Resources: { Param: { Type: 'AWS::SSM::Parameter', Properties: { Name: '/app/derived', Type: 'String', Value: value } } } });
+  await deployStack(provider, template('{{resolve:ssm:/app/colour}}-{{resolve:secretsmanager:app/creds:SecretString:user}}'), { stackName: 'Dynamic', region: REGION });
+  const read = () => JSON.parse(provider.ssm.handle(REGION, 'AmazonSSM.GetParameter', JSON.stringify({ Name: '/app/derived' })).body).Parameter.Value;
+  expect(read()).toBe('blue-ada');
+  // The stack keeps the property as written, never the secret's value.
+  expect(JSON.stringify(provider.cloudformation(REGION).stack('Dynamic').resources.get('Param')!.properties)).not.toContain('ada');
+
+  const failing = async (value: string, message: RegExp) => {
+    await expect(deployStack(provider, template(value), { stackName: 'Dynamic', region: REGION })).rejects.toThrow(message);
+    expect(read()).toBe('blue-ada');
+  };
+  await failing('{{resolve:ssm:/app/missing}}', /Could not resolve the dynamic reference \{\{resolve:ssm:\/app\/missing\}\} in AWS::SSM::Parameter Param Value: .*must exist in the stack's region/);
+  await failing('{{resolve:secretsmanager:app/creds:SecretString:nobody}}', /The secret app\/creds has no string key nobody for the dynamic reference in AWS::SSM::Parameter Param Value/);
+  await failing('{{resolve:ssm-secure:/app/colour}}', /does not resolve SecureString parameters/);
+  await failing('{{resolve:ssm:/app/colour:7}}', /names version 7; the local provider keeps only the latest \(1\)/);
+  await destroyStack(provider, 'Dynamic', REGION);
+});
+
 test('an AuthToken referring to a secret that does not exist fails the group, and the stack rolls back', async () => {
   const template = {
     Resources: {

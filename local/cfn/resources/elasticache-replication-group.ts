@@ -42,7 +42,6 @@ export const elastiCacheReplicationGroup: ResourceHandler = {
     'ReplicasPerNodeGroup', 'ReplicationGroupId', 'SnapshotArns', 'SnapshotName', 'TransitEncryptionEnabled', 'NumNodeGroups', 'NodeGroupConfiguration',
     'DataTieringEnabled'],
   nameProperty: 'ReplicationGroupId',
-  ownReferences: ['AuthToken'],
   snapshots: true,
 
   async create(ctx, props) {
@@ -50,7 +49,7 @@ export const elastiCacheReplicationGroup: ResourceHandler = {
       throw new ResourceFailure(`The local provider's nodes with in-transit encryption speak TLS only (TransitEncryptionMode required), not ${props.TransitEncryptionMode}.`);
     }
     const groupId: string = props.ReplicationGroupId ?? ctx.generatedName(40, true);
-    const authToken = resolveAuthToken(ctx, props.AuthToken);
+    const authToken: string | undefined = props.AuthToken;
     const ec = ctx.clients.elasticache;
     await ec.send(new CreateReplicationGroupCommand({
       ReplicationGroupId: groupId,
@@ -159,49 +158,6 @@ export const elastiCacheReplicationGroup: ResourceHandler = {
 function notes(props: Record<string, any>): string | undefined {
   const given = Object.keys(NO_EFFECT).filter((k) => props[k] !== undefined).map((k) => `${k} accepted without effect: ${NO_EFFECT[k]}`);
   return given.length === 0 ? undefined : given.join('; ');
-}
-
-/**
- * The AuthToken: as given, or read from the provider's Secrets Manager when it is a dynamic
- * reference, `{{resolve:secretsmanager:secret-id:SecretString:json-key:version-stage:version-id}}`
- * (CloudFormation user guide, "Get a secret or secret value from Secrets Manager"): secret-id is a
- * name or an ARN (which has colons of its own); the other segments are optional; without json-key
- * the whole secret string is used. Only the AWSCURRENT version is resolved here: a version-stage
- * other than AWSCURRENT, or a version-id, fails the resource.
- */
-function resolveAuthToken(ctx: ResourceContext, value: unknown): string | undefined {
-  if (typeof value !== 'string' || !value.includes('{{resolve:')) return value as string | undefined;
-  const m = /^\{\{resolve:secretsmanager:([^}]+)\}\}$/.exec(value);
-  if (!m) throw new ResourceFailure(`The local provider does not resolve the dynamic reference in AuthToken (${value.slice(0, 40)}...).`);
-  const parts = m[1].split(':');
-  // An ARN is arn:partition:secretsmanager:region:account:secret:name-suffix (seven segments).
-  const idLength = parts[0] === 'arn' ? 7 : 1;
-  const secretId = parts.slice(0, idLength).join(':');
-  const [field, jsonKey, stage, versionId] = parts.slice(idLength);
-  if (field !== undefined && field !== 'SecretString') {
-    throw new ResourceFailure(`The dynamic reference in AuthToken names ${field}; CloudFormation resolves SecretString only.`);
-  }
-  if ((stage && stage !== 'AWSCURRENT') || versionId) {
-    throw new ResourceFailure('The local provider resolves the AWSCURRENT version of a secret only, not a version-stage or version-id.');
-  }
-  let text: string | undefined;
-  try {
-    text = ctx.provider.secretsManager.currentValue(ctx.region, secretId);
-  } catch (e) {
-    throw new ResourceFailure(`Could not resolve the AuthToken's dynamic reference to secret ${secretId}: ${(e as Error).message}`);
-  }
-  if (text === undefined) throw new ResourceFailure(`The secret ${secretId} of the AuthToken's dynamic reference has no SecretString.`);
-  if (!jsonKey) return text;
-  let doc: any;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    throw new ResourceFailure(`The secret ${secretId} is not JSON, so the AuthToken's dynamic reference cannot read its key ${jsonKey}.`);
-  }
-  if (typeof doc !== 'object' || doc === null || typeof doc[jsonKey] !== 'string') {
-    throw new ResourceFailure(`The secret ${secretId} has no string key ${jsonKey} for the AuthToken's dynamic reference.`);
-  }
-  return doc[jsonKey];
 }
 
 function stamp(ms: number): string {

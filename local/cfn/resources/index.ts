@@ -17,6 +17,7 @@ import { snsTopic } from './sns-topic';
 import { ssmParameter } from './ssm-parameter';
 import { stepFunctionsStateMachine } from './stepfunctions-state-machine';
 import { ResourceHandler } from './types';
+import { resolveDynamicReferences } from '../dynamic';
 
 export const HANDLERS: Record<string, ResourceHandler> = {
   'AWS::S3::Bucket': s3Bucket,
@@ -38,8 +39,37 @@ export const HANDLERS: Record<string, ResourceHandler> = {
  * Lambda functions are recorded too when the deployment asks for it (`deployStack`'s default).
  */
 export function handlerFor(type: string, options: { readonly recordFunctions?: boolean } = {}): ResourceHandler {
-  if (type === 'AWS::Lambda::Function' && options.recordFunctions) return recordedFunction;
-  return HANDLERS[type] ?? (type.startsWith('Custom::') ? customResource : recorded);
+  if (type === 'AWS::Lambda::Function' && options.recordFunctions) return withDynamicReferences(recordedFunction);
+  return withDynamicReferences(HANDLERS[type] ?? (type.startsWith('Custom::') ? customResource : recorded));
+}
+
+const wrapped = new WeakMap<ResourceHandler, ResourceHandler>();
+
+/**
+ * The handler, given properties whose dynamic references (`{{resolve:...}}`, local/cfn/dynamic.ts)
+ * are resolved when it is called; the stack keeps them as written. A delete whose references no
+ * longer resolve (the secret went first) gets them as written: deleting needs the physical id.
+ */
+function withDynamicReferences(handler: ResourceHandler): ResourceHandler {
+  let h = wrapped.get(handler);
+  if (!h) {
+    h = {
+      ...handler,
+      create: (ctx, props) => handler.create(ctx, resolveDynamicReferences(ctx, props)),
+      update: (ctx, current, old, props) => handler.update(ctx, current, resolveDynamicReferences(ctx, old), resolveDynamicReferences(ctx, props)),
+      delete: (ctx, current, props, snapshot) => {
+        let resolved = props;
+        try {
+          resolved = resolveDynamicReferences(ctx, props);
+        } catch {
+          // as written
+        }
+        return handler.delete(ctx, current, resolved, snapshot);
+      },
+    };
+    wrapped.set(handler, h);
+  }
+  return h;
 }
 
 /** The types deployed for real (as opposed to recorded only). */

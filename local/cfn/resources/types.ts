@@ -94,8 +94,6 @@ export interface ResourceHandler {
   readonly replaceOn?: readonly string[];
   /** The property that names the resource: a replacement that keeps the name is refused, as CloudFormation refuses it. */
   readonly nameProperty?: string;
-  /** Properties whose dynamic references (`{{resolve:...}}`) the handler deals with itself. */
-  readonly ownReferences?: readonly string[];
   /** Whether DeletionPolicy Snapshot applies to this type. */
   readonly snapshots?: boolean;
   create(ctx: ResourceContext, props: Record<string, any>): Promise<DeployedResource>;
@@ -112,18 +110,13 @@ export class ResourceFailure extends Error {
   }
 }
 
-/** Refuses properties the handler does not apply, and dynamic references it cannot resolve. */
+/** Refuses properties the handler does not apply (dynamic references are resolved when it is called: local/cfn/dynamic.ts). */
 export function checkProperties(type: string, handler: ResourceHandler, props: Record<string, any>): void {
   if (handler.properties !== 'any') {
     const unknown = Object.keys(props).filter((k) => !handler.properties.includes(k));
     if (unknown.length > 0) {
       throw new ResourceFailure(`The local provider does not apply ${unknown.join(', ')} of ${type}; `
         + 'it refuses the resource rather than deploy it without them.');
-    }
-    const checked = Object.fromEntries(Object.entries(props).filter(([k]) => !handler.ownReferences?.includes(k)));
-    const dynamic = JSON.stringify(checked).match(/\{\{resolve:([a-z-]+):/);
-    if (dynamic) {
-      throw new ResourceFailure(`The local provider does not resolve dynamic references ({{resolve:${dynamic[1]}:...}}) in ${type} properties.`);
     }
   }
 }
