@@ -224,6 +224,9 @@ const bundleLocal = project.addTask('bundle:local', {
 // The preload `serve` prints in NODE_OPTIONS: Node apps resolve the provider's endpoint names through
 // its DNS server (local/resolve-hook.ts).
 bundleLocal.exec('esbuild local/resolve-hook.ts --bundle --platform=node --target=node20 --outfile=lib/local/resolve-hook.js --log-level=warning');
+// The AWS SDK clients the functions the provider runs need, as Lambda's runtime gives them
+// (local/bundle-lambda-sdk.ts): an app that installed the package has no SDK of its own.
+bundleLocal.exec('ts-node -P local/tsconfig.json local/bundle-lambda-sdk.ts');
 // Part of `compile` itself (not only of `build`), so that `npx projen compile` alone gives a package
 // that works: the handler bundle before jsii, the `serve` bundle after it.
 project.compileTask.spawn(bundleLocal);

@@ -375,7 +375,11 @@ export class LocalLambda {
       // An idle environment of another function makes room, as Lambda reclaims idle ones.
       this.discard(idle, idle.idle[0]);
     }
-    const sdk = require.resolve.paths('@aws-sdk/client-s3') ?? [];
+    // The runtime's AWS SDK: the clients installed beside the provider, then the ones bundled with
+    // the package for an app that has none (local/bundle-lambda-sdk.ts; lib/local/lambda-sdk, next
+    // to the bundled provider, or built in a checkout).
+    const sdk = [...require.resolve.paths('@aws-sdk/client-s3') ?? [],
+      path.join(__dirname, 'lambda-sdk', 'node_modules'), path.join(__dirname, '..', '..', 'lib', 'local', 'lambda-sdk', 'node_modules')];
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       // The local provider's TLS nodes serve certificates of this machine's local CA: functions trust
