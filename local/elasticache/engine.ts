@@ -1077,6 +1077,10 @@ export class ElastiCacheEngine {
         const at = day + offset;
         if (at <= from || at > to || at < group.createdAt) continue;
         if (group.status !== 'available' || this.stopped) continue;
+        // The day's snapshot replaces the one that has been kept `retention` days ("a snapshot taken
+        // today is retained for N days before being deleted": SnapshotRetentionLimit): never more
+        // than N are held, not even while the new one is being taken.
+        this.expireAutomaticSnapshots(group, at);
         const members = group.clusterEnabled
           ? group.shards.map((shard) => shard.members.find((m) => m.role === 'replica') ?? shard.members[0])
           : [group.members.find((m) => m.id === group.snapshottingClusterId) ?? group.members[0]];
@@ -1089,10 +1093,15 @@ export class ElastiCacheEngine {
         await snapshot.busy;
         await this.settle();
       }
-      for (const s of [...this.snapshots.values()]) {
-        if (s.source === 'automatic' && s.groupId === group.id && s.createdAt <= to - group.retentionDays * DAY) {
-          this.removeSnapshot(s);
-        }
+      this.expireAutomaticSnapshots(group, to);
+    }
+  }
+
+  /** Removes the group's automatic snapshots taken `retention` days or more before `at`. */
+  private expireAutomaticSnapshots(group: Group, at: number): void {
+    for (const s of [...this.snapshots.values()]) {
+      if (s.source === 'automatic' && s.groupId === group.id && s.createdAt <= at - group.retentionDays * DAY) {
+        this.removeSnapshot(s);
       }
     }
   }

@@ -95,7 +95,11 @@ export class Nodes {
 
   /** Starts the nodes of a new group, seeded with one RDB per shard when given. */
   public async startGroup(group: Group, seedRdbs?: string[]): Promise<void> {
-    return group.clusterEnabled ? this.startCluster(group, seedRdbs) : this.startNodes(group, seedRdbs?.[0]);
+    await (group.clusterEnabled ? this.startCluster(group, seedRdbs) : this.startNodes(group, seedRdbs?.[0]));
+    // A node that died while the others were still starting (the engine leaves crashes during the
+    // creation to this start): the creation failed, even when the rest came up.
+    const dead = group.members.filter((m) => !m.server?.running);
+    if (dead.length > 0) throw new Error(`${dead.map((m) => m.id).join(', ')} died while ${group.id} was created`);
   }
 
   /**
