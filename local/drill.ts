@@ -67,7 +67,8 @@ export async function exampleDrill(args: string[], print: (line: string) => void
   }
 }
 
-if (require.main === module) {
+// Run as a script (not when bundled into lib/local/cli.js, where `module` is the bundle's own).
+if (require.main === module && /[\\/]drill\.[jt]s$/.test(require.main.filename)) {
   const started = Date.now();
   exampleDrill(process.argv.slice(2), (line) => console.log(line)).then((code) => {
     console.log(`Wall time ${((Date.now() - started) / 1000).toFixed(1)} s, peak memory (this process) ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);

@@ -295,7 +295,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
+// Run as a script (not when bundled into lib/local/cli.js, where `module` is the bundle's own).
+if (require.main === module && /[\\/]integ-deploy\.[jt]s$/.test(require.main.filename)) {
   main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
     process.stderr.write(`${e?.stack ?? e}\n`);
     process.exit(1);

@@ -141,6 +141,7 @@ export function issueNodeCertificate(dir: string, names: readonly string[], ips:
 
 // `ts-node local/tls.ts` prints the CA's certificate path (making the CA if needed): the repository's
 // tasks set NODE_EXTRA_CA_CERTS with it before Node starts.
-if (require.main === module) {
+// Run as a script (not when bundled into lib/local/cli.js, where `module` is the bundle's own).
+if (require.main === module && /[\\/]tls\.[jt]s$/.test(require.main.filename)) {
   process.stdout.write(localCa().caFile);
 }

@@ -22,6 +22,7 @@ import { keyOf, Traffic, TrafficTarget } from './traffic';
 import { IntegDeployment, IntegDeployReport } from '../integ-deploy';
 import { LocalProvider } from '../provider';
 import { LOCAL_ACCOUNT } from '../sts';
+import { localCa } from '../tls';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -155,8 +156,11 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     const endpoint = group.ConfigurationEndpoint ?? group.NodeGroups![0].PrimaryEndpoint!;
     // The application's AUTH token (it reads it from its secret; the drill asks the group it was set on).
     const token = group.AuthTokenEnabled ? (await provider.elasticache(primary).describeReplicationGroups(groupId))[0].authTokens[0] : undefined;
+    // The nodes' certificates are the local CA's: trusted explicitly (`npx cdk-elasticache-backup drill` has no NODE_EXTRA_CA_CERTS).
+    const ca = fs.readFileSync(localCa().caFile, 'utf-8');
     const target: TrafficTarget = {
-      host: endpoint.Address!, port: endpoint.Port!, tls: !!group.TransitEncryptionEnabled, password: token, cluster: group.ClusterEnabled === true,
+      host: endpoint.Address!, port: endpoint.Port!, tls: !!group.TransitEncryptionEnabled, ca,
+      password: token, cluster: group.ClusterEnabled === true,
     };
     traffic = new Traffic(target, { writesPerMinute, valueBytes });
     const t0 = clock.now();
@@ -261,6 +265,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
       host: standbyHost,
       port: standbyPort,
       tls: !!standby.TransitEncryptionEnabled,
+      ca,
       password: standbyToken,
       cluster: standby.ClusterEnabled === true,
     });

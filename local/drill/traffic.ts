@@ -21,6 +21,11 @@ export interface TrafficTarget {
   readonly port: number;
   /** In-transit encryption (TLS with the endpoint name as the server name). */
   readonly tls: boolean;
+  /**
+   * The certificate authority the nodes' certificates come from (PEM): the local provider's CA
+   * (local/tls.ts), which a process started without `NODE_EXTRA_CA_CERTS` does not trust otherwise.
+   */
+  readonly ca?: string;
   /** The AUTH token, when the group has one. */
   readonly password?: string;
   /** A cluster-mode-enabled group, reached through its configuration endpoint. */
@@ -65,13 +70,14 @@ function parseValue(seq: number, value: string | null): number | undefined {
 
 /** Opens a client for `target`; the caller quits it. */
 export function connect(target: TrafficTarget): Redis | Cluster {
-  const tls = target.tls ? { servername: target.host } : undefined;
+  const ca = target.ca ? { ca: target.ca } : {};
+  const tls = target.tls ? { servername: target.host, ...ca } : undefined;
   const common = { password: target.password, tls, maxRetriesPerRequest: 2, connectTimeout: 5000 };
   if (target.cluster) {
     // The names in CLUSTER SLOTS are resolved when connecting (TLS needs the name, not the address).
     return new Cluster([{ host: target.host, port: target.port }], {
       dnsLookup: (address, callback) => callback(null, address),
-      redisOptions: { ...common, tls: target.tls ? {} : undefined },
+      redisOptions: { ...common, tls: target.tls ? ca : undefined },
       clusterRetryStrategy: () => null,
     });
   }
