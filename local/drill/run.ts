@@ -159,8 +159,12 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     // The nodes' certificates are the local CA's: trusted explicitly (`npx cdk-elasticache-backup drill` has no NODE_EXTRA_CA_CERTS).
     const ca = fs.readFileSync(localCa().caFile, 'utf-8');
     const target: TrafficTarget = {
-      host: endpoint.Address!, port: endpoint.Port!, tls: !!group.TransitEncryptionEnabled, ca,
-      password: token, cluster: group.ClusterEnabled === true,
+      host: endpoint.Address!,
+      port: endpoint.Port!,
+      tls: !!group.TransitEncryptionEnabled,
+      ca,
+      password: token,
+      cluster: group.ClusterEnabled === true,
     };
     traffic = new Traffic(target, { writesPerMinute, valueBytes });
     const t0 = clock.now();
